@@ -1,0 +1,383 @@
+//! The declarative config file (`pulumi-azure-oidc.yaml`): parse, then validate.
+//!
+//! Parsing uses serde with `deny_unknown_fields`, so a misspelt key is an error that
+//! names the key, the keys expected and the line. Values are validated afterwards, so
+//! a bad name keeps its own error code and the message says where it is.
+
+use crate::claims::{Issuer, Operation, SubjectAttribute};
+use crate::error::{Error, Result};
+use crate::names::{
+    EscEnvName, EscEnvRef, EscProjectName, OrgName, ProjectName, StackName, UserLogin,
+};
+use crate::roles::{Guid, Role, RoleGrant, Scope};
+use crate::target::{DeploymentTarget, EscSubjectForm, EscTarget, RECOMMENDED_ATTRIBUTES, Target};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawConfig {
+    org: String,
+    issuer: Option<String>,
+    azure: Option<RawAzure>,
+    #[serde(default)]
+    deployments: Vec<RawDeployment>,
+    #[serde(default)]
+    esc: Vec<RawEsc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawAzure {
+    tenant: Option<String>,
+    subscription: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawDeployment {
+    project: String,
+    stack: Option<String>,
+    stacks: Option<Vec<String>>,
+    operations: Option<Vec<String>>,
+    #[serde(default)]
+    roles: Vec<RawRole>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawEsc {
+    project: String,
+    env: Option<String>,
+    envs: Option<Vec<String>>,
+    subject_attributes: Option<Vec<String>>,
+    user: Option<String>,
+    root_env: Option<String>,
+    #[serde(default)]
+    include_yaml_subject: bool,
+    #[serde(default)]
+    roles: Vec<RawRole>,
+    key_vault: Option<RawKeyVault>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawRole {
+    role: String,
+    scope: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawKeyVault {
+    vault: String,
+    secrets: Vec<String>,
+}
+
+/// Tenant and subscription, used in renders and deployment settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AzureSettings {
+    pub tenant: Option<Guid>,
+    pub subscription: Option<Guid>,
+}
+
+/// An `fn::open::azure-secrets` block to add to an ESC environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyVaultSecrets {
+    pub vault: String,
+    pub secrets: Vec<String>,
+}
+
+/// A target with the roles its identity needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfiguredTarget {
+    pub target: Target,
+    pub roles: Vec<RoleGrant>,
+    pub key_vault: Option<KeyVaultSecrets>,
+}
+
+/// A validated config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub org: OrgName,
+    pub issuer: Issuer,
+    pub azure: AzureSettings,
+    pub targets: Vec<ConfiguredTarget>,
+}
+
+/// Attach where in the config a value came from, keeping the value's own error code.
+fn at<T>(path: impl FnOnce() -> String, r: Result<T>) -> Result<T> {
+    r.map_err(|e| e.in_config(path()))
+}
+
+impl Config {
+    /// Parse YAML (or JSON, which is YAML) text.
+    pub fn from_yaml(text: &str) -> Result<Self> {
+        let raw: RawConfig = serde_norway::from_str(text).map_err(|e| {
+            let location = e
+                .location()
+                .map(|l| format!("line {}, column {}", l.line(), l.column()));
+            // serde_norway appends the position itself; keep the message and report the
+            // position separately so every face can show it the same way.
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) if location.is_some() => message[..i].to_owned(),
+                _ => message,
+            };
+            Error::InvalidConfig { message, location }
+        })?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawConfig) -> Result<Self> {
+        let org = at(|| "org".into(), OrgName::new(raw.org))?;
+        let issuer = match raw.issuer {
+            Some(i) => at(|| "issuer".into(), Issuer::new(i))?,
+            None => Issuer::default(),
+        };
+        let azure = match raw.azure {
+            Some(a) => AzureSettings {
+                tenant: a
+                    .tenant
+                    .map(|t| at(|| "azure.tenant".into(), Guid::parse("tenant id", &t)))
+                    .transpose()?,
+                subscription: a
+                    .subscription
+                    .map(|s| {
+                        at(
+                            || "azure.subscription".into(),
+                            Guid::parse("subscription id", &s),
+                        )
+                    })
+                    .transpose()?,
+            },
+            None => AzureSettings::default(),
+        };
+        let mut targets = Vec::new();
+        for (i, d) in raw.deployments.into_iter().enumerate() {
+            let here = format!("deployments[{i}]");
+            let project = at(|| format!("{here}.project"), ProjectName::new(d.project))?;
+            let stacks = one_or_many(&here, "stack", d.stack, d.stacks)?;
+            let operations = d
+                .operations
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(j, o)| at(|| format!("{here}.operations[{j}]"), Operation::parse(o)))
+                .collect::<Result<Vec<_>>>()?;
+            let roles = grants(&here, d.roles)?;
+            for (j, s) in stacks.into_iter().enumerate() {
+                let stack = at(|| format!("{here}.stacks[{j}]"), StackName::new(s))?;
+                targets.push(ConfiguredTarget {
+                    target: Target::Deployment(DeploymentTarget::new(
+                        org.clone(),
+                        project.clone(),
+                        stack,
+                        &operations,
+                    )),
+                    roles: roles.clone(),
+                    key_vault: None,
+                });
+            }
+        }
+        for (i, e) in raw.esc.into_iter().enumerate() {
+            let here = format!("esc[{i}]");
+            let project = at(|| format!("{here}.project"), EscProjectName::new(e.project))?;
+            let envs = one_or_many(&here, "env", e.env, e.envs)?;
+            let attributes = match e.subject_attributes {
+                None => RECOMMENDED_ATTRIBUTES.to_vec(),
+                Some(list) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(j, a)| {
+                        at(
+                            || format!("{here}.subjectAttributes[{j}]"),
+                            SubjectAttribute::parse(a),
+                        )
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            };
+            let user = e
+                .user
+                .map(|u| at(|| format!("{here}.user"), UserLogin::new(u)))
+                .transpose()?;
+            let root_env = e
+                .root_env
+                .map(|r| at(|| format!("{here}.rootEnv"), EscEnvRef::parse(&r)))
+                .transpose()?;
+            let roles = grants(&here, e.roles)?;
+            let key_vault = e.key_vault.map(|k| KeyVaultSecrets {
+                vault: k.vault,
+                secrets: k.secrets,
+            });
+            for (j, name) in envs.into_iter().enumerate() {
+                let env = EscEnvRef {
+                    project: project.clone(),
+                    env: at(|| format!("{here}.envs[{j}]"), EscEnvName::new(name))?,
+                };
+                let subject = if attributes.is_empty() {
+                    EscSubjectForm::Default
+                } else {
+                    EscSubjectForm::Attributes {
+                        attributes: attributes.clone(),
+                        user: user.clone(),
+                        root_env: root_env.clone(),
+                    }
+                };
+                let target = at(
+                    || here.clone(),
+                    EscTarget::new(org.clone(), env, subject, e.include_yaml_subject),
+                )?;
+                targets.push(ConfiguredTarget {
+                    target: Target::Esc(target),
+                    roles: roles.clone(),
+                    key_vault: key_vault.clone(),
+                });
+            }
+        }
+        if targets.is_empty() {
+            return Err(Error::EmptyTarget(
+                "the config lists no targets: add a `deployments:` or `esc:` entry".into(),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for t in &targets {
+            if !seen.insert(t.target.key()) {
+                return Err(Error::DuplicateTarget(t.target.to_string()));
+            }
+        }
+        Ok(Config {
+            org,
+            issuer,
+            azure,
+            targets,
+        })
+    }
+
+    /// A config for a single target, as the one-target CLI flags build it.
+    pub fn single(
+        target: Target,
+        issuer: Issuer,
+        roles: Vec<RoleGrant>,
+        azure: AzureSettings,
+    ) -> Self {
+        Config {
+            org: target.org().clone(),
+            issuer,
+            azure,
+            targets: vec![ConfiguredTarget {
+                target,
+                roles,
+                key_vault: None,
+            }],
+        }
+    }
+}
+
+fn one_or_many(
+    here: &str,
+    key: &str,
+    one: Option<String>,
+    many: Option<Vec<String>>,
+) -> Result<Vec<String>> {
+    match (one, many) {
+        (Some(one), None) => Ok(vec![one]),
+        (None, Some(many)) if !many.is_empty() => Ok(many),
+        (Some(_), Some(_)) => Err(Error::InvalidConfig {
+            message: format!("give either `{key}` or `{key}s`, not both"),
+            location: Some(here.to_owned()),
+        }),
+        _ => Err(Error::InvalidConfig {
+            message: format!("missing `{key}` (one) or `{key}s` (a non-empty list)"),
+            location: Some(here.to_owned()),
+        }),
+    }
+}
+
+fn grants(here: &str, raw: Vec<RawRole>) -> Result<Vec<RoleGrant>> {
+    let mut out = raw
+        .into_iter()
+        .enumerate()
+        .map(|(k, r)| {
+            Ok(RoleGrant {
+                role: at(|| format!("{here}.roles[{k}].role"), Role::parse(&r.role))?,
+                scope: at(
+                    || format!("{here}.roles[{k}].scope"),
+                    Scope::parse(&r.scope),
+                )?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    const SUB: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = format!(
+            "org: contoso\nazure: {{ tenant: {SUB}, subscription: {SUB} }}\ndeployments:\n  - project: core\n    stacks: [dev, staging, prod]\n    roles: [{{ role: Contributor, scope: /subscriptions/{SUB}/resourceGroups/core-dev }}]\nesc:\n  - project: azure\n    env: prod\n"
+        );
+        let c = Config::from_yaml(&text).unwrap();
+        assert_eq!(c.targets.len(), 4);
+        assert!(c.issuer.is_pulumi_cloud());
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = Config::from_yaml(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    stak: x\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidConfig);
+        let msg = err.to_string();
+        assert!(msg.contains("stak"), "{msg}");
+        assert!(msg.contains("line 5"), "{msg}");
+    }
+
+    #[test]
+    fn bad_value_keeps_its_code_and_says_where() {
+        let err = Config::from_yaml(
+            "org: contoso\ndeployments:\n  - project: core\n    stacks: [dev, 'bad stack']\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidStack);
+        let msg = err.to_string();
+        assert!(msg.contains("deployments[0].stacks[1]"), "{msg}");
+        assert!(msg.contains("bad stack"), "{msg}");
+    }
+
+    #[test]
+    fn duplicates_are_refused() {
+        let err = Config::from_yaml(
+            "org: contoso\ndeployments:\n  - project: core\n    stacks: [dev, dev]\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::DuplicateTarget);
+    }
+
+    #[test]
+    fn esc_defaults_to_current_environment_attribute() {
+        let c =
+            Config::from_yaml("org: contoso\nesc:\n  - project: azure\n    env: prod\n").unwrap();
+        let Target::Esc(e) = &c.targets[0].target else {
+            panic!()
+        };
+        assert!(matches!(e.subject, EscSubjectForm::Attributes { .. }));
+        let c = Config::from_yaml(
+            "org: contoso\nesc:\n  - project: azure\n    env: prod\n    subjectAttributes: []\n",
+        )
+        .unwrap();
+        let Target::Esc(e) = &c.targets[0].target else {
+            panic!()
+        };
+        assert_eq!(e.subject, EscSubjectForm::Default);
+    }
+}

@@ -1,0 +1,141 @@
+//! Federated identity credential specs: what Entra must hold for a token to be accepted.
+
+use crate::claims::{Issuer, check_len};
+use crate::error::Result;
+use crate::names::CredentialName;
+use serde::{Deserialize, Serialize};
+
+/// Text every credential this tool writes carries in its description, so a later run
+/// can tell its own credentials from ones somebody else added.
+pub const MANAGED_MARKER: &str = "(managed by pulumi-azure-oidc)";
+
+/// One federated identity credential, ready to send to Graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct FederatedCredential {
+    pub name: CredentialName,
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+    pub description: String,
+}
+
+/// The body of `POST /applications/{id}/federatedIdentityCredentials` (Graph v1.0),
+/// also the shape `az ad app federated-credential create --parameters` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphCredentialBody {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    pub description: String,
+}
+
+impl FederatedCredential {
+    /// Build a spec, checking Azure's limits on every field.
+    pub fn new(
+        name: CredentialName,
+        issuer: &Issuer,
+        subject: String,
+        audience: String,
+        description: String,
+    ) -> Result<Self> {
+        check_len("subject", &subject)?;
+        check_len("audience", &audience)?;
+        check_len("description", &description)?;
+        Ok(Self {
+            name,
+            issuer: issuer.to_string(),
+            subject,
+            audience,
+            description,
+        })
+    }
+
+    pub fn to_graph_body(&self) -> GraphCredentialBody {
+        GraphCredentialBody {
+            name: self.name.to_string(),
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+            audiences: vec![self.audience.clone()],
+            description: self.description.clone(),
+        }
+    }
+
+    /// Whether a token with these claims would be accepted by this credential:
+    /// exact, case-sensitive comparison of all three.
+    pub fn accepts(&self, issuer: &str, subject: &str, audiences: &[String]) -> bool {
+        self.issuer == issuer && self.subject == subject && audiences.contains(&self.audience)
+    }
+}
+
+/// Deterministic short hash used for name suffixes: the first `len` hex digits of a
+/// UUIDv5 of `parts` (joined by NUL) in the project's namespace.
+pub(crate) fn short_hash(parts: &[&str], len: usize) -> String {
+    let joined = parts.join("\u{0}");
+    let id = uuid::Uuid::new_v5(&crate::NAMESPACE, joined.as_bytes());
+    id.simple().to_string()[..len].to_owned()
+}
+
+/// Turn readable parts into a valid credential name: characters outside
+/// `[A-Za-z0-9_-]` become `_`, and a name over 120 characters is cut and given a
+/// hashed suffix of `hash_input` so it stays unique.
+pub(crate) fn readable_name(parts: &[&str], hash_input: &[&str]) -> CredentialName {
+    let mut name: String = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-");
+    if name.len() > 120 {
+        name = with_hash_suffix(&name, hash_input);
+    }
+    // Parts always start with a fixed ASCII prefix, so the name is valid; fall back to
+    // the hash alone if a caller ever breaks that.
+    CredentialName::new(name).unwrap_or_else(|_| hashed_name("fic", hash_input))
+}
+
+/// `base` cut to fit, then `-<10 hex>`.
+pub(crate) fn with_hash_suffix(base: &str, hash_input: &[&str]) -> String {
+    let hash = short_hash(hash_input, 10);
+    let keep = 120 - hash.len() - 1;
+    let mut cut: String = base.chars().take(keep).collect();
+    while cut.ends_with(['-', '_']) {
+        cut.pop();
+    }
+    format!("{cut}-{hash}")
+}
+
+fn hashed_name(prefix: &str, hash_input: &[&str]) -> CredentialName {
+    let hash = short_hash(hash_input, 10);
+    CredentialName(format!("{prefix}-{hash}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_get_a_hash_suffix_and_stay_valid() {
+        let long = "p".repeat(100);
+        let a = readable_name(&["deploy", &long, &long, "preview"], &["a"]);
+        let b = readable_name(&["deploy", &long, &long, "preview"], &["b"]);
+        assert_eq!(a.as_str().len(), 120);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn dots_become_underscores() {
+        let n = readable_name(&["deploy", "core", "dev.eu", "update"], &["x"]);
+        assert_eq!(n.as_str(), "deploy-core-dev_eu-update");
+    }
+}

@@ -1,0 +1,466 @@
+//! Reading an Entra (AADSTS) error and saying what it means for a Pulumi set-up.
+//!
+//! Message texts as captured in public issues (`azure-facts.md` §6). They vary: old
+//! responses put `\r\n` before `Trace ID`, newer ones a space; JSON bodies escape
+//! them; docs links moved from docs.microsoft.com to learn.microsoft.com. The parser
+//! accepts the bare message, the message with its JSON escapes left in, or the whole
+//! JSON error body.
+
+use crate::claims::ParsedSubject;
+use crate::credential::GraphCredentialBody;
+use crate::error::{Error, Result};
+use regex_lite::Regex;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// What the error says was presented to Entra.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Presented {
+    pub issuer: Option<String>,
+    pub subject: Option<String>,
+    pub audience: Option<String>,
+}
+
+/// The diagnosis of one AADSTS error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDiagnosis {
+    pub code: u32,
+    /// `AADSTS70021`.
+    pub aadsts: String,
+    pub title: String,
+    pub presented: Presented,
+    /// What the subject says about who presented it.
+    pub subject_kind: Option<ParsedSubject>,
+    /// Other values the message states (client id, tenant, times, key id), in order.
+    pub details: Vec<(String, String)>,
+    pub cause: String,
+    pub fix: Vec<String>,
+    /// The credential that would make the presented token pass, when the error states
+    /// enough to build it.
+    pub suggested_credential: Option<GraphCredentialBody>,
+    /// Whether the error is also what a correct credential answers for a few minutes
+    /// after it is created (retry before concluding).
+    pub may_be_propagation: bool,
+    pub trace_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub timestamp: Option<String>,
+}
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    // The patterns are literals exercised by the tests, so this cannot fail at run time.
+    cell.get_or_init(|| Regex::new(pattern).expect("regex literal is valid"))
+}
+
+macro_rules! regex {
+    ($pattern:literal) => {{
+        static CELL: OnceLock<Regex> = OnceLock::new();
+        re(&CELL, $pattern)
+    }};
+}
+
+fn capture(regex: &Regex, text: &str) -> Option<String> {
+    regex
+        .captures(text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim().to_owned())
+}
+
+/// Normalise the input: unwrap a JSON error body, turn escaped and real line breaks
+/// into spaces.
+fn normalise(text: &str) -> String {
+    let trimmed = text.trim();
+    let mut body = trimmed.to_owned();
+    if trimmed.starts_with('{')
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed)
+    {
+        if let Some(d) = v.get("error_description").and_then(|d| d.as_str()) {
+            body = d.to_owned();
+        } else if let Some(m) = v.pointer("/error/message").and_then(|d| d.as_str()) {
+            body = m.to_owned();
+        }
+    }
+    let body = body
+        .replace("\\r\\n", " ")
+        .replace("\\n", " ")
+        .replace("\\u0027", "'")
+        .replace("\\\"", "\"")
+        .replace(['\r', '\n', '\t'], " ");
+    let mut out = String::with_capacity(body.len());
+    let mut last_space = false;
+    for c in body.chars() {
+        if c == ' ' {
+            if !last_space {
+                out.push(c);
+            }
+            last_space = true;
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    out
+}
+
+/// Parse and explain an AADSTS error text.
+pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
+    let body = normalise(text);
+    let code: u32 = capture(regex!(r"AADSTS(\d{5,7})"), &body)
+        .and_then(|c| c.parse().ok())
+        .ok_or(Error::UnrecognisedError)?;
+
+    let presented = Presented {
+        issuer: capture(regex!(r"Assertion Issuer: '([^']*)'"), &body)
+            .or_else(|| capture(regex!(r"presented assertion issuer '([^']*)'"), &body)),
+        subject: capture(regex!(r"Assertion Subject: '([^']*)'"), &body)
+            .or_else(|| capture(regex!(r"presented assertion subject '([^']*)'"), &body)),
+        audience: capture(regex!(r"Assertion Audience: '([^']*)'"), &body)
+            .or_else(|| capture(regex!(r"presented assertion audience '([^']*)'"), &body)),
+    };
+    let trace_id = capture(regex!(r"Trace ID: ([0-9A-Fa-f-]{8,})"), &body);
+    let correlation_id = capture(regex!(r"Correlation ID: ([0-9A-Fa-f-]{8,})"), &body);
+    let timestamp = capture(
+        regex!(r"Timestamp: (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?)"),
+        &body,
+    );
+
+    let mut details = Vec::new();
+    let mut detail = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            details.push((k.to_owned(), v));
+        }
+    };
+    match code {
+        700024 => {
+            detail(
+                "current time",
+                capture(regex!(r"Current time: ([^,\s]+)"), &body),
+            );
+            detail(
+                "valid from",
+                capture(regex!(r"valid from ([^,\s]+)"), &body),
+            );
+            detail(
+                "expires",
+                capture(
+                    regex!(r"expiry time of assertion ([^,\s]+?)\.?(?:\s|,|$)"),
+                    &body,
+                ),
+            );
+        }
+        7000272 => {
+            detail(
+                "key id",
+                capture(regex!(r"certificate with identifier (\S+)"), &body),
+            );
+            detail(
+                "identity provider",
+                capture(regex!(r"identity provider (\S+?)\.?(?:\s|$)"), &body),
+            );
+        }
+        700016 => {
+            detail(
+                "client id",
+                capture(regex!(r"Application with identifier '([^']*)'"), &body),
+            );
+            detail(
+                "tenant",
+                capture(regex!(r"in the directory '([^']*)'"), &body),
+            );
+        }
+        90002 => {
+            detail("tenant", capture(regex!(r"Tenant '([^']*)'"), &body));
+        }
+        7002137 => {
+            detail(
+                "expected subject",
+                capture(regex!(r"Subject is '([^']*)'"), &body),
+            );
+        }
+        _ => {}
+    }
+
+    let subject_kind = presented.subject.as_deref().map(ParsedSubject::parse);
+    let explained = explain(code, &presented, subject_kind.as_ref(), &details);
+    let suggested_credential = suggest(&presented, subject_kind.as_ref());
+    Ok(ErrorDiagnosis {
+        code,
+        aadsts: format!("AADSTS{code}"),
+        title: explained.title,
+        presented,
+        subject_kind,
+        details,
+        cause: explained.cause,
+        fix: explained.fix,
+        suggested_credential,
+        may_be_propagation: matches!(code, 70021 | 700211 | 700212 | 700213 | 700016),
+        trace_id,
+        correlation_id,
+        timestamp,
+    })
+}
+
+struct Explained {
+    title: String,
+    cause: String,
+    fix: Vec<String>,
+}
+
+fn or_unknown(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("(not stated)")
+}
+
+fn explain(
+    code: u32,
+    p: &Presented,
+    kind: Option<&ParsedSubject>,
+    details: &[(String, String)],
+) -> Explained {
+    let detail = |k: &str| {
+        details
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("(not stated)")
+    };
+    let who = kind
+        .map(|k| format!(" The subject is from {}.", k.describe()))
+        .unwrap_or_default();
+    let propagation = "If the credential was created in the last few minutes, retry first: new credentials take a while to reach every Entra replica.".to_owned();
+    let mut fix = Vec::new();
+    let (title, cause) = match code {
+        70021 | 700211 | 700212 | 700213 => {
+            let which = match code {
+                700211 => "issuer",
+                700212 => "audience",
+                700213 => "subject",
+                _ => "issuer, subject and audience",
+            };
+            fix.push(format!(
+                "The app's federated credentials must match the token's {which} exactly (case-sensitive, no wildcards). \
+                 Compare them with: az ad app federated-credential list --id <app client id>"
+            ));
+            if let Some(ParsedSubject::EscAnonymous { .. }) = kind {
+                fix.push(
+                    "The subject is `<yaml>`: an ESC environment was opened from a stack's `environment:` config \
+                     (pulumi/pulumi#14509). Best fix: add `subjectAttributes: [currentEnvironment.name]` to the \
+                     environment's `fn::open::azure-login` block and trust that subject. Trusting `<yaml>` itself \
+                     works but lets every environment in the organization use the credential."
+                        .into(),
+                );
+            }
+            if let (Some(aud), Some(k)) = (&p.audience, kind)
+                && let Some(expected) = k.expected_audience()
+                && &expected != aud
+            {
+                fix.push(format!(
+                    "A token with this subject normally carries audience `{expected}`, not `{aud}`."
+                ));
+            }
+            if code == 700211 {
+                fix.push(
+                    "Pulumi Cloud's issuer is exactly `https://api.pulumi.com/oidc` (no trailing slash); \
+                     a self-hosted Pulumi Cloud uses `<scheme>://<api host>/oidc`."
+                        .into(),
+                );
+            }
+            if code == 700212 {
+                fix.push(
+                    "Audiences: Deployments and ESC's legacy `default` project use the org name (`<org>`); other \
+                     ESC projects use `azure:<org>`. Never `api://AzureADTokenExchange` for Pulumi."
+                        .into(),
+                );
+            }
+            fix.push(propagation);
+            (
+                format!("no federated credential matches the presented {which}"),
+                format!(
+                    "Azure found no federated identity credential on the app whose {which} equals the token's. \
+                     Presented issuer: {}; subject: {}; audience: {}.{who}",
+                    or_unknown(&p.issuer),
+                    or_unknown(&p.subject),
+                    or_unknown(&p.audience)
+                ),
+            )
+        }
+        7002138 => {
+            fix.push("Change the credential's subject to the presented subject, with the same letter case.".into());
+            (
+                "the subject matches only when letter case is ignored".into(),
+                format!(
+                    "A credential's subject equals `{}` except for letter case; Azure compares case-sensitively.{who}",
+                    or_unknown(&p.subject)
+                ),
+            )
+        }
+        7002137 => {
+            fix.push(format!(
+                "Set the credential's subject to `{}`.",
+                detail("expected subject")
+            ));
+            (
+                "the credential's subject does not match the one Azure expects".into(),
+                format!("The presented subject is `{}`.", or_unknown(&p.subject)),
+            )
+        }
+        700024 => {
+            fix.push(
+                "Use a fresh token: Pulumi's OIDC tokens are short-lived; a long `pulumi up` or `destroy` that reuses \
+                 the token from the start can outlive it (pulumi/pulumi#20801)."
+                    .into(),
+            );
+            fix.push("Check the clock of the machine that minted or presents the token.".into());
+            (
+                "the token is outside its valid time range".into(),
+                format!(
+                    "Azure's time was {}, the token was valid from {} until {}.",
+                    detail("current time"),
+                    detail("valid from"),
+                    detail("expires")
+                ),
+            )
+        }
+        7000272 => {
+            fix.push(
+                "Check that the issuer's JWKS (`<issuer>/.well-known/jwks`) publishes the signing key; for \
+                 Pulumi Cloud the issuer must be exactly `https://api.pulumi.com/oidc`."
+                    .into(),
+            );
+            (
+                "the token's signing key is not in the issuer's published keys".into(),
+                format!(
+                    "Key `{}` is not in the metadata of `{}`.",
+                    detail("key id"),
+                    detail("identity provider")
+                ),
+            )
+        }
+        700016 => {
+            fix.push(
+                "Check the client id (ARM_CLIENT_ID / deployment settings `clientId`) and the tenant id: the app \
+                 must be registered in that tenant."
+                    .into(),
+            );
+            fix.push(propagation);
+            (
+                "the application was not found in the tenant".into(),
+                format!(
+                    "No app with client id `{}` exists in tenant `{}`.",
+                    detail("client id"),
+                    detail("tenant")
+                ),
+            )
+        }
+        90002 => {
+            fix.push(
+                "Check the tenant id (ARM_TENANT_ID / `tenantId`) and the cloud (public, China, US Government)."
+                    .into(),
+            );
+            (
+                "the tenant was not found".into(),
+                format!(
+                    "Tenant `{}` does not exist in this cloud.",
+                    detail("tenant")
+                ),
+            )
+        }
+        700222 => {
+            fix.push("Use a Pulumi-issued token, not one issued by Entra itself.".into());
+            (
+                "Entra-issued tokens cannot be used for federation".into(),
+                "The assertion was issued by Microsoft Entra.".into(),
+            )
+        }
+        7000215 | 7000216 => {
+            fix.push(
+                "For OIDC, send the Pulumi token as `client_assertion` with \
+                 `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (set ARM_USE_OIDC=true \
+                 and ARM_OIDC_TOKEN), not a client secret."
+                    .into(),
+            );
+            (
+                "the request carried no usable client credential".into(),
+                "The token request had no valid client assertion or secret.".into(),
+            )
+        }
+        _ => {
+            fix.push(format!(
+                "Look the code up: https://login.microsoftonline.com/error?code={code}"
+            ));
+            (
+                format!("AADSTS{code}"),
+                "This code is not one of the federation errors this tool explains.".into(),
+            )
+        }
+    };
+    Explained { title, cause, fix }
+}
+
+fn suggest(p: &Presented, kind: Option<&ParsedSubject>) -> Option<GraphCredentialBody> {
+    let subject = p.subject.clone()?;
+    let kind = kind?;
+    if matches!(kind, ParsedSubject::Other) {
+        return None;
+    }
+    let issuer = p
+        .issuer
+        .clone()
+        .unwrap_or_else(|| crate::claims::PULUMI_CLOUD_ISSUER.to_owned());
+    let audience = p.audience.clone().or_else(|| kind.expected_audience())?;
+    let hash = [issuer.as_str(), subject.as_str()];
+    let name = match kind {
+        ParsedSubject::Deployment {
+            project,
+            stack,
+            operation,
+            ..
+        } => crate::credential::readable_name(&["deploy", project, stack, operation], &hash),
+        ParsedSubject::Esc { project, env, .. } => crate::credential::readable_name(
+            &["esc", project.as_deref().unwrap_or("default"), env],
+            &hash,
+        ),
+        ParsedSubject::EscAnonymous { org } => {
+            crate::credential::readable_name(&["esc-yaml", org], &hash)
+        }
+        _ => crate::credential::readable_name(
+            &["esc", &crate::credential::short_hash(&hash, 10)],
+            &hash,
+        ),
+    };
+    Some(GraphCredentialBody {
+        name: name.to_string(),
+        issuer,
+        subject,
+        audiences: vec![audience],
+        description: format!("{} {}", kind.describe(), crate::credential::MANAGED_MARKER),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_body_with_escapes() {
+        let body = r#"{"error":"invalid_request","error_description":"AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://api.pulumi.com/oidc'. Assertion Subject: 'pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write'. Assertion Audience: 'contoso'. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation\r\nTrace ID: 0a1b2c3d-0000-0000-0000-000000000000\r\nCorrelation ID: 1a1b2c3d-0000-0000-0000-000000000000\r\nTimestamp: 2022-10-27 23:39:22Z","error_codes":[70021]}"#;
+        let d = diagnose_error(body).unwrap();
+        assert_eq!(d.code, 70021);
+        assert_eq!(d.presented.audience.as_deref(), Some("contoso"));
+        assert_eq!(
+            d.trace_id.as_deref(),
+            Some("0a1b2c3d-0000-0000-0000-000000000000")
+        );
+        assert_eq!(d.timestamp.as_deref(), Some("2022-10-27 23:39:22Z"));
+        assert_eq!(
+            d.suggested_credential.unwrap().name,
+            "deploy-core-dev-update"
+        );
+    }
+
+    #[test]
+    fn no_code_is_an_error() {
+        assert_eq!(
+            diagnose_error("something went wrong").unwrap_err().code(),
+            crate::ErrorCode::UnrecognisedError
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Diagnosis: a token or an AADSTS error in, the exact mismatch and the fix out.
+
+mod aadsts;
+pub mod jwt;
+mod token;
+
+pub use aadsts::{ErrorDiagnosis, Presented, diagnose_error};
+pub use token::{
+    Candidate, Difference, TimeStatus, TokenDiagnosis, diagnose_claims, diagnose_token,
+};
+
+use crate::diff::ObservedCredential;
+use crate::error::{Error, Result};
+
+/// Read a credential list: Graph's `{"value": [...]}`, the array that
+/// `az ad app federated-credential list` prints, or this tool's own
+/// `subjects --output json`.
+pub fn parse_credential_list(text: &str) -> Result<Vec<ObservedCredential>> {
+    let value: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
+        Error::MalformedCredentialList(format!(
+            "not JSON ({e}); expected Graph's {{\"value\": [...]}} or the array `az ad app federated-credential list` prints"
+        ))
+    })?;
+    let items =
+        match &value {
+            serde_json::Value::Array(items) => items.clone(),
+            serde_json::Value::Object(map) => match map.get("value") {
+                Some(serde_json::Value::Array(items)) => items.clone(),
+                _ => return Err(Error::MalformedCredentialList(
+                    "a JSON object without a `value` array; expected Graph's {\"value\": [...]}"
+                        .into(),
+                )),
+            },
+            _ => {
+                return Err(Error::MalformedCredentialList(
+                    "expected a JSON array or Graph's {\"value\": [...]}".into(),
+                ));
+            }
+        };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let field = |k: &str| item.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            let issuer = field("issuer").ok_or_else(|| {
+                Error::MalformedCredentialList(format!("item {i} has no string `issuer`"))
+            })?;
+            let audiences = match item.get("audiences") {
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                _ => {
+                    return Err(Error::MalformedCredentialList(format!(
+                        "item {i} has no `audiences` array"
+                    )));
+                }
+            };
+            Ok(ObservedCredential {
+                id: field("id"),
+                name: field("name").unwrap_or_else(|| format!("(item {i})")),
+                issuer,
+                subject: field("subject"),
+                audiences,
+                description: field("description"),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,725 @@
+//! The diff: (plan, observed state) → ordered changes. Pure.
+//!
+//! Observed state is plain data, shaped like what the Graph, ARM and Pulumi Cloud
+//! list calls return. Ownership rules (DESIGN §4): apps are matched by `uniqueName`;
+//! a credential is ours when its description carries [`MANAGED_MARKER`] or its name is
+//! one the plan uses; credentials somebody else made are reported and kept unless the
+//! caller asks to prune them.
+
+use crate::credential::{FederatedCredential, MANAGED_MARKER};
+use crate::error::{Error, Result};
+use crate::plan::{AppPlan, MANAGED_TAG, MAX_CREDENTIALS_PER_APP, Plan};
+use crate::roles::RoleGrant;
+use crate::target::Target;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+/// What exists now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedState {
+    pub apps: Vec<ObservedApp>,
+    pub deployment_settings: Vec<ObservedDeploymentSettings>,
+    pub esc_environments: Vec<ObservedEscEnvironment>,
+}
+
+/// An Entra application as Graph returns it, with what hangs off it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedApp {
+    /// Object id (`id` in Graph).
+    pub id: String,
+    /// Client id (`appId` in Graph).
+    pub app_id: String,
+    pub unique_name: Option<String>,
+    pub display_name: String,
+    pub tags: Vec<String>,
+    pub federated_identity_credentials: Vec<ObservedCredential>,
+    /// Object id of the app's service principal, if it has one.
+    pub service_principal_id: Option<String>,
+    pub role_assignments: Vec<ObservedRoleAssignment>,
+}
+
+/// A federated identity credential as Graph lists it. `subject` is null for flexible
+/// credentials (`claimsMatchingExpression`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedCredential {
+    pub id: Option<String>,
+    pub name: String,
+    pub issuer: String,
+    pub subject: Option<String>,
+    pub audiences: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// A role assignment as ARM lists it (flattened from `properties`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedRoleAssignment {
+    /// The assignment's GUID name.
+    pub name: String,
+    pub scope: String,
+    pub role_definition_id: String,
+    pub principal_id: String,
+}
+
+/// A stack's Azure OIDC deployment settings (`operationContext.oidc.azure`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedDeploymentSettings {
+    pub org: String,
+    pub project: String,
+    pub stack: String,
+    pub client_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub subscription_id: Option<String>,
+}
+
+/// An ESC environment's `fn::open::azure-login` values as read from its YAML.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObservedEscEnvironment {
+    pub org: String,
+    pub project: String,
+    pub env: String,
+    pub client_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub oidc: Option<bool>,
+    pub subject_attributes: Vec<String>,
+}
+
+/// Options of the diff.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Delete credentials this tool did not create when they are in the way or in a
+    /// managed app, and delete managed apps the plan no longer uses.
+    pub prune: bool,
+}
+
+/// One write, in the order it must happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Change {
+    CreateApp {
+        app: String,
+        display_name: String,
+        tags: Vec<String>,
+    },
+    UpdateApp {
+        app: String,
+        display_name: String,
+        tags: Vec<String>,
+    },
+    CreateServicePrincipal {
+        app: String,
+    },
+    DeleteCredential {
+        app: String,
+        name: String,
+        reason: String,
+    },
+    UpdateCredential {
+        app: String,
+        credential: FederatedCredential,
+        reason: String,
+    },
+    CreateCredential {
+        app: String,
+        credential: FederatedCredential,
+    },
+    CreateRoleAssignment {
+        app: String,
+        role: String,
+        scope: String,
+        role_definition_id: String,
+    },
+    DeleteRoleAssignment {
+        app: String,
+        name: String,
+        scope: String,
+        role_definition_id: String,
+    },
+    ConfigureDeploymentSettings {
+        app: String,
+        org: String,
+        project: String,
+        stack: String,
+    },
+    WriteEscEnvironment {
+        app: String,
+        org: String,
+        project: String,
+        env: String,
+    },
+    DeleteApp {
+        app: String,
+        reason: String,
+    },
+}
+
+impl Change {
+    /// One line for humans, such as `+ credential deploy-core-dev-preview in pulumi-oidc-…`.
+    pub fn summary(&self) -> String {
+        match self {
+            Change::CreateApp {
+                app, display_name, ..
+            } => {
+                format!("+ app {app} ({display_name})")
+            }
+            Change::UpdateApp { app, .. } => format!("~ app {app}: display name and tags"),
+            Change::CreateServicePrincipal { app } => format!("+ service principal of {app}"),
+            Change::DeleteCredential { app, name, reason } => {
+                format!("- credential {name} in {app} ({reason})")
+            }
+            Change::UpdateCredential {
+                app,
+                credential,
+                reason,
+            } => format!("~ credential {} in {app} ({reason})", credential.name),
+            Change::CreateCredential { app, credential } => {
+                format!(
+                    "+ credential {} in {app}: {}",
+                    credential.name, credential.subject
+                )
+            }
+            Change::CreateRoleAssignment {
+                app, role, scope, ..
+            } => format!("+ role {role} at {scope} for {app}"),
+            Change::DeleteRoleAssignment {
+                app, scope, name, ..
+            } => {
+                format!("- role assignment {name} at {scope} for {app}")
+            }
+            Change::ConfigureDeploymentSettings {
+                app,
+                org,
+                project,
+                stack,
+            } => format!("~ deployment settings of {org}/{project}/{stack} → {app}"),
+            Change::WriteEscEnvironment {
+                app,
+                org,
+                project,
+                env,
+            } => format!("~ ESC environment {org}/{project}/{env} → {app}"),
+            Change::DeleteApp { app, reason } => format!("- app {app} ({reason})"),
+        }
+    }
+}
+
+/// A credential somebody else made, found in a managed app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmanagedCredential {
+    pub app: String,
+    pub name: String,
+    pub subject: Option<String>,
+    pub kept: bool,
+    pub note: String,
+}
+
+/// The result of the diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub changes: Vec<Change>,
+    pub unmanaged: Vec<UnmanagedCredential>,
+    pub notes: Vec<String>,
+}
+
+impl Diff {
+    pub fn is_converged(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn writes(&self) -> usize {
+        self.changes.len()
+    }
+}
+
+fn find_app<'a>(observed: &'a ObservedState, app: &AppPlan) -> Option<&'a ObservedApp> {
+    observed
+        .apps
+        .iter()
+        .find(|o| o.unique_name.as_deref() == Some(app.unique_name.as_str()))
+}
+
+fn same_content(planned: &FederatedCredential, o: &ObservedCredential) -> bool {
+    o.issuer == planned.issuer
+        && o.subject.as_deref() == Some(planned.subject.as_str())
+        && o.audiences == [planned.audience.clone()]
+        && o.description.as_deref() == Some(planned.description.as_str())
+}
+
+fn is_managed(o: &ObservedCredential, planned_names: &HashSet<&str>) -> bool {
+    planned_names.contains(o.name.as_str())
+        || o.description
+            .as_deref()
+            .is_some_and(|d| d.contains(MANAGED_MARKER))
+}
+
+/// Compute the ordered changes that take `observed` to `plan`.
+pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Result<Diff> {
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
+    let mut notes = Vec::new();
+    let mut late = Vec::new();
+
+    for app in &plan.apps {
+        let found = find_app(observed, app);
+        let label = app.unique_name.clone();
+        match found {
+            None => changes.push(Change::CreateApp {
+                app: label.clone(),
+                display_name: app.display_name.clone(),
+                tags: app.tags.clone(),
+            }),
+            Some(o) => {
+                let tags_ok = app.tags.iter().all(|t| o.tags.contains(t));
+                if o.display_name != app.display_name || !tags_ok {
+                    changes.push(Change::UpdateApp {
+                        app: label.clone(),
+                        display_name: app.display_name.clone(),
+                        tags: app.tags.clone(),
+                    });
+                }
+            }
+        }
+        if found
+            .and_then(|o| o.service_principal_id.as_ref())
+            .is_none()
+        {
+            changes.push(Change::CreateServicePrincipal { app: label.clone() });
+        }
+
+        let existing: &[ObservedCredential] = found
+            .map(|o| o.federated_identity_credentials.as_slice())
+            .unwrap_or(&[]);
+        let planned_names: HashSet<&str> =
+            app.credentials.iter().map(|c| c.name.as_str()).collect();
+        let mut deletes = Vec::new();
+        let mut updates = Vec::new();
+        let mut creates = Vec::new();
+        let mut kept = 0usize;
+        let mut satisfied_by_other: HashSet<&str> = HashSet::new();
+
+        for o in existing {
+            let planned = app.credentials.iter().find(|c| c.name.as_str() == o.name);
+            if planned.is_some() {
+                continue;
+            }
+            // Not one of our names. Does it stand in the way of, or already satisfy, a
+            // planned credential (issuer+subject are unique per app)?
+            let clash = app
+                .credentials
+                .iter()
+                .find(|c| o.issuer == c.issuer && o.subject.as_deref() == Some(c.subject.as_str()));
+            let managed = is_managed(o, &planned_names);
+            match (clash, managed) {
+                (Some(c), false) if o.audiences == [c.audience.clone()] && !options.prune => {
+                    satisfied_by_other.insert(c.name.as_str());
+                    kept += 1;
+                    unmanaged.push(UnmanagedCredential {
+                        app: label.clone(),
+                        name: o.name.clone(),
+                        subject: o.subject.clone(),
+                        kept: true,
+                        note: format!(
+                            "already trusts what {} would; kept and used instead",
+                            c.name
+                        ),
+                    });
+                }
+                (Some(c), false) if !options.prune => {
+                    return Err(Error::CredentialConflict(format!(
+                        "app {label}: credential `{}` (not made by this tool) has the issuer and subject \
+                         of planned credential `{}` but audience {:?} instead of `{}`; Azure allows one \
+                         credential per issuer and subject. Fix or delete it, or re-run with prune",
+                        o.name, c.name, o.audiences, c.audience
+                    )));
+                }
+                (_, true) => deletes.push(Change::DeleteCredential {
+                    app: label.clone(),
+                    name: o.name.clone(),
+                    reason: "made by this tool, no longer in the plan".into(),
+                }),
+                (_, false) if options.prune => {
+                    unmanaged.push(UnmanagedCredential {
+                        app: label.clone(),
+                        name: o.name.clone(),
+                        subject: o.subject.clone(),
+                        kept: false,
+                        note: "not made by this tool; deleted because prune was requested".into(),
+                    });
+                    deletes.push(Change::DeleteCredential {
+                        app: label.clone(),
+                        name: o.name.clone(),
+                        reason: "not made by this tool; prune".into(),
+                    });
+                }
+                (_, false) => {
+                    kept += 1;
+                    unmanaged.push(UnmanagedCredential {
+                        app: label.clone(),
+                        name: o.name.clone(),
+                        subject: o.subject.clone(),
+                        kept: true,
+                        note: "not made by this tool; kept (prune deletes it)".into(),
+                    });
+                }
+            }
+        }
+        for c in &app.credentials {
+            if satisfied_by_other.contains(c.name.as_str()) {
+                continue;
+            }
+            match existing.iter().find(|o| o.name == c.name.as_str()) {
+                Some(o) if same_content(c, o) => kept += 1,
+                Some(o) => {
+                    let mut what = Vec::new();
+                    if o.issuer != c.issuer {
+                        what.push("issuer");
+                    }
+                    if o.subject.as_deref() != Some(c.subject.as_str()) {
+                        what.push("subject");
+                    }
+                    if o.audiences != [c.audience.clone()] {
+                        what.push("audience");
+                    }
+                    if o.description.as_deref() != Some(c.description.as_str()) {
+                        what.push("description");
+                    }
+                    updates.push(Change::UpdateCredential {
+                        app: label.clone(),
+                        credential: c.clone(),
+                        reason: format!("{} differ", what.join(", ")),
+                    });
+                    kept += 1;
+                }
+                None => creates.push(Change::CreateCredential {
+                    app: label.clone(),
+                    credential: c.clone(),
+                }),
+            }
+        }
+        let total = kept + creates.len();
+        if total > MAX_CREDENTIALS_PER_APP {
+            return Err(Error::CredentialLimitExceeded {
+                app: format!(
+                    "{label} ({} kept credentials not made by this tool; prune deletes them)",
+                    unmanaged
+                        .iter()
+                        .filter(|u| u.app == label && u.kept)
+                        .count()
+                ),
+                count: total,
+            });
+        }
+        // Deletes first, so the app never passes 20 on the way.
+        changes.extend(deletes);
+        changes.extend(updates);
+        changes.extend(creates);
+
+        role_changes(app, found, &label, &mut changes);
+
+        for t in &app.targets {
+            match &t.target {
+                Target::Deployment(d) => {
+                    let current = observed.deployment_settings.iter().find(|s| {
+                        s.org == d.org.as_str()
+                            && s.project == d.project.as_str()
+                            && s.stack == d.stack.as_str()
+                    });
+                    let ok = match (current, found) {
+                        (Some(s), Some(o)) => {
+                            s.client_id.as_deref() == Some(o.app_id.as_str())
+                                && opt_eq(&s.tenant_id, &plan.azure.tenant)
+                                && opt_eq(&s.subscription_id, &plan.azure.subscription)
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        late.push(Change::ConfigureDeploymentSettings {
+                            app: label.clone(),
+                            org: d.org.to_string(),
+                            project: d.project.to_string(),
+                            stack: d.stack.to_string(),
+                        });
+                    }
+                }
+                Target::Esc(e) => {
+                    let current = observed.esc_environments.iter().find(|s| {
+                        s.org == e.org.as_str()
+                            && s.project == e.env.project.as_str()
+                            && s.env == e.env.env.as_str()
+                    });
+                    let expected_attrs: Vec<String> = match &e.subject {
+                        crate::target::EscSubjectForm::Default => Vec::new(),
+                        crate::target::EscSubjectForm::Attributes { attributes, .. } => {
+                            attributes.iter().map(|a| a.as_str().to_owned()).collect()
+                        }
+                    };
+                    let ok = match (current, found) {
+                        (Some(s), Some(o)) => {
+                            s.client_id.as_deref() == Some(o.app_id.as_str())
+                                && opt_eq(&s.tenant_id, &plan.azure.tenant)
+                                && opt_eq(&s.subscription_id, &plan.azure.subscription)
+                                && s.oidc == Some(true)
+                                && s.subject_attributes == expected_attrs
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        late.push(Change::WriteEscEnvironment {
+                            app: label.clone(),
+                            org: e.org.to_string(),
+                            project: e.env.project.to_string(),
+                            env: e.env.env.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    changes.extend(late);
+
+    let planned: HashSet<&str> = plan.apps.iter().map(|a| a.unique_name.as_str()).collect();
+    let org_tag = format!("{MANAGED_TAG}:org:{}", plan.org);
+    for o in &observed.apps {
+        let ours = o.tags.iter().any(|t| t == MANAGED_TAG) && o.tags.contains(&org_tag);
+        let in_plan = o
+            .unique_name
+            .as_deref()
+            .is_some_and(|u| planned.contains(u));
+        if ours && !in_plan {
+            let name = o.unique_name.clone().unwrap_or_else(|| o.id.clone());
+            if options.prune {
+                changes.push(Change::DeleteApp {
+                    app: name,
+                    reason: "managed by this tool, no longer in the plan; prune".into(),
+                });
+            } else {
+                notes.push(format!(
+                    "app {name} ({}) is managed by this tool but no longer in the plan; kept (prune deletes it)",
+                    o.display_name
+                ));
+            }
+        }
+    }
+    Ok(Diff {
+        changes,
+        unmanaged,
+        notes,
+    })
+}
+
+fn opt_eq(observed: &Option<String>, planned: &Option<crate::roles::Guid>) -> bool {
+    match planned {
+        Some(g) => observed
+            .as_deref()
+            .is_some_and(|o| o.eq_ignore_ascii_case(g.as_str())),
+        None => true,
+    }
+}
+
+fn role_changes(
+    app: &AppPlan,
+    found: Option<&ObservedApp>,
+    label: &str,
+    changes: &mut Vec<Change>,
+) {
+    let assignments: &[ObservedRoleAssignment] =
+        found.map(|o| o.role_assignments.as_slice()).unwrap_or(&[]);
+    let principal = found.and_then(|o| o.service_principal_id.as_deref());
+    let matches = |g: &RoleGrant, a: &ObservedRoleAssignment| {
+        a.scope.eq_ignore_ascii_case(g.scope.as_str())
+            && a.role_definition_id
+                .to_ascii_lowercase()
+                .ends_with(&format!("/roledefinitions/{}", g.role.id))
+            && principal.is_some_and(|p| p.eq_ignore_ascii_case(&a.principal_id))
+    };
+    for g in &app.roles {
+        if !assignments.iter().any(|a| matches(g, a)) {
+            changes.push(Change::CreateRoleAssignment {
+                app: label.to_owned(),
+                role: g.role.name.clone(),
+                scope: g.scope.to_string(),
+                role_definition_id: g.role_definition_id(),
+            });
+        }
+    }
+    // Assignments of this app's principal that the plan no longer asks for. The
+    // principal exists only for this app, so its assignments are ours to remove.
+    for a in assignments {
+        let wanted = app.roles.iter().any(|g| matches(g, a));
+        let ours = principal.is_some_and(|p| p.eq_ignore_ascii_case(&a.principal_id));
+        if ours && !wanted {
+            changes.push(Change::DeleteRoleAssignment {
+                app: label.to_owned(),
+                name: a.name.clone(),
+                scope: a.scope.clone(),
+                role_definition_id: a.role_definition_id.clone(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::plan::plan;
+
+    const SUB: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+    fn the_plan() -> Plan {
+        let text = format!(
+            "org: contoso\nazure: {{tenant: {SUB}, subscription: {SUB}}}\ndeployments:\n  - project: core\n    stacks: [dev]\n    roles: [{{role: Contributor, scope: /subscriptions/{SUB}/resourceGroups/core-dev}}]\n"
+        );
+        plan(&Config::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    /// The observed state after a complete apply of `p`.
+    fn converged(p: &Plan) -> ObservedState {
+        let mut state = ObservedState::default();
+        for (i, app) in p.apps.iter().enumerate() {
+            let sp = format!("00000000-0000-0000-0000-00000000000{i}");
+            state.apps.push(ObservedApp {
+                id: format!("obj-{i}"),
+                app_id: format!("client-{i}"),
+                unique_name: Some(app.unique_name.clone()),
+                display_name: app.display_name.clone(),
+                tags: app.tags.clone(),
+                federated_identity_credentials: app
+                    .credentials
+                    .iter()
+                    .map(|c| ObservedCredential {
+                        id: None,
+                        name: c.name.to_string(),
+                        issuer: c.issuer.clone(),
+                        subject: Some(c.subject.clone()),
+                        audiences: vec![c.audience.clone()],
+                        description: Some(c.description.clone()),
+                    })
+                    .collect(),
+                service_principal_id: Some(sp.clone()),
+                role_assignments: app
+                    .roles
+                    .iter()
+                    .map(|g| ObservedRoleAssignment {
+                        name: g.assignment_name(&sp),
+                        scope: g.scope.to_string(),
+                        role_definition_id: g.role_definition_id(),
+                        principal_id: sp.clone(),
+                    })
+                    .collect(),
+            });
+            for t in &app.targets {
+                if let Target::Deployment(d) = &t.target {
+                    state.deployment_settings.push(ObservedDeploymentSettings {
+                        org: d.org.to_string(),
+                        project: d.project.to_string(),
+                        stack: d.stack.to_string(),
+                        client_id: Some(format!("client-{i}")),
+                        tenant_id: Some(SUB.into()),
+                        subscription_id: Some(SUB.into()),
+                    });
+                }
+            }
+        }
+        state
+    }
+
+    #[test]
+    fn empty_state_creates_everything_in_order() {
+        let p = the_plan();
+        let d = diff(&p, &ObservedState::default(), DiffOptions::default()).unwrap();
+        let kinds: Vec<&str> = d
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::CreateApp { .. } => "app",
+                Change::CreateServicePrincipal { .. } => "sp",
+                Change::CreateCredential { .. } => "fic",
+                Change::CreateRoleAssignment { .. } => "role",
+                Change::ConfigureDeploymentSettings { .. } => "settings",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["app", "sp", "fic", "fic", "fic", "fic", "role", "settings"]
+        );
+    }
+
+    #[test]
+    fn converged_state_makes_no_changes() {
+        let p = the_plan();
+        let d = diff(&p, &converged(&p), DiffOptions::default()).unwrap();
+        assert!(d.is_converged(), "{:?}", d.changes);
+    }
+
+    #[test]
+    fn unmanaged_credentials_are_kept_unless_pruned() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        state.apps[0]
+            .federated_identity_credentials
+            .push(ObservedCredential {
+                name: "hand-made".into(),
+                issuer: "https://token.actions.githubusercontent.com".into(),
+                subject: Some("repo:contoso/x:ref:refs/heads/main".into()),
+                audiences: vec!["api://AzureADTokenExchange".into()],
+                ..Default::default()
+            });
+        let d = diff(&p, &state, DiffOptions::default()).unwrap();
+        assert!(d.is_converged());
+        assert_eq!(d.unmanaged.len(), 1);
+        assert!(d.unmanaged[0].kept);
+        let d = diff(&p, &state, DiffOptions { prune: true }).unwrap();
+        assert!(
+            matches!(&d.changes[..], [Change::DeleteCredential { name, .. }] if name == "hand-made")
+        );
+    }
+
+    #[test]
+    fn changed_credential_is_updated_and_stale_managed_one_deleted() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        state.apps[0].federated_identity_credentials[0].audiences = vec!["azure:contoso".into()];
+        let mut stale = state.apps[0].federated_identity_credentials[1].clone();
+        stale.name = "deploy-core-old-update".into();
+        stale.subject = Some(
+            "pulumi:deploy:org:contoso:project:core:stack:old:operation:update:scope:write".into(),
+        );
+        state.apps[0].federated_identity_credentials.push(stale);
+        let d = diff(&p, &state, DiffOptions::default()).unwrap();
+        assert!(
+            matches!(&d.changes[0], Change::DeleteCredential { name, .. } if name == "deploy-core-old-update")
+        );
+        assert!(
+            matches!(&d.changes[1], Change::UpdateCredential { reason, .. } if reason == "audience differ")
+        );
+        assert_eq!(d.changes.len(), 2);
+    }
+
+    #[test]
+    fn full_app_with_unmanaged_credentials_is_an_error() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        state.apps[0].federated_identity_credentials.truncate(0);
+        for i in 0..17 {
+            state.apps[0]
+                .federated_identity_credentials
+                .push(ObservedCredential {
+                    name: format!("other-{i}"),
+                    issuer: "https://example.com".into(),
+                    subject: Some(format!("s{i}")),
+                    audiences: vec!["x".into()],
+                    ..Default::default()
+                });
+        }
+        let err = diff(&p, &state, DiffOptions::default()).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::CredentialLimitExceeded);
+    }
+}

@@ -1,0 +1,264 @@
+//! The one error type of the core and its stable numeric codes.
+//!
+//! Every face (CLI exit status and JSON, C status, Python `exc.code`, JS `err.code`)
+//! reports [`ErrorCode`]. Codes are explicit and never reused: a retired variant keeps
+//! its number reserved. Ranges: 1xxx input and names, 2xxx diagnosis input,
+//! 3xxx planning against live state.
+
+use serde::Serialize;
+
+/// Result alias used throughout the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+macro_rules! error_codes {
+    ($($variant:ident = $number:literal => $name:literal,)*) => {
+        /// Stable identity of an error, shared by every face.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[repr(i32)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($variant = $number,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order declared (numeric order, checked by a test).
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+
+            /// A stable symbolic name (`invalid_org`), used in JSON error reports and
+            /// as the JS error `name` suffix.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidOrg = 1001 => "invalid_org",
+    InvalidProject = 1002 => "invalid_project",
+    InvalidStack = 1003 => "invalid_stack",
+    InvalidEscProject = 1004 => "invalid_esc_project",
+    InvalidEscEnvironment = 1005 => "invalid_esc_environment",
+    InvalidCredentialName = 1006 => "invalid_credential_name",
+    InvalidIssuer = 1007 => "invalid_issuer",
+    ClaimTooLong = 1008 => "claim_too_long",
+    InvalidOperation = 1009 => "invalid_operation",
+    InvalidSubjectAttribute = 1010 => "invalid_subject_attribute",
+    MissingAttributeValue = 1011 => "missing_attribute_value",
+    InvalidUserLogin = 1012 => "invalid_user_login",
+    InvalidRole = 1013 => "invalid_role",
+    InvalidScope = 1014 => "invalid_scope",
+    InvalidGuid = 1015 => "invalid_guid",
+    InvalidConfig = 1016 => "invalid_config",
+    DuplicateTarget = 1017 => "duplicate_target",
+    EmptyTarget = 1018 => "empty_target",
+    MalformedToken = 2001 => "malformed_token",
+    MalformedCredentialList = 2002 => "malformed_credential_list",
+    UnrecognisedError = 2003 => "unrecognised_error",
+    InvalidTime = 2004 => "invalid_time",
+    CredentialLimitExceeded = 3001 => "credential_limit_exceeded",
+    CredentialConflict = 3002 => "credential_conflict",
+}
+
+impl ErrorCode {
+    /// The numeric value, as C, Python and JavaScript see it.
+    pub fn as_i32(self) -> i32 {
+        self as i32
+    }
+
+    /// Look a code up by its number.
+    pub fn from_i32(value: i32) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_i32() == value)
+    }
+
+    /// Whether the error is the caller's input (as opposed to a conflict with live state).
+    /// Python maps these to `ValueError` subclasses; the CLI exits 2.
+    pub fn is_input_error(self) -> bool {
+        (1000..3000).contains(&self.as_i32())
+    }
+}
+
+/// Everything the core can refuse. Messages name the offending value and the rule.
+///
+/// Token text never appears in a message: malformed tokens are described by
+/// their shape only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("invalid {kind} `{value}`: {rule}")]
+    InvalidName {
+        kind: NameKind,
+        value: String,
+        rule: &'static str,
+    },
+    #[error("invalid issuer `{value}`: {rule}")]
+    InvalidIssuer { value: String, rule: &'static str },
+    #[error("{claim} is {len} characters long; Azure accepts at most 600 (`{value}`)")]
+    ClaimTooLong {
+        claim: &'static str,
+        value: String,
+        len: usize,
+    },
+    #[error("invalid operation `{0}`: expected one of preview, update, refresh, destroy")]
+    InvalidOperation(String),
+    #[error(
+        "invalid subject attribute `{0}`: expected one of rootEnvironment.name, \
+         currentEnvironment.name, pulumi.user.login, pulumi.organization.login"
+    )]
+    InvalidSubjectAttribute(String),
+    #[error("subject attribute `{attribute}` needs a value: {hint}")]
+    MissingAttributeValue {
+        attribute: &'static str,
+        hint: &'static str,
+    },
+    #[error("invalid user login `{value}`: {rule}")]
+    InvalidUserLogin { value: String, rule: &'static str },
+    #[error("invalid role `{value}`: {rule}")]
+    InvalidRole { value: String, rule: String },
+    #[error("invalid scope `{value}`: {rule}")]
+    InvalidScope { value: String, rule: &'static str },
+    #[error(
+        "invalid {what} `{value}`: expected a GUID such as 00000000-0000-0000-0000-000000000000"
+    )]
+    InvalidGuid { what: &'static str, value: String },
+    #[error("invalid config{}: {message}", location.as_deref().map(|l| format!(" ({l})")).unwrap_or_default())]
+    InvalidConfig {
+        message: String,
+        location: Option<String>,
+    },
+    #[error("target `{0}` is listed more than once")]
+    DuplicateTarget(String),
+    #[error("{0}")]
+    EmptyTarget(String),
+    #[error("malformed token: {0}")]
+    MalformedToken(String),
+    #[error("malformed credential list: {0}")]
+    MalformedCredentialList(String),
+    #[error(
+        "no AADSTS error code found in the text: expected something like `AADSTS70021: No matching federated identity record found ...`"
+    )]
+    UnrecognisedError,
+    #[error("invalid time `{value}`: expected RFC 3339, such as 2026-01-31T12:00:00Z")]
+    InvalidTime { value: String },
+    #[error(
+        "application `{app}` would hold {count} federated identity credentials; Azure allows at most 20 per application"
+    )]
+    CredentialLimitExceeded { app: String, count: usize },
+    #[error("{0}")]
+    CredentialConflict(String),
+    /// Any of the above, found at `path` in a config file; keeps the inner code.
+    #[error("{path}: {inner}")]
+    InConfig { path: String, inner: Box<Error> },
+}
+
+/// Which validated name an [`Error::InvalidName`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NameKind {
+    Org,
+    Project,
+    Stack,
+    EscProject,
+    EscEnvironment,
+    CredentialName,
+}
+
+impl std::fmt::Display for NameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NameKind::Org => "organization name",
+            NameKind::Project => "project name",
+            NameKind::Stack => "stack name",
+            NameKind::EscProject => "ESC project name",
+            NameKind::EscEnvironment => "ESC environment name",
+            NameKind::CredentialName => "federated credential name",
+        })
+    }
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidName { kind, .. } => match kind {
+                NameKind::Org => ErrorCode::InvalidOrg,
+                NameKind::Project => ErrorCode::InvalidProject,
+                NameKind::Stack => ErrorCode::InvalidStack,
+                NameKind::EscProject => ErrorCode::InvalidEscProject,
+                NameKind::EscEnvironment => ErrorCode::InvalidEscEnvironment,
+                NameKind::CredentialName => ErrorCode::InvalidCredentialName,
+            },
+            Error::InvalidIssuer { .. } => ErrorCode::InvalidIssuer,
+            Error::ClaimTooLong { .. } => ErrorCode::ClaimTooLong,
+            Error::InvalidOperation(_) => ErrorCode::InvalidOperation,
+            Error::InvalidSubjectAttribute(_) => ErrorCode::InvalidSubjectAttribute,
+            Error::MissingAttributeValue { .. } => ErrorCode::MissingAttributeValue,
+            Error::InvalidUserLogin { .. } => ErrorCode::InvalidUserLogin,
+            Error::InvalidRole { .. } => ErrorCode::InvalidRole,
+            Error::InvalidScope { .. } => ErrorCode::InvalidScope,
+            Error::InvalidGuid { .. } => ErrorCode::InvalidGuid,
+            Error::InvalidConfig { .. } => ErrorCode::InvalidConfig,
+            Error::DuplicateTarget(_) => ErrorCode::DuplicateTarget,
+            Error::EmptyTarget(_) => ErrorCode::EmptyTarget,
+            Error::MalformedToken(_) => ErrorCode::MalformedToken,
+            Error::MalformedCredentialList(_) => ErrorCode::MalformedCredentialList,
+            Error::UnrecognisedError => ErrorCode::UnrecognisedError,
+            Error::InvalidTime { .. } => ErrorCode::InvalidTime,
+            Error::CredentialLimitExceeded { .. } => ErrorCode::CredentialLimitExceeded,
+            Error::CredentialConflict(_) => ErrorCode::CredentialConflict,
+            Error::InConfig { inner, .. } => inner.code(),
+        }
+    }
+
+    /// Say where in a config file this error was found.
+    pub fn in_config(self, path: String) -> Error {
+        Error::InConfig {
+            path,
+            inner: Box::new(self),
+        }
+    }
+
+    /// A serialisable form for JSON outputs: `{code, name, message}`.
+    pub fn report(&self) -> ErrorReport {
+        ErrorReport {
+            code: self.code().as_i32(),
+            name: self.code().name(),
+            message: self.to_string(),
+        }
+    }
+}
+
+/// The JSON shape of an error, as every face prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    pub code: i32,
+    pub name: &'static str,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut numbers = HashSet::new();
+        let mut names = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(numbers.insert(code.as_i32()), "duplicate code {code:?}");
+            assert!(names.insert(code.name()), "duplicate name {code:?}");
+            assert_eq!(ErrorCode::from_i32(code.as_i32()), Some(*code));
+        }
+        assert_eq!(ErrorCode::from_i32(0), None);
+    }
+
+    #[test]
+    fn all_is_sorted_so_the_table_reads_in_order() {
+        let mut sorted = ErrorCode::ALL.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, ErrorCode::ALL);
+    }
+}

@@ -1,0 +1,364 @@
+//! Azure role assignments: built-in role names, scopes, deterministic assignment names.
+//!
+//! Role GUIDs from `azure-facts.md` §4 (azure-docs `role-based-access-control/built-in-roles`).
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::fmt;
+
+/// Built-in roles accepted by name (case-insensitive), with their definition GUIDs.
+pub const BUILT_IN_ROLES: &[(&str, &str)] = &[
+    ("Owner", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"),
+    ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
+    ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"),
+    (
+        "User Access Administrator",
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    ),
+    (
+        "Role Based Access Control Administrator",
+        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+    ),
+    (
+        "Key Vault Secrets User",
+        "4633458b-17de-408a-b874-0445c86b69e6",
+    ),
+    (
+        "Key Vault Secrets Officer",
+        "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    ),
+    (
+        "Key Vault Administrator",
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+    ),
+    (
+        "Storage Blob Data Contributor",
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    ),
+];
+
+/// Roles that can grant access to others: assigning them to a CI identity is a
+/// privilege-escalation path worth a warning.
+const PRIVILEGED_ROLES: &[&str] = &[
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+];
+
+/// A lower-case GUID, validated.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
+pub struct Guid(String);
+
+impl Guid {
+    pub fn parse(what: &'static str, value: &str) -> Result<Self> {
+        uuid::Uuid::try_parse(value)
+            .ok()
+            .filter(|_| value.len() == 36)
+            .map(|u| Guid(u.hyphenated().to_string()))
+            .ok_or_else(|| Error::InvalidGuid {
+                what,
+                value: value.to_owned(),
+            })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Guid> for String {
+    fn from(g: Guid) -> String {
+        g.0
+    }
+}
+
+impl fmt::Display for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Guid({})", self.0)
+    }
+}
+
+/// A role definition: a built-in role by name, or a custom role by GUID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Role {
+    /// The built-in name, or the GUID for a role this tool does not know by name.
+    pub name: String,
+    pub id: Guid,
+}
+
+impl Role {
+    /// Resolve `Contributor`, `contributor`, a role GUID, or a full
+    /// `…/roleDefinitions/<guid>` id.
+    pub fn parse(value: &str) -> Result<Self> {
+        let trimmed = value.trim();
+        if let Some((name, id)) = BUILT_IN_ROLES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
+        {
+            return Ok(Role {
+                name: (*name).to_owned(),
+                id: Guid((*id).to_owned()),
+            });
+        }
+        let guid_text = trimmed
+            .rsplit_once("/roleDefinitions/")
+            .map(|(_, g)| g)
+            .unwrap_or(trimmed);
+        match Guid::parse("role definition id", guid_text) {
+            Ok(id) => {
+                let name = BUILT_IN_ROLES
+                    .iter()
+                    .find(|(_, g)| *g == id.as_str())
+                    .map(|(n, _)| (*n).to_owned())
+                    .unwrap_or_else(|| id.to_string());
+                Ok(Role { name, id })
+            }
+            Err(_) => Err(Error::InvalidRole {
+                value: value.to_owned(),
+                rule: format!(
+                    "expected a role definition GUID or one of the built-in names: {}",
+                    BUILT_IN_ROLES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+
+    pub fn is_privileged(&self) -> bool {
+        PRIVILEGED_ROLES.contains(&self.id.as_str())
+    }
+}
+
+/// An ARM scope: a management group, a subscription, a resource group or a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(into = "String")]
+pub struct Scope {
+    path: String,
+    subscription: Option<Guid>,
+}
+
+/// How broad a scope is, for warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeLevel {
+    ManagementGroup,
+    Subscription,
+    ResourceGroup,
+    Resource,
+}
+
+impl Scope {
+    /// Parse `/subscriptions/<guid>[/resourceGroups/<name>[/providers/…]]` or
+    /// `/providers/Microsoft.Management/managementGroups/<name>`.
+    pub fn parse(value: &str) -> Result<Self> {
+        let fail = |rule| {
+            Err(Error::InvalidScope {
+                value: value.to_owned(),
+                rule,
+            })
+        };
+        if value != value.trim() || value.contains(char::is_whitespace) {
+            return fail("must not contain whitespace");
+        }
+        if value.len() > 1 && value.ends_with('/') {
+            return fail("must not end with `/`");
+        }
+        let segments: Vec<&str> = value.split('/').collect();
+        if segments.first() != Some(&"") || segments.iter().skip(1).any(|s| s.is_empty()) {
+            return fail(
+                "must be an ARM resource id starting with `/subscriptions/<guid>` or \
+                 `/providers/Microsoft.Management/managementGroups/<name>`",
+            );
+        }
+        match &segments[1..] {
+            [providers, mgmt, groups, _name]
+                if providers.eq_ignore_ascii_case("providers")
+                    && mgmt.eq_ignore_ascii_case("Microsoft.Management")
+                    && groups.eq_ignore_ascii_case("managementGroups") =>
+            {
+                Ok(Scope {
+                    path: value.to_owned(),
+                    subscription: None,
+                })
+            }
+            [subs, sub, rest @ ..] if subs.eq_ignore_ascii_case("subscriptions") => {
+                let subscription = Guid::parse("subscription id", sub)?;
+                if let Some(rg) = rest.first()
+                    && (!rg.eq_ignore_ascii_case("resourceGroups") || rest.len() < 2)
+                {
+                    return fail("after `/subscriptions/<guid>` expect `/resourceGroups/<name>`");
+                }
+                Ok(Scope {
+                    path: value.to_owned(),
+                    subscription: Some(subscription),
+                })
+            }
+            _ => fail(
+                "must be an ARM resource id starting with `/subscriptions/<guid>` or \
+                 `/providers/Microsoft.Management/managementGroups/<name>`",
+            ),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.path
+    }
+
+    pub fn subscription(&self) -> Option<&Guid> {
+        self.subscription.as_ref()
+    }
+
+    pub fn level(&self) -> ScopeLevel {
+        let n = self.path.split('/').count();
+        match (self.subscription.is_some(), n) {
+            (false, _) => ScopeLevel::ManagementGroup,
+            (true, 3) => ScopeLevel::Subscription,
+            (true, 5) => ScopeLevel::ResourceGroup,
+            (true, _) => ScopeLevel::Resource,
+        }
+    }
+
+    /// The full role definition id ARM expects for `role` at this scope.
+    pub fn role_definition_id(&self, role: &Role) -> String {
+        match &self.subscription {
+            Some(sub) => format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}",
+                role.id
+            ),
+            None => format!(
+                "/providers/Microsoft.Authorization/roleDefinitions/{}",
+                role.id
+            ),
+        }
+    }
+}
+
+impl From<Scope> for String {
+    fn from(s: Scope) -> String {
+        s.path
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
+/// One role to grant at one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+impl RoleGrant {
+    pub fn role_definition_id(&self) -> String {
+        self.scope.role_definition_id(&self.role)
+    }
+
+    /// The deterministic role assignment name (a GUID) for this grant to `principal_id`:
+    /// a UUIDv5 over scope, role definition and principal, compared case-insensitively
+    /// as ARM does. Re-running finds the same assignment instead of adding another.
+    pub fn assignment_name(&self, principal_id: &str) -> String {
+        let key = format!(
+            "{}\u{0}{}\u{0}{}",
+            self.scope.as_str().to_ascii_lowercase(),
+            self.role.id,
+            principal_id.to_ascii_lowercase()
+        );
+        uuid::Uuid::new_v5(&crate::NAMESPACE, key.as_bytes())
+            .hyphenated()
+            .to_string()
+    }
+
+    /// Warnings for broad or privileged grants.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.role.is_privileged() {
+            out.push(format!(
+                "role {} at {} lets the identity grant access to others; prefer Contributor or a narrower role",
+                self.role.name, self.scope
+            ));
+        }
+        match self.scope.level() {
+            ScopeLevel::ManagementGroup => out.push(format!(
+                "role {} at management group scope {} reaches every subscription below it",
+                self.role.name, self.scope
+            )),
+            ScopeLevel::Subscription => out.push(format!(
+                "role {} at subscription scope {}; a resource group scope is narrower",
+                self.role.name, self.scope
+            )),
+            _ => {}
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_names_resolve() {
+        let r = Role::parse("contributor").unwrap();
+        assert_eq!(r.name, "Contributor");
+        assert_eq!(r.id.as_str(), "b24988ac-6180-42a0-ab88-20f7382dd24c");
+        let custom = Role::parse("11111111-2222-3333-4444-555555555555").unwrap();
+        assert_eq!(custom.name, "11111111-2222-3333-4444-555555555555");
+        let full = Role::parse(
+            "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        )
+        .unwrap();
+        assert_eq!(full.name, "Reader");
+        assert!(Role::parse("Contributer").is_err());
+    }
+
+    #[test]
+    fn scopes() {
+        let sub = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+        assert_eq!(Scope::parse(sub).unwrap().level(), ScopeLevel::Subscription);
+        let rg = format!("{sub}/resourceGroups/core-dev");
+        assert_eq!(
+            Scope::parse(&rg).unwrap().level(),
+            ScopeLevel::ResourceGroup
+        );
+        assert_eq!(
+            Scope::parse("/providers/Microsoft.Management/managementGroups/root")
+                .unwrap()
+                .level(),
+            ScopeLevel::ManagementGroup
+        );
+        for bad in [
+            "",
+            "/",
+            "subscriptions/x",
+            "/subscriptions/not-a-guid",
+            &format!("{sub}/"),
+        ] {
+            assert!(Scope::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn assignment_names_are_deterministic_and_case_insensitive() {
+        let g = RoleGrant {
+            role: Role::parse("Reader").unwrap(),
+            scope: Scope::parse("/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590").unwrap(),
+        };
+        let a = g.assignment_name("AAAAAAAA-0000-0000-0000-000000000000");
+        let b = g.assignment_name("aaaaaaaa-0000-0000-0000-000000000000");
+        assert_eq!(a, b);
+        assert_ne!(a, g.assignment_name("bbbbbbbb-0000-0000-0000-000000000000"));
+    }
+}
