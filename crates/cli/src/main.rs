@@ -1,1 +1,36 @@
-fn main() {}
+//! `pulumi-azure-oidc`: the command-line face of the core.
+
+mod args;
+mod commands;
+mod text;
+
+use args::{Cli, Output};
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub(crate) type Failure = pulumi_azure_oidc::Error;
+
+/// Exit status: 0 success, 1 a negative diagnosis, 2 invalid input.
+pub(crate) const EXIT_NEGATIVE: u8 = 1;
+pub(crate) const EXIT_INVALID: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let output = cli.command.output();
+    match commands::run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            let style = anstyle::Style::new()
+                .bold()
+                .fg_color(Some(anstyle::AnsiColor::Red.into()));
+            let mut err = anstream::stderr();
+            let _ = writeln!(err, "{style}error:{style:#} {failure}");
+            if output == Output::Json {
+                let report = serde_json::to_value(failure.report()).unwrap_or_default();
+                println!("{}", serde_json::json!({ "error": report }));
+            }
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}

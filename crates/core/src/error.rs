@@ -54,6 +54,7 @@ error_codes! {
     InvalidConfig = 1016 => "invalid_config",
     DuplicateTarget = 1017 => "duplicate_target",
     EmptyTarget = 1018 => "empty_target",
+    UnreadableInput = 1019 => "unreadable_input",
     MalformedToken = 2001 => "malformed_token",
     MalformedCredentialList = 2002 => "malformed_credential_list",
     UnrecognisedError = 2003 => "unrecognised_error",
@@ -148,6 +149,9 @@ pub enum Error {
     CredentialLimitExceeded { app: String, count: usize },
     #[error("{0}")]
     CredentialConflict(String),
+    /// Input the caller named could not be read (a file, standard input).
+    #[error("cannot read {what}: {reason}")]
+    UnreadableInput { what: String, reason: String },
     /// Any of the above, found at `path` in a config file; keeps the inner code.
     #[error("{path}: {inner}")]
     InConfig { path: String, inner: Box<Error> },
@@ -208,6 +212,7 @@ impl Error {
             Error::InvalidTime { .. } => ErrorCode::InvalidTime,
             Error::CredentialLimitExceeded { .. } => ErrorCode::CredentialLimitExceeded,
             Error::CredentialConflict(_) => ErrorCode::CredentialConflict,
+            Error::UnreadableInput { .. } => ErrorCode::UnreadableInput,
             Error::InConfig { inner, .. } => inner.code(),
         }
     }

@@ -231,6 +231,10 @@ impl Target {
                     format!("Pulumi ESC {}/{} {MANAGED_MARKER}", e.org, e.env),
                 )?);
                 if e.include_yaml_subject {
+                    // The anonymous environment is not in the legacy `default` project, so its
+                    // audience is `azure:<org>` whatever project this environment is in (as in
+                    // pulumi/examples azure-ts-oidc-provider-pulumi-cloud and `pulumi env setup azure`).
+                    let audience = format!("azure:{}", e.org);
                     let subject = esc_yaml_subject(&e.org);
                     let name =
                         readable_name(&["esc-yaml", e.org.as_str()], &[issuer.as_str(), &subject]);

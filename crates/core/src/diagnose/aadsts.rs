@@ -21,6 +21,13 @@ pub struct Presented {
     pub audience: Option<String>,
 }
 
+/// A named value an error message states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    pub name: String,
+    pub value: String,
+}
+
 /// The diagnosis of one AADSTS error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorDiagnosis {
@@ -32,7 +39,7 @@ pub struct ErrorDiagnosis {
     /// What the subject says about who presented it.
     pub subject_kind: Option<ParsedSubject>,
     /// Other values the message states (client id, tenant, times, key id), in order.
-    pub details: Vec<(String, String)>,
+    pub details: Vec<Detail>,
     pub cause: String,
     pub fix: Vec<String>,
     /// The credential that would make the presented token pass, when the error states
@@ -126,7 +133,10 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
     let mut details = Vec::new();
     let mut detail = |k: &str, v: Option<String>| {
         if let Some(v) = v {
-            details.push((k.to_owned(), v));
+            details.push(Detail {
+                name: k.to_owned(),
+                value: v,
+            });
         }
     };
     match code {
@@ -213,13 +223,13 @@ fn explain(
     code: u32,
     p: &Presented,
     kind: Option<&ParsedSubject>,
-    details: &[(String, String)],
+    details: &[Detail],
 ) -> Explained {
     let detail = |k: &str| {
         details
             .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
+            .find(|d| d.name == k)
+            .map(|d| d.value.as_str())
             .unwrap_or("(not stated)")
     };
     let who = kind

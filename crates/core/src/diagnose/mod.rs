@@ -4,7 +4,7 @@ mod aadsts;
 pub mod jwt;
 mod token;
 
-pub use aadsts::{ErrorDiagnosis, Presented, diagnose_error};
+pub use aadsts::{Detail, ErrorDiagnosis, Presented, diagnose_error};
 pub use token::{
     Candidate, Difference, TimeStatus, TokenDiagnosis, diagnose_claims, diagnose_token,
 };

@@ -53,6 +53,9 @@ pub enum TimeStatus {
 pub struct TokenDiagnosis {
     /// Always false: the signature is not checked.
     pub verified: bool,
+    /// Whether a credential list was given; without one, only the claims and the time
+    /// are checked.
+    pub checked_credentials: bool,
     pub claims: TokenClaims,
     /// What the subject says about who presents it.
     pub subject_kind: ParsedSubject,
@@ -266,10 +269,12 @@ fn format_time(epoch: i64) -> String {
         .unwrap_or_else(|| epoch.to_string())
 }
 
-/// Diagnose `token` against `credentials` at `now` (Unix seconds).
+/// Diagnose `token` against `credentials` at `now` (Unix seconds). Without a
+/// credential list the token is decoded, its time checked, and the credential that
+/// would accept it suggested.
 pub fn diagnose_token(
     token: &str,
-    credentials: &[ObservedCredential],
+    credentials: Option<&[ObservedCredential]>,
     now: i64,
 ) -> Result<TokenDiagnosis> {
     let claims = decode(token)?;
@@ -279,9 +284,11 @@ pub fn diagnose_token(
 /// Diagnose already-decoded claims.
 pub fn diagnose_claims(
     claims: TokenClaims,
-    credentials: &[ObservedCredential],
+    credential_list: Option<&[ObservedCredential]>,
     now: i64,
 ) -> TokenDiagnosis {
+    let checked = credential_list.is_some();
+    let credentials = credential_list.unwrap_or(&[]);
     let iss = claims.issuer.clone().unwrap_or_default();
     let sub = claims.subject.clone().unwrap_or_default();
     let auds = claims.audiences.clone();
@@ -343,7 +350,7 @@ pub fn diagnose_claims(
     });
     candidates.truncate(5);
 
-    let aadsts = if matched.is_some() {
+    let aadsts = if matched.is_some() || !checked {
         None
     } else if !credentials.iter().any(|c| c.issuer == iss) {
         Some(700211)
@@ -429,6 +436,13 @@ pub fn diagnose_claims(
         _ => String::new(),
     };
     let verdict = match (matched, time_ok) {
+        (None, _) if !checked => {
+            let mut v = "decoded; no credential list given to check against: the credential below accepts this token".to_owned();
+            if !time_ok {
+                v.push_str(&format!(", but {time_text}"));
+            }
+            v
+        }
         (Some(m), true) => format!(
             "accepted: credential `{}` matches issuer, subject and audience",
             m.name
@@ -459,6 +473,7 @@ pub fn diagnose_claims(
 
     TokenDiagnosis {
         verified: false,
+        checked_credentials: checked,
         claims,
         subject_kind,
         checked_at: now,
@@ -467,7 +482,7 @@ pub fn diagnose_claims(
         matched: matched.map(|m| m.name.clone()),
         aadsts: if accepted {
             None
-        } else if matched.is_some() {
+        } else if matched.is_some() || (!checked && !time_ok) {
             Some(700024)
         } else {
             aadsts

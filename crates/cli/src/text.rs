@@ -1,0 +1,216 @@
+//! Human-readable output. Colour goes through anstream, which drops it when the
+//! stream is not a terminal or `NO_COLOR` is set.
+
+use anstyle::{AnsiColor, Style};
+use pulumi_azure_oidc::diagnose::{ErrorDiagnosis, TimeStatus, TokenDiagnosis};
+use pulumi_azure_oidc::{Plan, Target};
+use std::io::Write;
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const GOOD: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+const BAD: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const WARN: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(anstream::stdout(), $($arg)*);
+    }};
+}
+
+pub(crate) fn warning(message: &str) {
+    let _ = writeln!(anstream::stderr(), "{WARN}warning:{WARN:#} {message}");
+}
+
+pub(crate) fn note(message: &str) {
+    let _ = writeln!(anstream::stderr(), "{DIM}note:{DIM:#} {message}");
+}
+
+pub(crate) fn plan(plan: &Plan) {
+    out!(
+        "{BOLD}Plan for {}{BOLD:#}: {} app{}, {} credentials, issuer {}",
+        plan.org,
+        plan.apps.len(),
+        if plan.apps.len() == 1 { "" } else { "s" },
+        plan.credential_count(),
+        plan.issuer
+    );
+    for app in &plan.apps {
+        out!("");
+        out!(
+            "{BOLD}app {}{BOLD:#}  {DIM}{}{DIM:#}",
+            app.unique_name,
+            app.display_name
+        );
+        out!("  why: {}", app.reason);
+        out!("  targets:");
+        for t in &app.targets {
+            let extra = match &t.target {
+                Target::Esc(e) => match &e.subject {
+                    pulumi_azure_oidc::EscSubjectForm::Default => " (default subject)".to_owned(),
+                    pulumi_azure_oidc::EscSubjectForm::Attributes { attributes, .. } => format!(
+                        " (subjectAttributes: {})",
+                        attributes
+                            .iter()
+                            .map(|a| a.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+                Target::Deployment(_) => String::new(),
+            };
+            out!("    {}{extra}", t.label);
+        }
+        out!("  credentials ({}):", app.credentials.len());
+        let width = app
+            .credentials
+            .iter()
+            .map(|c| c.name.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for c in &app.credentials {
+            out!(
+                "    {:width$}  {}  {DIM}aud{DIM:#} {}",
+                c.name.as_str(),
+                c.subject,
+                c.audience
+            );
+        }
+        if app.roles.is_empty() {
+            out!("  roles: none");
+        } else {
+            out!("  roles:");
+            for g in &app.roles {
+                out!("    {} at {}", g.role.name, g.scope);
+            }
+        }
+    }
+    if !plan.warnings.is_empty() {
+        out!("");
+        for w in &plan.warnings {
+            out!("{WARN}warning:{WARN:#} {w}");
+        }
+    }
+}
+
+fn time_text(epoch: Option<i64>) -> String {
+    epoch
+        .and_then(|e| time::OffsetDateTime::from_unix_timestamp(e).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "(none)".into())
+}
+
+pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
+    out!("{BOLD}Token{BOLD:#} {DIM}(unverified: decoded locally, signature not checked){DIM:#}");
+    let c = &d.claims;
+    out!("  issuer    {}", c.issuer.as_deref().unwrap_or("(none)"));
+    out!("  subject   {}", c.subject.as_deref().unwrap_or("(none)"));
+    out!(
+        "  audience  {}",
+        if c.audiences.is_empty() {
+            "(none)".into()
+        } else {
+            c.audiences.join(", ")
+        }
+    );
+    let status = match d.time {
+        TimeStatus::Valid => format!("{GOOD}valid{GOOD:#}"),
+        TimeStatus::Expired => format!("{BAD}expired{BAD:#}"),
+        TimeStatus::NotYetValid => format!("{BAD}not yet valid{BAD:#}"),
+        TimeStatus::Unknown => "no expiry".into(),
+    };
+    out!("  expires   {} ({status})", time_text(c.expires_at));
+    out!("  from      {}", d.subject_kind.describe());
+    out!("");
+    let mark = if d.accepted {
+        format!("{GOOD}✓{GOOD:#}")
+    } else if d.checked_credentials || d.aadsts.is_some() {
+        format!("{BAD}✗{BAD:#}")
+    } else {
+        "•".into()
+    };
+    out!("{mark} {}", d.verdict);
+    if !d.candidates.is_empty() {
+        out!("");
+        out!("{BOLD}Closest credentials{BOLD:#}");
+        for cand in &d.candidates {
+            out!("  {}", cand.name);
+            for diff in &cand.differences {
+                out!(
+                    "    {BAD}{}{BAD:#} [{}]: {}",
+                    diff.field,
+                    diff.kind,
+                    diff.explanation
+                );
+                out!("      token:      {}", diff.token);
+                out!("      credential: {}", diff.credential);
+            }
+        }
+    }
+    if let Some(fix) = &d.fix {
+        out!("");
+        out!("{BOLD}The credential that accepts this token{BOLD:#}");
+        let body = serde_json::to_string(fix).unwrap_or_default();
+        out!("  {body}");
+        out!(
+            "  {DIM}az ad app federated-credential create --id <app> --parameters '{body}'{DIM:#}"
+        );
+    }
+    for n in &d.notes {
+        out!("{WARN}note:{WARN:#} {n}");
+    }
+}
+
+pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
+    out!("{BAD}{}{BAD:#}: {}", d.aadsts, d.title);
+    let p = &d.presented;
+    if p.issuer.is_some() || p.subject.is_some() || p.audience.is_some() {
+        out!("{BOLD}Presented{BOLD:#}");
+        if let Some(v) = &p.issuer {
+            out!("  issuer    {v}");
+        }
+        if let Some(v) = &p.subject {
+            out!("  subject   {v}");
+        }
+        if let Some(v) = &p.audience {
+            out!("  audience  {v}");
+        }
+        if let Some(k) = &d.subject_kind {
+            out!("  from      {}", k.describe());
+        }
+    }
+    for detail in &d.details {
+        out!("  {:<9} {}", detail.name, detail.value);
+    }
+    out!("{BOLD}Cause{BOLD:#}\n  {}", d.cause);
+    out!("{BOLD}Fix{BOLD:#}");
+    for f in &d.fix {
+        out!("  - {f}");
+    }
+    if let Some(c) = &d.suggested_credential {
+        out!("{BOLD}Credential to add{BOLD:#}");
+        out!("  {}", serde_json::to_string(c).unwrap_or_default());
+    }
+    let ids: Vec<String> = [
+        d.trace_id.as_ref().map(|t| format!("trace {t}")),
+        d.correlation_id
+            .as_ref()
+            .map(|t| format!("correlation {t}")),
+        d.timestamp.as_ref().map(|t| format!("at {t}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !ids.is_empty() {
+        out!("{DIM}{}{DIM:#}", ids.join(", "));
+    }
+}
