@@ -80,10 +80,7 @@ fn issuer(value: &Option<String>) -> Result<Issuer, Failure> {
 }
 
 fn operations(values: &[String]) -> Result<Vec<Operation>, Failure> {
-    Ok(values
-        .iter()
-        .map(|o| Operation::parse(o))
-        .collect::<Result<Vec<_>, _>>()?)
+    values.iter().map(|o| Operation::parse(o)).collect()
 }
 
 fn stack_target(a: &StackArgs) -> Result<Target, Failure> {
