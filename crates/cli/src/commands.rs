@@ -9,9 +9,7 @@ use clap::CommandFactory;
 use pulumi_azure_oidc::config::AzureSettings;
 use pulumi_azure_oidc::roles::Guid;
 use pulumi_azure_oidc::{
-    Config, DeploymentTarget, Error, EscEnvName, EscEnvRef, EscProjectName, EscSubjectForm,
-    EscTarget, Issuer, Operation, OrgName, ProjectName, RenderFormat, RenderOptions, Role,
-    RoleGrant, Scope, StackName, SubjectAttribute, Target, UserLogin,
+    Config, Error, Issuer, RenderFormat, RenderOptions, Role, RoleGrant, Scope, Target, TargetSpec,
 };
 use std::io::Read;
 use std::path::Path;
@@ -79,17 +77,15 @@ fn issuer(value: &Option<String>) -> Result<Issuer, Failure> {
     })
 }
 
-fn operations(values: &[String]) -> Result<Vec<Operation>, Failure> {
-    values.iter().map(|o| Operation::parse(o)).collect()
-}
-
 fn stack_target(a: &StackArgs) -> Result<Target, Failure> {
-    Ok(Target::Deployment(DeploymentTarget::new(
-        OrgName::new(a.org.as_str())?,
-        ProjectName::new(a.project.as_str())?,
-        StackName::new(a.stack.as_str())?,
-        &operations(&a.operations)?,
-    )))
+    let spec = TargetSpec::Deployment {
+        org: a.org.clone(),
+        project: a.project.clone(),
+        stack: a.stack.clone(),
+        operations: a.operations.clone(),
+        issuer: None,
+    };
+    Ok(spec.build()?.0)
 }
 
 struct EscInput<'a> {
@@ -105,33 +101,23 @@ struct EscInput<'a> {
 
 /// Build an ESC target; the flag says whether the recommended attributes were assumed.
 fn build_esc(i: EscInput<'_>) -> Result<(Target, bool), Failure> {
-    let org = OrgName::new(i.org)?;
-    let env = EscEnvRef {
-        project: EscProjectName::new(i.project)?,
-        env: EscEnvName::new(i.env)?,
-    };
-    let defaulted = i.attributes.is_empty() && !i.default_subject;
-    let subject = if i.default_subject {
-        EscSubjectForm::Default
-    } else {
-        let attributes = if i.attributes.is_empty() {
-            pulumi_azure_oidc::target::RECOMMENDED_ATTRIBUTES.to_vec()
+    let spec = TargetSpec::Esc {
+        org: i.org.to_owned(),
+        project: i.project.to_owned(),
+        env: i.env.to_owned(),
+        subject_attributes: if i.default_subject {
+            Some(Vec::new())
+        } else if i.attributes.is_empty() {
+            None
         } else {
-            i.attributes
-                .iter()
-                .map(|a| SubjectAttribute::parse(a))
-                .collect::<Result<Vec<_>, _>>()?
-        };
-        EscSubjectForm::Attributes {
-            attributes,
-            user: i.user.map(UserLogin::new).transpose()?,
-            root_env: i.root_env.map(EscEnvRef::parse).transpose()?,
-        }
+            Some(i.attributes.to_vec())
+        },
+        user: i.user.map(str::to_owned),
+        root_env: i.root_env.map(str::to_owned),
+        include_yaml_subject: i.include_yaml_subject,
+        issuer: None,
     };
-    Ok((
-        Target::Esc(EscTarget::new(org, env, subject, i.include_yaml_subject)?),
-        defaulted,
-    ))
+    Ok((spec.build()?.0, spec.uses_recommended_attributes()))
 }
 
 fn esc_target(a: &EscArgs) -> Result<(Target, bool), Failure> {

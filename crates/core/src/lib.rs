@@ -34,6 +34,7 @@ pub mod names;
 pub mod plan;
 pub mod render;
 pub mod roles;
+pub mod spec;
 pub mod target;
 
 pub use claims::{Issuer, Operation, PULUMI_CLOUD_ISSUER, ParsedSubject, SubjectAttribute};
@@ -49,6 +50,7 @@ pub use names::{
 pub use plan::{Plan, plan};
 pub use render::{RenderFormat, RenderOptions, render};
 pub use roles::{Role, RoleGrant, Scope};
+pub use spec::TargetSpec;
 pub use target::{DeploymentTarget, EscSubjectForm, EscTarget, Target};
 
 /// Namespace of every UUIDv5 this crate derives (credential name suffixes, app keys,

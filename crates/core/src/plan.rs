@@ -215,39 +215,46 @@ fn finish_app(
     };
     let display_name = format!("Pulumi OIDC {org} ({short_roles}) {hash}-{}", index + 1);
 
+    // Targets whose subjects coincide (the `<yaml>` subject, or attribute forms that
+    // do not name the environment) share one credential: issuer+subject is unique per app.
+    let mut unique: Vec<FederatedCredential> = Vec::new();
+    let mut index_of: HashMap<(String, String), usize> = HashMap::new();
+    for (_, creds) in &b.targets {
+        for c in creds {
+            index_of
+                .entry((c.issuer.clone(), c.subject.clone()))
+                .or_insert_with(|| {
+                    unique.push(c.clone());
+                    unique.len() - 1
+                });
+        }
+    }
     // Credential names must be unique per app; readable names can collide when
     // project and stack names contain hyphens, so colliding ones get a hashed suffix.
     let mut name_counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut unique_subjects = HashSet::new();
-    for (_, creds) in &b.targets {
-        for c in creds {
-            if unique_subjects.insert((c.issuer.clone(), c.subject.clone())) {
-                *name_counts.entry(c.name.to_string()).or_default() += 1;
-            }
+    for c in &unique {
+        *name_counts.entry(c.name.to_string()).or_default() += 1;
+    }
+    for c in &mut unique {
+        if name_counts.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
+            let renamed = with_hash_suffix(c.name.as_str(), &[&c.issuer, &c.subject]);
+            c.name = CredentialName(renamed);
         }
     }
-    let mut credentials = Vec::new();
-    let mut emitted = HashSet::new();
-    let mut targets = Vec::new();
-    for (configured, creds) in b.targets {
-        let mut names = Vec::new();
-        for mut c in creds {
-            if name_counts.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
-                let renamed = with_hash_suffix(c.name.as_str(), &[&c.issuer, &c.subject]);
-                c.name = CredentialName(renamed);
-            }
-            names.push(c.name.clone());
-            if emitted.insert((c.issuer.clone(), c.subject.clone())) {
-                credentials.push(c);
-            }
-        }
-        targets.push(PlannedTarget {
+    let targets: Vec<PlannedTarget> = b
+        .targets
+        .into_iter()
+        .map(|(configured, creds)| PlannedTarget {
             label: configured.target.to_string(),
             target: configured.target.clone(),
-            credentials: names,
+            credentials: creds
+                .iter()
+                .map(|c| unique[index_of[&(c.issuer.clone(), c.subject.clone())]].name.clone())
+                .collect(),
             key_vault: configured.key_vault.clone(),
-        });
-    }
+        })
+        .collect();
+    let credentials = unique;
     let n = targets.len();
     let mut reason = format!(
         "{n} target{} needing {}; {} of {MAX_CREDENTIALS_PER_APP} credentials",

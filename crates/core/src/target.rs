@@ -212,6 +212,22 @@ impl Target {
             }
             Target::Esc(e) => {
                 let audience = esc_audience(&e.org, &e.env);
+                if let EscSubjectForm::Attributes { attributes, .. } = &e.subject
+                    && !attributes.iter().any(|a| {
+                        matches!(
+                            a,
+                            SubjectAttribute::CurrentEnvironmentName
+                                | SubjectAttribute::RootEnvironmentName
+                        )
+                    })
+                {
+                    warnings.push(
+                        "these subjectAttributes do not name an environment, so the subject is the same for \
+                         every environment that lists the same attributes: each of them can use this credential; \
+                         add currentEnvironment.name"
+                            .to_owned(),
+                    );
+                }
                 let (subject, suffix) = match e.attribute_values() {
                     None => (esc_default_subject(&e.org, &e.env), String::new()),
                     Some(pairs) => (

@@ -70,6 +70,7 @@ fn capture(regex: &Regex, text: &str) -> Option<String> {
         .captures(text)
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// Normalise the input: unwrap a JSON error body, turn escaped and real line breaks
@@ -86,12 +87,12 @@ fn normalise(text: &str) -> String {
             body = m.to_owned();
         }
     }
-    let body = body
-        .replace("\\r\\n", " ")
-        .replace("\\n", " ")
-        .replace("\\u0027", "'")
-        .replace("\\\"", "\"")
-        .replace(['\r', '\n', '\t'], " ");
+    // Escapes survive copying from JSON or from logs that quote JSON again, with any
+    // number of backslashes: `\r\n`, `\\r\\n`, `\"`, `\u0027`.
+    let body = regex!(r"\\+[rnt]").replace_all(&body, " ");
+    let body = regex!(r"\\+u0027").replace_all(&body, "'");
+    let body = regex!(r#"\\+""#).replace_all(&body, "\"");
+    let body = body.replace(['\r', '\n', '\t'], " ");
     let mut out = String::with_capacity(body.len());
     let mut last_space = false;
     for c in body.chars() {
@@ -160,7 +161,7 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
         7000272 => {
             detail(
                 "key id",
-                capture(regex!(r"certificate with identifier (\S+)"), &body),
+                capture(regex!(r"certificate with identifier (\S*) used"), &body),
             );
             detail(
                 "identity provider",
@@ -233,6 +234,7 @@ fn explain(
             .unwrap_or("(not stated)")
     };
     let who = kind
+        .filter(|k| !matches!(k, ParsedSubject::Other))
         .map(|k| format!(" The subject is from {}.", k.describe()))
         .unwrap_or_default();
     let propagation = "If the credential was created in the last few minutes, retry first: new credentials take a while to reach every Entra replica.".to_owned();
@@ -284,7 +286,7 @@ fn explain(
             (
                 format!("no federated credential matches the presented {which}"),
                 format!(
-                    "Azure found no federated identity credential on the app whose {which} equals the token's. \
+                    "Azure found no federated identity credential on the app whose {which} match the token's. \
                      Presented issuer: {}; subject: {}; audience: {}.{who}",
                     or_unknown(&p.issuer),
                     or_unknown(&p.subject),
