@@ -1,0 +1,90 @@
+//! `cargo xtask bench`: run the criterion benchmarks and summarise them into
+//! `target/bench/report.json` and `target/bench/report.md` (median, spread, throughput).
+
+use crate::{root, sh, Result};
+use serde_json::{json, Value};
+use std::path::Path;
+
+pub(crate) fn run(extra: &[String]) -> Result {
+    let mut args = vec!["bench", "--workspace", "--locked", "--bench", "core", "--"];
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    if extra.is_empty() {
+        // Short but repeatable: criterion still takes 100 samples per benchmark.
+        args.extend(["--warm-up-time", "1", "--measurement-time", "3"]);
+    }
+    args.extend(extra);
+    sh("cargo", &args)?;
+    summarise()
+}
+
+fn read(path: &Path) -> Option<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn summarise() -> Result {
+    let criterion = root().join("target/criterion");
+    let mut rows = Vec::new();
+    let groups = ["subjects", "plan", "diff_converged"];
+    for group in groups {
+        for n in ["10", "1000", "10000"] {
+            let dir = criterion.join(group).join(n).join("new");
+            if let Some(e) = read(&dir.join("estimates.json")) {
+                rows.push((format!("{group}/{n}"), n.parse::<f64>().ok(), e));
+            }
+        }
+    }
+    if let Some(e) = read(&criterion.join("diagnose_token_vs_20/new/estimates.json")) {
+        rows.push(("diagnose_token_vs_20".into(), None, e));
+    }
+    if rows.is_empty() {
+        return Err("no criterion results found under target/criterion".into());
+    }
+    let machine = format!(
+        "{} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::env::consts::ARCH
+    );
+    let mut md = String::from(
+        "| benchmark | median | median abs. dev. | per item |\n|---|---|---|---|\n",
+    );
+    let mut items = Vec::new();
+    for (name, n, e) in &rows {
+        let median = e["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+        let mad = e["median_abs_dev"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+        let per = n.map(|n| median / n);
+        md.push_str(&format!(
+            "| {name} | {} | ±{} | {} |\n",
+            fmt_ns(median),
+            fmt_ns(mad),
+            per.map(fmt_ns).unwrap_or_else(|| "–".into())
+        ));
+        items.push(json!({"name": name, "median_ns": median, "median_abs_dev_ns": mad, "per_item_ns": per}));
+    }
+    md.push_str(&format!(
+        "\nMachine: {machine}. Command: `cargo xtask bench`. Criterion, 100 samples each.\n"
+    ));
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let report = json!({"machine": machine, "command": "cargo xtask bench", "results": items});
+    std::fs::write(
+        out.join("report.json"),
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(out.join("report.md"), &md).map_err(|e| e.to_string())?;
+    println!("\n{md}");
+    println!("written: target/bench/report.json, target/bench/report.md");
+    Ok(())
+}
