@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: run the criterion benchmarks and summarise them into
 //! `target/bench/report.json` and `target/bench/report.md` (median, spread, throughput).
 
-use crate::{root, sh, Result};
-use serde_json::{json, Value};
+use crate::{Result, root, sh};
+use serde_json::{Value, json};
 use std::path::Path;
 
 pub(crate) fn run(extra: &[String]) -> Result {
@@ -53,16 +53,19 @@ fn summarise() -> Result {
     }
     let machine = format!(
         "{} cores, {}",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
         std::env::consts::ARCH
     );
-    let mut md = String::from(
-        "| benchmark | median | median abs. dev. | per item |\n|---|---|---|---|\n",
-    );
+    let mut md =
+        String::from("| benchmark | median | median abs. dev. | per item |\n|---|---|---|---|\n");
     let mut items = Vec::new();
     for (name, n, e) in &rows {
         let median = e["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
-        let mad = e["median_abs_dev"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+        let mad = e["median_abs_dev"]["point_estimate"]
+            .as_f64()
+            .unwrap_or(f64::NAN);
         let per = n.map(|n| median / n);
         md.push_str(&format!(
             "| {name} | {} | ±{} | {} |\n",

@@ -1,6 +1,6 @@
 //! `cargo xtask demo`: the whole offline flow on the bundled examples.
 
-use crate::{root, sh, Result};
+use crate::{Result, root, sh};
 use std::process::Command;
 
 struct Step {
@@ -15,13 +15,31 @@ struct Step {
 const STEPS: &[Step] = &[
     Step {
         title: "The four subjects of the Pulumi docs' worked example (contoso/core/dev)",
-        args: &["subjects", "deployments", "--org", "contoso", "--project", "core", "--stack", "dev"],
+        args: &[
+            "subjects",
+            "deployments",
+            "--org",
+            "contoso",
+            "--project",
+            "core",
+            "--stack",
+            "dev",
+        ],
         expect: 0,
         lines: 0,
     },
     Step {
         title: "An ESC environment, with the recommended subjectAttributes",
-        args: &["subjects", "esc", "--org", "contoso", "--project", "azure", "--env", "prod"],
+        args: &[
+            "subjects",
+            "esc",
+            "--org",
+            "contoso",
+            "--project",
+            "azure",
+            "--env",
+            "prod",
+        ],
         expect: 0,
         lines: 0,
     },
@@ -33,31 +51,56 @@ const STEPS: &[Step] = &[
     },
     Step {
         title: "Render: the az script (first lines)",
-        args: &["render", "az", "--config", "examples/pulumi-azure-oidc.yaml"],
+        args: &[
+            "render",
+            "az",
+            "--config",
+            "examples/pulumi-azure-oidc.yaml",
+        ],
         expect: 0,
         lines: 24,
     },
     Step {
         title: "Render: the ESC environment definitions",
-        args: &["render", "esc", "--config", "examples/pulumi-azure-oidc.yaml"],
+        args: &[
+            "render",
+            "esc",
+            "--config",
+            "examples/pulumi-azure-oidc.yaml",
+        ],
         expect: 0,
         lines: 0,
     },
     Step {
         title: "Render: a Pulumi Python program (first lines)",
-        args: &["render", "pulumi-python", "--config", "examples/pulumi-azure-oidc.yaml"],
+        args: &[
+            "render",
+            "pulumi-python",
+            "--config",
+            "examples/pulumi-azure-oidc.yaml",
+        ],
         expect: 0,
         lines: 40,
     },
     Step {
         title: "Render: a Pulumi TypeScript program (first lines)",
-        args: &["render", "pulumi-typescript", "--config", "examples/pulumi-azure-oidc.yaml"],
+        args: &[
+            "render",
+            "pulumi-typescript",
+            "--config",
+            "examples/pulumi-azure-oidc.yaml",
+        ],
         expect: 0,
         lines: 30,
     },
     Step {
         title: "Render: Graph-ready JSON (first lines)",
-        args: &["render", "json", "--config", "examples/pulumi-azure-oidc.yaml"],
+        args: &[
+            "render",
+            "json",
+            "--config",
+            "examples/pulumi-azure-oidc.yaml",
+        ],
         expect: 0,
         lines: 30,
     },
@@ -75,7 +118,13 @@ const STEPS: &[Step] = &[
     },
     Step {
         title: "Diagnose: the same token against the credentials this tool generates (accepted)",
-        args: &["diagnose", "--token", "@examples/token-update.jwt", "--credentials", "target/demo/generated.json"],
+        args: &[
+            "diagnose",
+            "--token",
+            "@examples/token-update.jwt",
+            "--credentials",
+            "target/demo/generated.json",
+        ],
         expect: 0,
         lines: 0,
     },
@@ -88,15 +137,30 @@ const STEPS: &[Step] = &[
 ];
 
 pub(crate) fn run() -> Result {
-    sh("cargo", &["build", "--workspace", "--bins", "--locked", "--quiet"])?;
+    sh(
+        "cargo",
+        &["build", "--workspace", "--bins", "--locked", "--quiet"],
+    )?;
     let bin = root().join("target/debug/pulumi-azure-oidc");
     std::fs::create_dir_all(root().join("target/demo")).map_err(|e| e.to_string())?;
     let generated = Command::new(&bin)
-        .args(["subjects", "deployments", "--org", "contoso", "--project", "core", "--stack", "dev", "-o", "json"])
+        .args([
+            "subjects",
+            "deployments",
+            "--org",
+            "contoso",
+            "--project",
+            "core",
+            "--stack",
+            "dev",
+            "-o",
+            "json",
+        ])
         .current_dir(root())
         .output()
         .map_err(|e| e.to_string())?;
-    std::fs::write(root().join("target/demo/generated.json"), &generated.stdout).map_err(|e| e.to_string())?;
+    std::fs::write(root().join("target/demo/generated.json"), &generated.stdout)
+        .map_err(|e| e.to_string())?;
 
     for (i, step) in STEPS.iter().enumerate() {
         println!("\n━━ {}. {}", i + 1, step.title);
@@ -108,7 +172,11 @@ pub(crate) fn run() -> Result {
             .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let total = stdout.lines().count();
-        let shown = if step.lines == 0 { total } else { step.lines.min(total) };
+        let shown = if step.lines == 0 {
+            total
+        } else {
+            step.lines.min(total)
+        };
         for line in stdout.lines().take(shown) {
             println!("{line}");
         }

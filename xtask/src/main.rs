@@ -102,9 +102,21 @@ fn test() -> Result {
     step(
         "clippy",
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
-    step("build", "cargo", &["build", "--workspace", "--all-targets", "--locked"])?;
+    step(
+        "build",
+        "cargo",
+        &["build", "--workspace", "--all-targets", "--locked"],
+    )?;
     // Unit, integration, property, vector and CLI tests, then doctests.
     step("rust tests", "cargo", &["test", "--workspace", "--locked"])?;
     eprintln!();

@@ -2,12 +2,12 @@
 //! token diagnosis against a full app of 20 credentials. Run with `cargo xtask bench`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pulumi_azure_oidc::config::{ConfiguredTarget, Config};
+use pulumi_azure_oidc::config::{Config, ConfiguredTarget};
 use pulumi_azure_oidc::diagnose::jwt::encode_unsigned;
 use pulumi_azure_oidc::diff::{ObservedApp, ObservedCredential};
 use pulumi_azure_oidc::{
-    AzureSettings, DeploymentTarget, DiffOptions, Issuer, ObservedState, OrgName, ProjectName, StackName, Target,
-    diagnose_token, diff, plan,
+    AzureSettings, DeploymentTarget, DiffOptions, Issuer, ObservedState, OrgName, ProjectName,
+    StackName, Target, diagnose_token, diff, plan,
 };
 use std::hint::black_box;
 
@@ -103,9 +103,13 @@ fn bench_diff(c: &mut Criterion) {
             ..Default::default()
         };
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(n), &(p, state), |b, (p, state)| {
-            b.iter(|| black_box(diff(p, state, DiffOptions::default()).expect("diffs")))
-        });
+        g.bench_with_input(
+            BenchmarkId::from_parameter(n),
+            &(p, state),
+            |b, (p, state)| {
+                b.iter(|| black_box(diff(p, state, DiffOptions::default()).expect("diffs")))
+            },
+        );
     }
     g.finish();
 }
@@ -135,5 +139,11 @@ fn bench_diagnose(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_subjects, bench_plan, bench_diff, bench_diagnose);
+criterion_group!(
+    benches,
+    bench_subjects,
+    bench_plan,
+    bench_diff,
+    bench_diagnose
+);
 criterion_main!(benches);

@@ -249,7 +249,11 @@ fn finish_app(
             target: configured.target.clone(),
             credentials: creds
                 .iter()
-                .map(|c| unique[index_of[&(c.issuer.clone(), c.subject.clone())]].name.clone())
+                .map(|c| {
+                    unique[index_of[&(c.issuer.clone(), c.subject.clone())]]
+                        .name
+                        .clone()
+                })
                 .collect(),
             key_vault: configured.key_vault.clone(),
         })

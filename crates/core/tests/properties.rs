@@ -1,13 +1,13 @@
 //! Property tests: names, subjects and plans hold their invariants for any input.
 
 use proptest::prelude::*;
-use pulumi_azure_oidc::config::{ConfiguredTarget, Config};
+use pulumi_azure_oidc::config::{Config, ConfiguredTarget};
 use pulumi_azure_oidc::diagnose::jwt::encode_unsigned;
 use pulumi_azure_oidc::diff::{ObservedApp, ObservedCredential, ObservedRoleAssignment};
 use pulumi_azure_oidc::plan::MAX_CREDENTIALS_PER_APP;
 use pulumi_azure_oidc::{
-    diagnose_token, diff, plan, AzureSettings, DiffOptions, ErrorCode, Issuer, ObservedState, Role,
-    RoleGrant, Scope, TargetSpec,
+    AzureSettings, DiffOptions, ErrorCode, Issuer, ObservedState, Role, RoleGrant, Scope,
+    TargetSpec, diagnose_token, diff, plan,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -47,15 +47,17 @@ fn attributes() -> impl Strategy<Value = Option<Vec<String>>> {
 fn target_spec(org: String) -> impl Strategy<Value = TargetSpec> {
     let o2 = org.clone();
     prop_oneof![
-        (pulumi_name(), pulumi_name(), operations()).prop_map(move |(project, stack, operations)| {
-            TargetSpec::Deployment {
-                org: org.clone(),
-                project,
-                stack,
-                operations,
-                issuer: None,
+        (pulumi_name(), pulumi_name(), operations()).prop_map(
+            move |(project, stack, operations)| {
+                TargetSpec::Deployment {
+                    org: org.clone(),
+                    project,
+                    stack,
+                    operations,
+                    issuer: None,
+                }
             }
-        }),
+        ),
         (pulumi_name(), pulumi_name(), attributes(), any::<bool>()).prop_map(
             move |(project, env, subject_attributes, include_yaml_subject)| TargetSpec::Esc {
                 org: o2.clone(),

@@ -1,7 +1,7 @@
 //! The golden vectors in `tests/vectors/`, which every face must reproduce.
 
 use pulumi_azure_oidc::diagnose::TimeStatus;
-use pulumi_azure_oidc::{diagnose_error, diagnose_token, parse_credential_list, TargetSpec};
+use pulumi_azure_oidc::{TargetSpec, diagnose_error, diagnose_token, parse_credential_list};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -15,7 +15,8 @@ fn vectors(name: &str) -> Vec<Value> {
 }
 
 fn spec(input: &Value) -> TargetSpec {
-    serde_json::from_value(input.clone()).unwrap_or_else(|e| panic!("bad vector input {input}: {e}"))
+    serde_json::from_value(input.clone())
+        .unwrap_or_else(|e| panic!("bad vector input {input}: {e}"))
 }
 
 #[test]
@@ -24,7 +25,9 @@ fn subjects() {
     assert!(cases.len() >= 10);
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let got = spec(&case["input"]).credentials().unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = spec(&case["input"])
+            .credentials()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let bodies: Vec<Value> = got
             .credentials
             .iter()
@@ -41,11 +44,18 @@ fn errors() {
     for case in vectors("errors.json") {
         let name = case["name"].as_str().unwrap();
         let err = spec(&case["call"]).credentials().expect_err(name);
-        assert_eq!(i64::from(err.code().as_i32()), case["code"].as_i64().unwrap(), "{name}: {err}");
+        assert_eq!(
+            i64::from(err.code().as_i32()),
+            case["code"].as_i64().unwrap(),
+            "{name}: {err}"
+        );
         let message = err.to_string();
         for needle in case["contains"].as_array().unwrap() {
             let needle = needle.as_str().unwrap();
-            assert!(message.contains(needle), "{name}: `{message}` lacks `{needle}`");
+            assert!(
+                message.contains(needle),
+                "{name}: `{message}` lacks `{needle}`"
+            );
         }
     }
 }
@@ -73,12 +83,22 @@ fn diagnose_tokens() {
         )
         .unwrap();
         let e = &case["expected"];
-        assert_eq!(d.accepted, e["accepted"].as_bool().unwrap(), "{name}: {}", d.verdict);
+        assert_eq!(
+            d.accepted,
+            e["accepted"].as_bool().unwrap(),
+            "{name}: {}",
+            d.verdict
+        );
         if let Some(m) = e.get("matched") {
             assert_eq!(d.matched.as_deref(), m.as_str(), "{name}");
         }
         if let Some(code) = e.get("aadsts") {
-            assert_eq!(d.aadsts.map(u64::from), code.as_u64(), "{name}: {}", d.verdict);
+            assert_eq!(
+                d.aadsts.map(u64::from),
+                code.as_u64(),
+                "{name}: {}",
+                d.verdict
+            );
         }
         if let Some(t) = e.get("time") {
             assert_eq!(time_name(d.time), t.as_str().unwrap(), "{name}");
@@ -90,25 +110,51 @@ fn diagnose_tokens() {
             d.candidates[i].differences.iter().map(|x| x.kind).collect()
         };
         if let Some(first) = e.get("firstCandidate") {
-            assert_eq!(d.candidates[0].name, first["name"].as_str().unwrap(), "{name}");
-            let want: Vec<&str> = first["kinds"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+            assert_eq!(
+                d.candidates[0].name,
+                first["name"].as_str().unwrap(),
+                "{name}"
+            );
+            let want: Vec<&str> = first["kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect();
             assert_eq!(kinds(0), want, "{name}");
         }
         if let Some(want) = e.get("firstCandidateKinds") {
-            let want: Vec<&str> = want.as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+            let want: Vec<&str> = want
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap())
+                .collect();
             assert_eq!(kinds(0), want, "{name}");
         }
         if let Some(s) = e.get("fixSubject") {
-            assert_eq!(d.fix.as_ref().unwrap().subject, s.as_str().unwrap(), "{name}");
+            assert_eq!(
+                d.fix.as_ref().unwrap().subject,
+                s.as_str().unwrap(),
+                "{name}"
+            );
         }
         if let Some(a) = e.get("fixAudience") {
-            assert_eq!(d.fix.as_ref().unwrap().audiences, [a.as_str().unwrap()], "{name}");
+            assert_eq!(
+                d.fix.as_ref().unwrap().audiences,
+                [a.as_str().unwrap()],
+                "{name}"
+            );
         }
         if let Some(n) = e.get("fixName") {
             assert_eq!(d.fix.as_ref().unwrap().name, n.as_str().unwrap(), "{name}");
         }
         if let Some(n) = e.get("notesContain") {
-            assert!(d.notes.iter().any(|x| x.contains(n.as_str().unwrap())), "{name}: {:?}", d.notes);
+            assert!(
+                d.notes.iter().any(|x| x.contains(n.as_str().unwrap())),
+                "{name}: {:?}",
+                d.notes
+            );
         }
         // The token itself never appears in the diagnosis.
         let json = serde_json::to_string(&d).unwrap();
@@ -120,8 +166,12 @@ fn diagnose_tokens() {
 fn diagnose_errors() {
     for case in vectors("diagnose_error.json") {
         let name = case["name"].as_str().unwrap();
-        assert!(case["source"].as_str().is_some_and(|s| !s.is_empty()), "{name}: cite a source");
-        let d = diagnose_error(case["text"].as_str().unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            case["source"].as_str().is_some_and(|s| !s.is_empty()),
+            "{name}: cite a source"
+        );
+        let d = diagnose_error(case["text"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let e = &case["expected"];
         assert_eq!(u64::from(d.code), e["code"].as_u64().unwrap(), "{name}");
         if let Some(p) = e.get("presented") {
@@ -151,7 +201,11 @@ fn diagnose_errors() {
         }
         if let Some(details) = e.get("details") {
             for (k, v) in details.as_object().unwrap() {
-                let got = d.details.iter().find(|x| &x.name == k).map(|x| x.value.as_str());
+                let got = d
+                    .details
+                    .iter()
+                    .find(|x| &x.name == k)
+                    .map(|x| x.value.as_str());
                 assert_eq!(got, v.as_str(), "{name}: detail {k}");
             }
         }
@@ -163,11 +217,17 @@ fn diagnose_errors() {
             assert!(d.title.contains(t.as_str().unwrap()), "{name}: {}", d.title);
         }
         if let Some(n) = e.get("suggestedName") {
-            assert_eq!(d.suggested_credential.as_ref().map(|c| c.name.as_str()), n.as_str(), "{name}");
+            assert_eq!(
+                d.suggested_credential.as_ref().map(|c| c.name.as_str()),
+                n.as_str(),
+                "{name}"
+            );
         }
         if let Some(a) = e.get("suggestedAudience") {
             assert_eq!(
-                d.suggested_credential.as_ref().map(|c| c.audiences[0].as_str()),
+                d.suggested_credential
+                    .as_ref()
+                    .map(|c| c.audiences[0].as_str()),
                 a.as_str(),
                 "{name}"
             );

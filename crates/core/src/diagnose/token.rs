@@ -337,18 +337,26 @@ pub fn diagnose_claims(
         })
         .filter(|c| c.differences.len() < 3)
         .collect();
-    // Fewest differences first; among equals, one whose difference has a precise
-    // explanation first; then by name, so the order is stable.
+    // Fewest differences first; among equals, one that shares the token's subject
+    // (Entra looks credentials up by issuer and subject, so that is the one meant),
+    // then one whose difference has a precise explanation; then by name, for a stable order.
     candidates.sort_by(|a, b| {
-        let vague = |c: &Candidate| {
-            c.differences
-                .iter()
-                .filter(|d| d.kind == "different")
-                .count()
+        let key = |c: &Candidate| {
+            (
+                c.differences.len(),
+                c.differences.iter().any(|d| d.field == "subject"),
+                c.differences
+                    .iter()
+                    .filter(|d| d.kind == "different")
+                    .count(),
+            )
         };
-        (a.differences.len(), vague(a), &a.name).cmp(&(b.differences.len(), vague(b), &b.name))
+        (key(a), &a.name).cmp(&(key(b), &b.name))
     });
     candidates.truncate(5);
+    if matched.is_some() {
+        candidates.clear();
+    }
 
     let aadsts = if matched.is_some() || !checked {
         None
