@@ -44,7 +44,7 @@ const STEPS: &[Step] = &[
         lines: 0,
     },
     Step {
-        title: "Plan: 7 stacks and 2 ESC environments packed into apps of at most 20 credentials",
+        title: "Plan: 7 stacks and 2 ESC environments, grouped by role set, packed into apps of at most 20 credentials",
         args: &["plan", "--config", "examples/pulumi-azure-oidc.yaml"],
         expect: 0,
         lines: 0,

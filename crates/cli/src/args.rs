@@ -25,7 +25,12 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Print the subjects (and credentials) a stack or ESC environment needs
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+            pulumi-azure-oidc subjects deployments --org contoso --project core --stack dev\n  \
+            pulumi-azure-oidc subjects esc --org contoso --project azure --env prod --output json"
+    )]
     Subjects(SubjectsCommand),
     /// Plan apps, credentials and role assignments for a config file
     #[command(

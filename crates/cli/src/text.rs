@@ -2,7 +2,7 @@
 //! stream is not a terminal or `NO_COLOR` is set.
 
 use anstyle::{AnsiColor, Style};
-use pulumi_azure_oidc::diagnose::{ErrorDiagnosis, TimeStatus, TokenDiagnosis};
+use pulumi_azure_oidc::diagnose::{ErrorDiagnosis, FixAction, TimeStatus, TokenDiagnosis};
 use pulumi_azure_oidc::{Plan, Target};
 use std::io::Write;
 
@@ -157,13 +157,22 @@ pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
         }
     }
     if let Some(fix) = &d.fix {
-        out!("");
-        out!("{BOLD}The credential that accepts this token{BOLD:#}");
         let body = serde_json::to_string(fix).unwrap_or_default();
-        out!("  {body}");
-        out!(
-            "  {DIM}az ad app federated-credential create --id <app> --parameters '{body}'{DIM:#}"
-        );
+        out!("");
+        if d.fix_action == Some(FixAction::Update) {
+            out!("{BOLD}Correct credential `{}` to{BOLD:#}", fix.name);
+            out!("  {body}");
+            out!(
+                "  {DIM}az ad app federated-credential update --id <app> --federated-credential-id {} --parameters '{body}'{DIM:#}",
+                fix.name
+            );
+        } else {
+            out!("{BOLD}The credential that accepts this token{BOLD:#}");
+            out!("  {body}");
+            out!(
+                "  {DIM}az ad app federated-credential create --id <app> --parameters '{body}'{DIM:#}"
+            );
+        }
     }
     for n in &d.notes {
         out!("{WARN}note:{WARN:#} {n}");

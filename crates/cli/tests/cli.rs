@@ -902,7 +902,7 @@ fn plan_text_names_every_app_and_the_full_one() {
     let text = stdout(&a);
     assert!(
         text.starts_with(
-            "Plan for contoso: 3 apps, 28 credentials, issuer https://api.pulumi.com/oidc\n"
+            "Plan for contoso: 4 apps, 28 credentials, issuer https://api.pulumi.com/oidc\n"
         ),
         "{text}"
     );
@@ -937,7 +937,7 @@ fn plan_json_packs_at_most_20_credentials_and_never_splits_a_target() {
     assert_eq!(plan["org"], "contoso");
     assert_eq!(plan["issuer"], ISSUER);
     let apps = plan["apps"].as_array().unwrap();
-    assert_eq!(apps.len(), 3);
+    assert_eq!(apps.len(), 4);
     let mut total = 0;
     let mut app_of_target: HashMap<String, usize> = HashMap::new();
     let mut app_names = HashSet::new();
@@ -1271,8 +1271,8 @@ exit 0
         log.matches("az ad app federated-credential create").count(),
         28
     );
-    assert_eq!(log.matches("az role assignment create").count(), 3);
-    assert_eq!(log.matches("--method patch").count(), 3);
+    assert_eq!(log.matches("az role assignment create").count(), 5);
+    assert_eq!(log.matches("--method patch").count(), 4);
     // Deployment settings for the seven stacks, none for the ESC environments.
     assert_eq!(log.lines().filter(|l| l.starts_with("curl ")).count(), 7);
     assert!(log.contains("/api/stacks/contoso/core/dev/deployments/settings"));
@@ -1349,7 +1349,7 @@ fn render_json_parses() {
     let text = render("json");
     let v: Value = serde_json::from_str(&text).unwrap();
     let apps = v["apps"].as_array().unwrap();
-    assert_eq!(apps.len(), 3);
+    assert_eq!(apps.len(), 4);
     let mut total = 0;
     for app in apps {
         let creds = app["federatedIdentityCredentials"].as_array().unwrap();
@@ -2108,7 +2108,6 @@ fn diagnose_token_and_error_together() {
 /// `esc-azure-prod`, the name the app already uses, so the printed
 /// `az ad app federated-credential create` fails.
 #[test]
-#[ignore = "BUG: diagnose suggests `esc-azure-prod` for a subjectAttributes token, colliding with the default-form credential's name (subjects esc says `esc-azure-prod-current`)"]
 fn diagnose_fix_name_for_attribute_subject_matches_subjects_esc() {
     let dir = tempfile::tempdir().unwrap();
     let a = cli()
@@ -2141,7 +2140,6 @@ fn diagnose_fix_name_for_attribute_subject_matches_subjects_esc() {
 /// `az ad app federated-credential create` for a duplicate (here even with the
 /// same name as the existing credential).
 #[test]
-#[ignore = "BUG: for AADSTS700212 diagnose suggests creating a credential that duplicates an existing one's issuer+subject (and name)"]
 fn diagnose_audience_mismatch_does_not_suggest_a_duplicate_credential() {
     let dir = tempfile::tempdir().unwrap();
     let fics = dev_credentials(dir.path());
@@ -2160,17 +2158,11 @@ fn diagnose_audience_mismatch_does_not_suggest_a_duplicate_credential() {
     let a = diagnose(&token, &fics, &["-o", "json"], 1);
     let v = stdout_json(&a);
     assert_eq!(v["aadsts"], 700212);
-    let list: Value = serde_json::from_str(&std::fs::read_to_string(&fics).unwrap()).unwrap();
-    if let Some(fix) = v["fix"].as_object() {
-        for c in list.as_array().unwrap() {
-            if c["issuer"] == fix["issuer"] && c["subject"] == fix["subject"] {
-                panic!(
-                    "fix duplicates issuer+subject of existing credential {}",
-                    c["name"]
-                );
-            }
-        }
-    }
+    // The existing credential with the token's issuer and subject is corrected in place.
+    assert_eq!(v["fix_action"], "update");
+    assert_eq!(v["fix"]["name"], "deploy-core-dev-update");
+    assert_eq!(v["fix"]["audiences"][0], "azure:contoso");
+    assert!(out.contains("federated-credential update"), "{out}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2227,7 +2219,6 @@ fn help_of_every_command_has_an_example() {
 }
 
 #[test]
-#[ignore = "BUG: `pulumi-azure-oidc subjects --help` has no Example (the `Subjects` variant in args.rs has no after_help)"]
 fn help_of_the_subjects_group_has_an_example() {
     cli()
         .args(["subjects", "--help"])

@@ -111,6 +111,18 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 warnings.push(w);
             }
         }
+        if let Some(kv) = &configured.key_vault
+            && !configured
+                .roles
+                .iter()
+                .any(|g| g.role.reads_key_vault_secrets())
+        {
+            warnings.push(format!(
+                "{}: reads secrets from Key Vault `{}`, but none of its roles can read secret values; \
+                 add Key Vault Secrets User at the vault's scope",
+                generated.target, kv.vault
+            ));
+        }
         let creds = generated.credentials;
         if creds.len() > MAX_CREDENTIALS_PER_APP {
             // A target needs at most five credentials today; keep the check so a future

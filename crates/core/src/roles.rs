@@ -134,6 +134,17 @@ impl Role {
         }
     }
 
+    /// Whether the role can read Key Vault secret values (data-plane roles only:
+    /// Owner and Contributor manage vaults but cannot read their secrets under RBAC).
+    pub fn reads_key_vault_secrets(&self) -> bool {
+        matches!(
+            self.id.as_str(),
+            "4633458b-17de-408a-b874-0445c86b69e6"
+                | "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+                | "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+        )
+    }
+
     pub fn is_privileged(&self) -> bool {
         PRIVILEGED_ROLES.contains(&self.id.as_str())
     }

@@ -232,7 +232,7 @@ impl Target {
                     None => (esc_default_subject(&e.org, &e.env), String::new()),
                     Some(pairs) => (
                         esc_attribute_subject(&e.org, &pairs),
-                        attribute_suffix(&pairs),
+                        attribute_suffix(pairs.iter().map(|(a, v)| (a.as_str(), v.as_str()))),
                     ),
                 };
                 let name = readable_name(
@@ -277,15 +277,17 @@ impl Target {
 }
 
 /// A readable suffix naming the attribute form, so that two forms for one
-/// environment do not share a credential name.
-fn attribute_suffix(pairs: &[(SubjectAttribute, String)]) -> String {
+/// environment do not share a credential name. Works on the attribute names and
+/// values as they appear in a subject, so diagnosis names credentials the same way.
+pub(crate) fn attribute_suffix<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     pairs
-        .iter()
+        .into_iter()
         .map(|(a, v)| match a {
-            SubjectAttribute::CurrentEnvironmentName => "current".to_owned(),
-            SubjectAttribute::RootEnvironmentName => format!("root-{v}"),
-            SubjectAttribute::UserLogin => format!("user-{v}"),
-            SubjectAttribute::OrganizationLogin => "org".to_owned(),
+            "currentEnvironment.name" => "current".to_owned(),
+            "rootEnvironment.name" => format!("root-{v}"),
+            "pulumi.user.login" => format!("user-{v}"),
+            "pulumi.organization.login" => "org".to_owned(),
+            other => other.to_owned(),
         })
         .collect::<Vec<_>>()
         .join("-")

@@ -149,6 +149,9 @@ fn diagnose_tokens() {
         if let Some(n) = e.get("fixName") {
             assert_eq!(d.fix.as_ref().unwrap().name, n.as_str().unwrap(), "{name}");
         }
+        if let Some(a) = e.get("fixAction") {
+            assert_eq!(serde_json::to_value(d.fix_action).unwrap(), *a, "{name}");
+        }
         if let Some(n) = e.get("notesContain") {
             assert!(
                 d.notes.iter().any(|x| x.contains(n.as_str().unwrap())),
@@ -235,5 +238,34 @@ fn diagnose_errors() {
         if let Some(p) = e.get("mayBePropagation") {
             assert_eq!(d.may_be_propagation, p.as_bool().unwrap(), "{name}");
         }
+    }
+}
+
+#[test]
+fn plans() {
+    for case in vectors("plan.json") {
+        let name = case["name"].as_str().unwrap();
+        let config =
+            pulumi_azure_oidc::Config::from_yaml(case["config"].as_str().unwrap()).unwrap();
+        let p = pulumi_azure_oidc::plan(&config).unwrap();
+        let apps: Vec<Value> = p
+            .apps
+            .iter()
+            .map(|a| {
+                serde_json::json!({
+                    "uniqueName": a.unique_name,
+                    "displayName": a.display_name,
+                    "targets": a.targets.iter().map(|t| t.label.clone()).collect::<Vec<_>>(),
+                    "credentials": a.credentials.iter().map(|c| c.name.to_string()).collect::<Vec<_>>(),
+                    "roles": a.roles.iter().map(|g| format!("{} at {}", g.role.name, g.scope)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        assert_eq!(Value::Array(apps), case["expected"]["apps"], "{name}");
+        assert_eq!(
+            p.warnings.len() as u64,
+            case["expected"]["warnings"].as_u64().unwrap(),
+            "{name}"
+        );
     }
 }

@@ -418,28 +418,9 @@ fn suggest(p: &Presented, kind: Option<&ParsedSubject>) -> Option<GraphCredentia
         .clone()
         .unwrap_or_else(|| crate::claims::PULUMI_CLOUD_ISSUER.to_owned());
     let audience = p.audience.clone().or_else(|| kind.expected_audience())?;
-    let hash = [issuer.as_str(), subject.as_str()];
-    let name = match kind {
-        ParsedSubject::Deployment {
-            project,
-            stack,
-            operation,
-            ..
-        } => crate::credential::readable_name(&["deploy", project, stack, operation], &hash),
-        ParsedSubject::Esc { project, env, .. } => crate::credential::readable_name(
-            &["esc", project.as_deref().unwrap_or("default"), env],
-            &hash,
-        ),
-        ParsedSubject::EscAnonymous { org } => {
-            crate::credential::readable_name(&["esc-yaml", org], &hash)
-        }
-        _ => crate::credential::readable_name(
-            &["esc", &crate::credential::short_hash(&hash, 10)],
-            &hash,
-        ),
-    };
+    let name = super::suggested_name(kind, &issuer, &subject);
     Some(GraphCredentialBody {
-        name: name.to_string(),
+        name,
         issuer,
         subject,
         audiences: vec![audience],

@@ -6,9 +6,11 @@ mod token;
 
 pub use aadsts::{Detail, ErrorDiagnosis, Presented, diagnose_error};
 pub use token::{
-    Candidate, Difference, TimeStatus, TokenDiagnosis, diagnose_claims, diagnose_token,
+    Candidate, Difference, FixAction, TimeStatus, TokenDiagnosis, diagnose_claims, diagnose_token,
 };
 
+use crate::claims::ParsedSubject;
+use crate::credential::{readable_name, short_hash};
 use crate::diff::ObservedCredential;
 use crate::error::{Error, Result};
 
@@ -66,4 +68,39 @@ pub fn parse_credential_list(text: &str) -> Result<Vec<ObservedCredential>> {
             })
         })
         .collect()
+}
+
+/// The credential name this tool would give a credential for `sub`: the same name
+/// `subjects` and `plan` generate for that target, so a suggested fix matches what
+/// a later `apply` expects.
+pub(crate) fn suggested_name(kind: &ParsedSubject, iss: &str, sub: &str) -> String {
+    let hash = [iss, sub];
+    let name = match kind {
+        ParsedSubject::Deployment {
+            project,
+            stack,
+            operation,
+            ..
+        } => readable_name(&["deploy", project, stack, operation], &hash),
+        ParsedSubject::Esc { project, env, .. } => readable_name(
+            &["esc", project.as_deref().unwrap_or("default"), env],
+            &hash,
+        ),
+        ParsedSubject::EscAnonymous { org } => readable_name(&["esc-yaml", org], &hash),
+        ParsedSubject::EscAttributes { attributes, .. } => {
+            let suffix = crate::target::attribute_suffix(
+                attributes.iter().map(|(a, v)| (a.as_str(), v.as_str())),
+            );
+            let current = attributes
+                .iter()
+                .find(|(k, _)| k == "currentEnvironment.name")
+                .map(|(_, v)| v.as_str());
+            match current.map(|v| v.split_once('/').unwrap_or(("default", v))) {
+                Some((project, env)) => readable_name(&["esc", project, env, &suffix], &hash),
+                None => readable_name(&["esc", &suffix], &hash),
+            }
+        }
+        ParsedSubject::Other => readable_name(&["pulumi-oidc", &short_hash(&hash, 10)], &hash),
+    };
+    name.to_string()
 }

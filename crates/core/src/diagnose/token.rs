@@ -9,7 +9,7 @@
 
 use super::jwt::{TokenClaims, decode};
 use crate::claims::ParsedSubject;
-use crate::credential::{GraphCredentialBody, readable_name};
+use crate::credential::GraphCredentialBody;
 use crate::diff::ObservedCredential;
 use crate::error::Result;
 use serde::Serialize;
@@ -35,6 +35,14 @@ pub struct Difference {
 pub struct Candidate {
     pub name: String,
     pub differences: Vec<Difference>,
+}
+
+/// What to do with the suggested credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixAction {
+    Create,
+    Update,
 }
 
 /// Whether the token is within its validity window at the given time.
@@ -72,6 +80,10 @@ pub struct TokenDiagnosis {
     pub candidates: Vec<Candidate>,
     /// The credential that would make the token pass.
     pub fix: Option<GraphCredentialBody>,
+    /// Whether to create `fix`, or update the existing credential of the same name
+    /// (when an existing one is off by the audience, a slash or letter case; Azure
+    /// allows one credential per issuer and subject, so creating would fail).
+    pub fix_action: Option<FixAction>,
     pub notes: Vec<String>,
 }
 
@@ -357,6 +369,18 @@ pub fn diagnose_claims(
     if matched.is_some() {
         candidates.clear();
     }
+    // A near miss is fixed in place: the same credential, corrected.
+    let near_miss: Option<String> = candidates
+        .first()
+        .filter(|c| {
+            c.differences.len() == 1
+                && (c.differences[0].field == "audience"
+                    || matches!(
+                        c.differences[0].kind,
+                        "case_only" | "trailing_slash" | "whitespace"
+                    ))
+        })
+        .map(|c| c.name.clone());
 
     let aadsts = if matched.is_some() || !checked {
         None
@@ -384,12 +408,12 @@ pub fn diagnose_claims(
             .expected_audience()
             .filter(|a| auds.contains(a))
             .unwrap_or_else(|| auds[0].clone());
-        let name = suggested_name(&subject_kind, &iss, &sub);
+        let name = super::suggested_name(&subject_kind, &iss, &sub);
         if matches!(subject_kind, ParsedSubject::EscAnonymous { .. }) {
             notes.push(crate::target::YAML_SUBJECT_WARNING.to_owned());
         }
         Some(GraphCredentialBody {
-            name,
+            name: near_miss.clone().unwrap_or(name),
             issuer: iss.clone(),
             subject: sub.clone(),
             audiences: vec![audience],
@@ -497,37 +521,14 @@ pub fn diagnose_claims(
         },
         verdict,
         candidates,
+        fix_action: fix.as_ref().map(|_| {
+            if near_miss.is_some() {
+                FixAction::Update
+            } else {
+                FixAction::Create
+            }
+        }),
         fix,
         notes,
     }
-}
-
-fn suggested_name(kind: &ParsedSubject, iss: &str, sub: &str) -> String {
-    let hash = [iss, sub];
-    let name = match kind {
-        ParsedSubject::Deployment {
-            project,
-            stack,
-            operation,
-            ..
-        } => readable_name(&["deploy", project, stack, operation], &hash),
-        ParsedSubject::Esc { project, env, .. } => readable_name(
-            &["esc", project.as_deref().unwrap_or("default"), env],
-            &hash,
-        ),
-        ParsedSubject::EscAnonymous { org } => readable_name(&["esc-yaml", org], &hash),
-        ParsedSubject::EscAttributes { attributes, .. } => {
-            let env = attributes
-                .iter()
-                .find(|(k, _)| k == "currentEnvironment.name")
-                .map(|(_, v)| v.replace('/', "-"))
-                .unwrap_or_else(|| "attributes".into());
-            readable_name(&["esc", &env], &hash)
-        }
-        ParsedSubject::Other => readable_name(
-            &["pulumi-oidc", &crate::credential::short_hash(&hash, 10)],
-            &hash,
-        ),
-    };
-    name.to_string()
 }
