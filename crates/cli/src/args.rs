@@ -239,8 +239,8 @@ pub(crate) struct RenderArgs {
 #[command(group(clap::ArgGroup::new("input").required(true).multiple(true).args(["token", "error"])))]
 pub(crate) struct DiagnoseArgs {
     /// The token: the JWT itself, @FILE, or - for standard input
-    #[arg(long, value_name = "JWT|@FILE|-")]
-    pub token: Option<String>,
+    #[arg(long, value_name = "JWT|@FILE|-", value_parser = |s: &str| Ok::<_, std::convert::Infallible>(TokenArg(s.to_owned())))]
+    pub token: Option<TokenArg>,
     /// The app's credentials: Graph's list JSON or `az ad app federated-credential list` output
     #[arg(long, value_name = "FILE", requires = "token")]
     pub credentials: Option<PathBuf>,
@@ -252,4 +252,14 @@ pub(crate) struct DiagnoseArgs {
     pub error: Option<String>,
     #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,
+}
+
+/// The `--token` value. Its `Debug` never shows it: tokens stay out of every log.
+#[derive(Clone)]
+pub(crate) struct TokenArg(pub String);
+
+impl std::fmt::Debug for TokenArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenArg(<redacted>)")
+    }
 }

@@ -303,7 +303,7 @@ fn now_from(value: &Option<String>) -> Result<i64, Failure> {
 fn diagnose(a: DiagnoseArgs) -> Result<u8, Failure> {
     let token = match &a.token {
         Some(t) => {
-            let text = read_arg(t, "token")?;
+            let text = read_arg(&t.0, "token")?;
             let credentials = match &a.credentials {
                 Some(path) => Some(pulumi_azure_oidc::parse_credential_list(&read_file(
                     path,

@@ -80,22 +80,19 @@ pub(crate) fn short_hash(parts: &[&str], len: usize) -> String {
 /// `[A-Za-z0-9_-]` become `_`, and a name over 120 characters is cut and given a
 /// hashed suffix of `hash_input` so it stays unique.
 pub(crate) fn readable_name(parts: &[&str], hash_input: &[&str]) -> CredentialName {
-    let mut name: String = parts
-        .iter()
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            p.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("-");
+    let mut name = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if !name.is_empty() {
+            name.push('-');
+        }
+        name.extend(part.chars().map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        }));
+    }
     if name.len() > 120 {
         name = with_hash_suffix(&name, hash_input);
     }

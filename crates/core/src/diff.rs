@@ -12,7 +12,7 @@ use crate::plan::{AppPlan, MANAGED_TAG, MAX_CREDENTIALS_PER_APP, Plan};
 use crate::roles::RoleGrant;
 use crate::target::Target;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What exists now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,13 +237,6 @@ impl Diff {
     }
 }
 
-fn find_app<'a>(observed: &'a ObservedState, app: &AppPlan) -> Option<&'a ObservedApp> {
-    observed
-        .apps
-        .iter()
-        .find(|o| o.unique_name.as_deref() == Some(app.unique_name.as_str()))
-}
-
 fn same_content(planned: &FederatedCredential, o: &ObservedCredential) -> bool {
     o.issuer == planned.issuer
         && o.subject.as_deref() == Some(planned.subject.as_str())
@@ -264,9 +257,25 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
     let mut unmanaged = Vec::new();
     let mut notes = Vec::new();
     let mut late = Vec::new();
+    // Indexes, so a plan of thousands of apps and stacks diffs in linear time.
+    let apps_by_name: HashMap<&str, &ObservedApp> = observed
+        .apps
+        .iter()
+        .filter_map(|o| o.unique_name.as_deref().map(|u| (u, o)))
+        .collect();
+    let settings: HashMap<(&str, &str, &str), &ObservedDeploymentSettings> = observed
+        .deployment_settings
+        .iter()
+        .map(|s| ((s.org.as_str(), s.project.as_str(), s.stack.as_str()), s))
+        .collect();
+    let environments: HashMap<(&str, &str, &str), &ObservedEscEnvironment> = observed
+        .esc_environments
+        .iter()
+        .map(|s| ((s.org.as_str(), s.project.as_str(), s.env.as_str()), s))
+        .collect();
 
     for app in &plan.apps {
-        let found = find_app(observed, app);
+        let found = apps_by_name.get(app.unique_name.as_str()).copied();
         let label = app.unique_name.clone();
         match found {
             None => changes.push(Change::CreateApp {
@@ -425,11 +434,9 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
         for t in &app.targets {
             match &t.target {
                 Target::Deployment(d) => {
-                    let current = observed.deployment_settings.iter().find(|s| {
-                        s.org == d.org.as_str()
-                            && s.project == d.project.as_str()
-                            && s.stack == d.stack.as_str()
-                    });
+                    let current = settings
+                        .get(&(d.org.as_str(), d.project.as_str(), d.stack.as_str()))
+                        .copied();
                     let ok = match (current, found) {
                         (Some(s), Some(o)) => {
                             s.client_id.as_deref() == Some(o.app_id.as_str())
@@ -448,11 +455,9 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
                     }
                 }
                 Target::Esc(e) => {
-                    let current = observed.esc_environments.iter().find(|s| {
-                        s.org == e.org.as_str()
-                            && s.project == e.env.project.as_str()
-                            && s.env == e.env.env.as_str()
-                    });
+                    let current = environments
+                        .get(&(e.org.as_str(), e.env.project.as_str(), e.env.env.as_str()))
+                        .copied();
                     let expected_attrs: Vec<String> = match &e.subject {
                         crate::target::EscSubjectForm::Default => Vec::new(),
                         crate::target::EscSubjectForm::Attributes { attributes, .. } => {

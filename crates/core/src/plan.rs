@@ -13,7 +13,7 @@ use crate::names::{CredentialName, OrgName};
 use crate::roles::RoleGrant;
 use crate::target::Target;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Azure's limit of federated identity credentials per application
 /// (Entra "federated-credential-configuration-considerations"; Azure/azure-workload-identity#575).
@@ -76,22 +76,106 @@ impl Plan {
 
 struct Building<'a> {
     targets: Vec<(&'a ConfiguredTarget, Vec<FederatedCredential>)>,
-    /// issuer+subject → index into `credentials`, to share identical credentials.
-    subjects: HashSet<(String, String)>,
     count: usize,
 }
 
-impl Building<'_> {
-    fn room_for(&self, creds: &[FederatedCredential]) -> bool {
-        let new = creds
+/// The apps of one role set, filled first-fit in config order.
+///
+/// First fit over thousands of apps must not scan them all: apps are bucketed by
+/// free slots, so the lowest-index app with room is found in 20 set look-ups.
+/// An app that already holds one of the target's subjects (a shared `<yaml>`
+/// credential) needs fewer slots, so those apps are checked by subject as well.
+/// Every credential of a plan has the plan's issuer, so subjects alone are keys.
+/// Whether two different targets can need this very subject. Targets are unique by
+/// org/project/stack and org/project/env, so a subject that names its stack or its
+/// environment belongs to one target; only the `<yaml>` subject and attribute forms
+/// without `currentEnvironment.name` can be shared. Only those are tracked, which keeps
+/// planning 10,000 stacks free of per-credential hashing.
+fn may_be_shared(subject: &str) -> bool {
+    if subject.starts_with("pulumi:deploy:") {
+        return false;
+    }
+    if subject.starts_with("pulumi:environments:org:") {
+        return subject.ends_with(":env:<yaml>");
+    }
+    !subject.contains(":currentEnvironment.name:")
+}
+
+struct Group<'a> {
+    roles: Vec<RoleGrant>,
+    apps: Vec<Building<'a>>,
+    by_free: Vec<BTreeSet<usize>>,
+    subject_apps: HashMap<String, Vec<usize>>,
+}
+
+impl<'a> Group<'a> {
+    fn new(roles: Vec<RoleGrant>) -> Self {
+        Group {
+            roles,
+            apps: Vec::new(),
+            by_free: vec![BTreeSet::new(); MAX_CREDENTIALS_PER_APP + 1],
+            subject_apps: HashMap::new(),
+        }
+    }
+
+    fn holds(&self, app: usize, subject: &str) -> bool {
+        self.subject_apps
+            .get(subject)
+            .is_some_and(|apps| apps.contains(&app))
+    }
+
+    /// How many of `creds` app `i` does not hold yet.
+    fn new_for(&self, i: usize, creds: &[FederatedCredential]) -> usize {
+        creds
             .iter()
-            .filter(|c| {
-                !self
-                    .subjects
-                    .contains(&(c.issuer.clone(), c.subject.clone()))
-            })
-            .count();
-        self.count + new <= MAX_CREDENTIALS_PER_APP
+            .filter(|c| !may_be_shared(&c.subject) || !self.holds(i, &c.subject))
+            .count()
+    }
+
+    fn place(&mut self, configured: &'a ConfiguredTarget, creds: Vec<FederatedCredential>) {
+        let need = creds.len();
+        let mut best = self.by_free[need..]
+            .iter()
+            .filter_map(|set| set.first().copied())
+            .min();
+        for c in creds.iter().filter(|c| may_be_shared(&c.subject)) {
+            for &i in self
+                .subject_apps
+                .get(c.subject.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if best.is_none_or(|j| i < j)
+                    && self.apps[i].count + self.new_for(i, &creds) <= MAX_CREDENTIALS_PER_APP
+                {
+                    best = Some(i);
+                }
+            }
+        }
+        let slot = best.unwrap_or_else(|| {
+            self.apps.push(Building {
+                targets: Vec::new(),
+                count: 0,
+            });
+            let i = self.apps.len() - 1;
+            self.by_free[MAX_CREDENTIALS_PER_APP].insert(i);
+            i
+        });
+        self.by_free[MAX_CREDENTIALS_PER_APP - self.apps[slot].count].remove(&slot);
+        for c in &creds {
+            if !may_be_shared(&c.subject) {
+                self.apps[slot].count += 1;
+            } else if !self.holds(slot, &c.subject) {
+                self.apps[slot].count += 1;
+                self.subject_apps
+                    .entry(c.subject.clone())
+                    .or_default()
+                    .push(slot);
+            }
+        }
+        let b = &mut self.apps[slot];
+        self.by_free[MAX_CREDENTIALS_PER_APP - b.count].insert(slot);
+        b.targets.push((configured, creds));
     }
 }
 
@@ -99,7 +183,7 @@ impl Building<'_> {
 pub fn plan(config: &Config) -> Result<Plan> {
     let mut warnings = Vec::new();
     // Role set → apps being filled, in order of first appearance.
-    let mut groups: Vec<(Vec<RoleGrant>, Vec<Building<'_>>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     let mut group_index: HashMap<Vec<RoleGrant>, usize> = HashMap::new();
     let mut seen_warnings = HashSet::new();
 
@@ -135,33 +219,20 @@ pub fn plan(config: &Config) -> Result<Plan> {
         let gi = *group_index
             .entry(configured.roles.clone())
             .or_insert_with(|| {
-                groups.push((configured.roles.clone(), Vec::new()));
+                groups.push(Group::new(configured.roles.clone()));
                 groups.len() - 1
             });
-        let apps = &mut groups[gi].1;
-        let slot = match apps.iter().position(|b| b.room_for(&creds)) {
-            Some(i) => i,
-            None => {
-                apps.push(Building {
-                    targets: Vec::new(),
-                    subjects: HashSet::new(),
-                    count: 0,
-                });
-                apps.len() - 1
-            }
-        };
-        let b = &mut apps[slot];
-        for c in &creds {
-            if b.subjects.insert((c.issuer.clone(), c.subject.clone())) {
-                b.count += 1;
-            }
-        }
-        b.targets.push((configured, creds));
+        groups[gi].place(configured, creds);
     }
 
     let mut role_warnings = HashSet::new();
     let mut apps = Vec::new();
-    for (roles, buildings) in groups {
+    for Group {
+        roles,
+        apps: buildings,
+        ..
+    } in groups
+    {
         for grant in &roles {
             for w in grant.warnings() {
                 if role_warnings.insert(w.clone()) {
@@ -228,45 +299,54 @@ fn finish_app(
     let display_name = format!("Pulumi OIDC {org} ({short_roles}) {hash}-{}", index + 1);
 
     // Targets whose subjects coincide (the `<yaml>` subject, or attribute forms that
-    // do not name the environment) share one credential: issuer+subject is unique per app.
+    // do not name the environment) share one credential: issuer+subject is unique per
+    // app, and the issuer is the plan's.
     let mut unique: Vec<FederatedCredential> = Vec::new();
-    let mut index_of: HashMap<(String, String), usize> = HashMap::new();
-    for (_, creds) in &b.targets {
+    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let mut placed: Vec<(&ConfiguredTarget, Vec<usize>)> = Vec::with_capacity(b.targets.len());
+    for (configured, creds) in b.targets {
+        let mut indexes = Vec::with_capacity(creds.len());
         for c in creds {
-            index_of
-                .entry((c.issuer.clone(), c.subject.clone()))
-                .or_insert_with(|| {
-                    unique.push(c.clone());
-                    unique.len() - 1
-                });
+            let i = if !may_be_shared(&c.subject) {
+                unique.push(c);
+                unique.len() - 1
+            } else if let Some(&i) = index_of.get(c.subject.as_str()) {
+                i
+            } else {
+                index_of.insert(c.subject.clone(), unique.len());
+                unique.push(c);
+                unique.len() - 1
+            };
+            indexes.push(i);
         }
+        placed.push((configured, indexes));
     }
     // Credential names must be unique per app; readable names can collide when
     // project and stack names contain hyphens, so colliding ones get a hashed suffix.
-    let mut name_counts: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &unique {
-        *name_counts.entry(c.name.to_string()).or_default() += 1;
-    }
-    for c in &mut unique {
-        if name_counts.get(c.name.as_str()).copied().unwrap_or(0) > 1 {
-            let renamed = with_hash_suffix(c.name.as_str(), &[&c.issuer, &c.subject]);
-            c.name = CredentialName(renamed);
+    let colliding: Vec<usize> = {
+        // At most 20 names: sorting beats hashing.
+        let mut order: Vec<usize> = (0..unique.len()).collect();
+        order.sort_unstable_by(|&a, &b| unique[a].name.cmp(&unique[b].name));
+        let mut out = Vec::new();
+        for w in order.windows(2) {
+            if unique[w[0]].name == unique[w[1]].name {
+                out.extend_from_slice(w);
+            }
         }
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    for i in colliding {
+        let c = &mut unique[i];
+        c.name = CredentialName(with_hash_suffix(c.name.as_str(), &[&c.issuer, &c.subject]));
     }
-    let targets: Vec<PlannedTarget> = b
-        .targets
+    let targets: Vec<PlannedTarget> = placed
         .into_iter()
-        .map(|(configured, creds)| PlannedTarget {
+        .map(|(configured, indexes)| PlannedTarget {
             label: configured.target.to_string(),
             target: configured.target.clone(),
-            credentials: creds
-                .iter()
-                .map(|c| {
-                    unique[index_of[&(c.issuer.clone(), c.subject.clone())]]
-                        .name
-                        .clone()
-                })
-                .collect(),
+            credentials: indexes.iter().map(|&i| unique[i].name.clone()).collect(),
             key_vault: configured.key_vault.clone(),
         })
         .collect();

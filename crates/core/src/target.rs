@@ -192,8 +192,25 @@ impl Target {
         let mut warnings = Vec::new();
         match self {
             Target::Deployment(d) => {
+                // The four subjects share everything up to the operation; build that once.
+                let subject_prefix =
+                    deployment_subject(&d.org, &d.project, &d.stack, Operation::Preview);
+                let subject_prefix = subject_prefix
+                    .strip_suffix("preview:scope:write")
+                    .unwrap_or(&subject_prefix);
+                let description_prefix =
+                    format!("Pulumi Deployments {}/{}/{} ", d.org, d.project, d.stack);
                 for op in &d.operations {
-                    let subject = deployment_subject(&d.org, &d.project, &d.stack, *op);
+                    let mut subject = String::with_capacity(subject_prefix.len() + 20);
+                    subject.push_str(subject_prefix);
+                    subject.push_str(op.as_str());
+                    subject.push_str(":scope:write");
+                    let mut description =
+                        String::with_capacity(description_prefix.len() + MANAGED_MARKER.len() + 10);
+                    description.push_str(&description_prefix);
+                    description.push_str(op.as_str());
+                    description.push(' ');
+                    description.push_str(MANAGED_MARKER);
                     let name = readable_name(
                         &["deploy", d.project.as_str(), d.stack.as_str(), op.as_str()],
                         &[issuer.as_str(), &subject],
@@ -203,10 +220,7 @@ impl Target {
                         issuer,
                         subject,
                         deployment_audience(&d.org),
-                        format!(
-                            "Pulumi Deployments {}/{}/{} {} {MANAGED_MARKER}",
-                            d.org, d.project, d.stack, op
-                        ),
+                        description,
                     )?);
                 }
             }
