@@ -1,5 +1,7 @@
 //! Property tests: names, subjects and plans hold their invariants for any input.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use proptest::prelude::*;
 use pulumi_azure_oidc::config::{Config, ConfiguredTarget};
 use pulumi_azure_oidc::diagnose::jwt::encode_unsigned;

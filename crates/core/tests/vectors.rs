@@ -1,5 +1,7 @@
 //! The golden vectors in `tests/vectors/`, which every face must reproduce.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use pulumi_azure_oidc::diagnose::TimeStatus;
 use pulumi_azure_oidc::{TargetSpec, diagnose_error, diagnose_token, parse_credential_list};
 use serde_json::Value;
