@@ -85,6 +85,14 @@ fn setup() -> Result {
             sh("rustup", &["component", "add", component])?;
         }
     }
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        sh("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
     Ok(())
 }
 
@@ -119,6 +127,19 @@ fn test() -> Result {
     )?;
     // Unit, integration, property, vector and CLI tests, then doctests.
     step("rust tests", "cargo", &["test", "--workspace", "--locked"])?;
+    // The core is sans-IO so the browser face can use it: keep it building for wasm32.
+    step(
+        "core wasm32",
+        "cargo",
+        &[
+            "check",
+            "--package",
+            "pulumi-azure-oidc",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--locked",
+        ],
+    )?;
     eprintln!();
     for (name, secs) in &steps {
         eprintln!("xtask: {name:<12} ok  {secs:>6.1} s");
