@@ -90,7 +90,10 @@ fn setup() -> Result {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         sh("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
     }
     Ok(())
