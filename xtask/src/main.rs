@@ -103,46 +103,56 @@ fn test() -> Result {
     let started = Instant::now();
     setup()?;
     let mut steps: Vec<(&str, f64)> = Vec::new();
-    let mut step = |name: &'static str, program: &str, args: &[&str]| -> Result {
+    let mut timed = |name: &'static str, f: &dyn Fn() -> Result<Option<(u64, u64)>>| {
         let t = Instant::now();
-        sh(program, args)?;
+        let counts = f()?;
         steps.push((name, t.elapsed().as_secs_f64()));
-        Ok(())
+        Ok::<_, String>(counts)
     };
-    step("format", "cargo", &["fmt", "--all", "--check"])?;
-    step(
-        "clippy",
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )?;
-    step(
-        "build",
-        "cargo",
-        &["build", "--workspace", "--all-targets", "--locked"],
-    )?;
+    timed("format", &|| {
+        sh("cargo", &["fmt", "--all", "--check"]).map(|()| None)
+    })?;
+    timed("clippy", &|| {
+        sh(
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+        .map(|()| None)
+    })?;
+    timed("build", &|| {
+        sh(
+            "cargo",
+            &["build", "--workspace", "--all-targets", "--locked"],
+        )
+        .map(|()| None)
+    })?;
     // Unit, integration, property, vector and CLI tests, then doctests.
-    step("rust tests", "cargo", &["test", "--workspace", "--locked"])?;
+    let counts = timed("rust tests", &|| {
+        cargo_test(&["test", "--workspace", "--locked"]).map(Some)
+    })?;
     // The core is sans-IO so the browser face can use it: keep it building for wasm32.
-    step(
-        "core wasm32",
-        "cargo",
-        &[
-            "check",
-            "--package",
-            "pulumi-azure-oidc",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--locked",
-        ],
-    )?;
+    timed("core wasm32", &|| {
+        sh(
+            "cargo",
+            &[
+                "check",
+                "--package",
+                "pulumi-azure-oidc",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--locked",
+            ],
+        )
+        .map(|()| None)
+    })?;
     eprintln!();
     for (name, secs) in &steps {
         eprintln!("xtask: {name:<12} ok  {secs:>6.1} s");
@@ -151,5 +161,53 @@ fn test() -> Result {
         "xtask: all suites passed in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    let (passed, failed) = counts.unwrap_or_default();
+    println!("rust: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// Run `cargo test`, echoing its output, and add up its `test result:` lines.
+fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("$ cargo {}", args.join(" "));
+    let mut child = Command::new("cargo")
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                let count = |word: &str| {
+                    rest.split(';')
+                        .find_map(|part| {
+                            part.trim()
+                                .strip_suffix(word)?
+                                .trim()
+                                .rsplit(' ')
+                                .next()?
+                                .parse::<u64>()
+                                .ok()
+                        })
+                        .unwrap_or(0)
+                };
+                passed += count("passed");
+                failed += count("failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!(
+            "`cargo {}` failed ({status}): {failed} failed",
+            args.join(" ")
+        ));
+    }
+    if passed == 0 {
+        return Err("cargo test ran no test".into());
+    }
+    Ok((passed, failed))
 }
