@@ -159,6 +159,12 @@ pub(crate) fn run() -> Result {
         .current_dir(root())
         .output()
         .map_err(|e| e.to_string())?;
+    if !generated.status.success() {
+        return Err(format!(
+            "generating the demo's credential list failed: {}",
+            String::from_utf8_lossy(&generated.stderr)
+        ));
+    }
     std::fs::write(root().join("target/demo/generated.json"), &generated.stdout)
         .map_err(|e| e.to_string())?;
 

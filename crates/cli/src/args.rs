@@ -178,7 +178,15 @@ pub(crate) struct RenderArgs {
     #[arg(value_enum)]
     pub kind: RenderKind,
     /// Config file; or describe one target with the flags below
-    #[arg(long, short = 'c', value_name = "FILE", conflicts_with_all = ["org", "project", "stack", "env"])]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        conflicts_with_all = [
+            "org", "project", "stack", "env", "operations", "subject_attributes", "default_subject",
+            "user", "root_env", "include_yaml_subject", "roles", "scopes", "issuer",
+        ]
+    )]
     pub config: Option<PathBuf>,
     /// Pulumi organization (one-target mode)
     #[arg(long, requires = "project")]

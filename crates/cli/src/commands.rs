@@ -148,6 +148,20 @@ fn subjects(target: &Target, common: &CommonArgs) -> Result<u8, Failure> {
             for c in &generated.credentials {
                 println!("{}", c.subject);
             }
+            // The audience is the value people most often get wrong; say it, off stdout.
+            let mut audiences: Vec<&str> = generated
+                .credentials
+                .iter()
+                .map(|c| c.audience.as_str())
+                .collect();
+            audiences.dedup();
+            if let Some(first) = generated.credentials.first() {
+                text::note(&format!(
+                    "issuer {}, audience {}",
+                    first.issuer,
+                    audiences.join(", ")
+                ));
+            }
         }
     }
     for w in &generated.warnings {
@@ -301,6 +315,12 @@ fn now_from(value: &Option<String>) -> Result<i64, Failure> {
 }
 
 fn diagnose(a: DiagnoseArgs) -> Result<u8, Failure> {
+    if a.token.as_ref().is_some_and(|t| t.0 == "-") && a.error.as_deref() == Some("-") {
+        return Err(Error::InvalidConfig {
+            message: "only one of --token and --error can read standard input (`-`); give the other as @FILE".into(),
+            location: None,
+        });
+    }
     let token = match &a.token {
         Some(t) => {
             let text = read_arg(&t.0, "token")?;
@@ -345,11 +365,12 @@ fn diagnose(a: DiagnoseArgs) -> Result<u8, Failure> {
             }
         }
     }
+    // Without a credential list the best verdict is "well-formed and within its validity".
     let token_ok = token.as_ref().is_none_or(|t| {
         if t.checked_credentials {
             t.accepted
         } else {
-            t.aadsts.is_none()
+            t.fix.is_some() && t.time == pulumi_azure_oidc::diagnose::TimeStatus::Valid
         }
     });
     Ok(if token_ok && error.is_none() {

@@ -158,19 +158,27 @@ pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
     }
     if let Some(fix) = &d.fix {
         let body = serde_json::to_string(fix).unwrap_or_default();
+        // Claims come from the token, so the pasteable command quotes them for the shell.
+        let quoted = |v: &str| {
+            shlex::try_quote(v)
+                .map(|q| q.into_owned())
+                .unwrap_or_default()
+        };
         out!("");
         if d.fix_action == Some(FixAction::Update) {
             out!("{BOLD}Correct credential `{}` to{BOLD:#}", fix.name);
             out!("  {body}");
             out!(
-                "  {DIM}az ad app federated-credential update --id <app> --federated-credential-id {} --parameters '{body}'{DIM:#}",
-                fix.name
+                "  {DIM}az ad app federated-credential update --id <app> --federated-credential-id {} --parameters {}{DIM:#}",
+                quoted(&fix.name),
+                quoted(&body)
             );
         } else {
             out!("{BOLD}The credential that accepts this token{BOLD:#}");
             out!("  {body}");
             out!(
-                "  {DIM}az ad app federated-credential create --id <app> --parameters '{body}'{DIM:#}"
+                "  {DIM}az ad app federated-credential create --id <app> --parameters {}{DIM:#}",
+                quoted(&body)
             );
         }
     }

@@ -232,7 +232,7 @@ fn subjects_deployments_prints_the_pulumi_docs_example() {
              pulumi:deploy:org:contoso:project:core:stack:dev:operation:refresh:scope:write\n\
              pulumi:deploy:org:contoso:project:core:stack:dev:operation:destroy:scope:write\n",
         )
-        .stderr("");
+        .stderr("note: issuer https://api.pulumi.com/oidc, audience contoso\n");
 }
 
 #[test]
@@ -389,7 +389,7 @@ fn esc_default_subject() {
         .assert()
         .success()
         .stdout("pulumi:environments:org:contoso:env:azure/prod\n")
-        .stderr("");
+        .stderr("note: issuer https://api.pulumi.com/oidc, audience azure:contoso\n");
     let a = cli()
         .args(ESC_BASE)
         .args(["--default-subject", "-o", "json"])
@@ -492,7 +492,7 @@ fn esc_attributes_in_order_with_user() {
         .stdout(
             "pulumi:environments:pulumi.organization.login:contoso:currentEnvironment.name:azure/prod:pulumi.user.login:personA\n",
         )
-        .stderr("");
+        .stderr("note: issuer https://api.pulumi.com/oidc, audience azure:contoso\n");
     // The order given is the order in the subject.
     cli()
         .args(ESC_BASE)

@@ -88,14 +88,7 @@ fn bench_diff(c: &mut Criterion) {
                     federated_identity_credentials: a
                         .credentials
                         .iter()
-                        .map(|c| ObservedCredential {
-                            id: None,
-                            name: c.name.to_string(),
-                            issuer: c.issuer.clone(),
-                            subject: Some(c.subject.clone()),
-                            audiences: vec![c.audience.clone()],
-                            description: Some(c.description.clone()),
-                        })
+                        .map(ObservedCredential::from)
                         .collect(),
                     ..Default::default()
                 })

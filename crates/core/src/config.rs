@@ -88,6 +88,48 @@ pub struct KeyVaultSecrets {
     pub secrets: Vec<String>,
 }
 
+impl KeyVaultSecrets {
+    /// Validate with Azure's naming rules for `Microsoft.KeyVault/vaults` (3–24 letters,
+    /// digits and hyphens, starting with a letter, ending with a letter or digit, no
+    /// `--`) and for secrets (1–127 letters, digits and hyphens). Both end up in
+    /// generated YAML and scripts, so nothing else may pass.
+    pub fn new(vault: String, secrets: Vec<String>) -> Result<Self> {
+        let fail = |what, value: &str, rule| {
+            Err(Error::InvalidKeyVault {
+                what,
+                value: value.to_owned(),
+                rule,
+            })
+        };
+        let ok_chars = |v: &str| v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !(3..=24).contains(&vault.len())
+            || !ok_chars(&vault)
+            || !vault.starts_with(|c: char| c.is_ascii_alphabetic())
+            || vault.ends_with('-')
+            || vault.contains("--")
+        {
+            return fail(
+                "name",
+                &vault,
+                "3 to 24 letters, digits and hyphens, starting with a letter, ending with a letter or digit, no `--`",
+            );
+        }
+        if secrets.is_empty() {
+            return fail("secret list", "[]", "list at least one secret");
+        }
+        for secret in &secrets {
+            if !(1..=127).contains(&secret.len()) || !ok_chars(secret) {
+                return fail(
+                    "secret name",
+                    secret,
+                    "1 to 127 letters, digits and hyphens",
+                );
+            }
+        }
+        Ok(Self { vault, secrets })
+    }
+}
+
 /// A target with the roles its identity needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfiguredTarget {
@@ -113,6 +155,7 @@ fn at<T>(path: impl FnOnce() -> String, r: Result<T>) -> Result<T> {
 impl Config {
     /// Parse YAML (or JSON, which is YAML) text.
     pub fn from_yaml(text: &str) -> Result<Self> {
+        check_shape(text)?;
         let raw: RawConfig = serde_norway::from_str(text).map_err(|e| {
             let location = e
                 .location()
@@ -124,6 +167,7 @@ impl Config {
                 Some(i) if location.is_some() => message[..i].to_owned(),
                 _ => message,
             };
+            let message = shorten_quoted(&message);
             Error::InvalidConfig { message, location }
         })?;
         Self::from_raw(raw)
@@ -206,10 +250,15 @@ impl Config {
                 .map(|r| at(|| format!("{here}.rootEnv"), EscEnvRef::parse(&r)))
                 .transpose()?;
             let roles = grants(&here, e.roles)?;
-            let key_vault = e.key_vault.map(|k| KeyVaultSecrets {
-                vault: k.vault,
-                secrets: k.secrets,
-            });
+            let key_vault = e
+                .key_vault
+                .map(|k| {
+                    at(
+                        || format!("{here}.keyVault"),
+                        KeyVaultSecrets::new(k.vault, k.secrets),
+                    )
+                })
+                .transpose()?;
             for (j, name) in envs.into_iter().enumerate() {
                 let env = EscEnvRef {
                     project: project.clone(),
@@ -272,6 +321,73 @@ impl Config {
             }],
         }
     }
+}
+
+/// The largest config accepted; real ones are a few kilobytes.
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+const MAX_NESTING: usize = 32;
+
+/// Refuse what no config looks like before the YAML parser sees it: a huge text, or
+/// flow collections nested deeper than any config needs (the parser slows down
+/// sharply on pathological nesting).
+fn check_shape(text: &str) -> Result<()> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(Error::InputTooLarge {
+            what: "the config",
+            len: text.len(),
+            max: MAX_CONFIG_BYTES,
+        });
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match (quote, c) {
+            // Comments and apostrophes make quote tracking approximate; a line end
+            // resets it, which is all a depth check needs.
+            (_, '\n') => quote = None,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        return Err(Error::InvalidConfig {
+            message: format!(
+                "brackets nest {deepest} deep; a config never needs more than {MAX_NESTING}"
+            ),
+            location: None,
+        });
+    }
+    Ok(())
+}
+
+/// Long quoted values in parser messages are cut: a config error must not echo a
+/// token or secret pasted into the wrong file.
+fn shorten_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..=start]);
+        rest = &rest[start + 1..];
+        let Some(end) = rest.find('"') else { break };
+        let quoted = &rest[..end];
+        if quoted.chars().count() > 24 {
+            out.extend(quoted.chars().take(12));
+            out.push('…');
+        } else {
+            out.push_str(quoted);
+        }
+        out.push('"');
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn one_or_many(

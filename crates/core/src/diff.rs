@@ -53,6 +53,20 @@ pub struct ObservedCredential {
     pub description: Option<String>,
 }
 
+impl From<&FederatedCredential> for ObservedCredential {
+    /// What Graph lists once `spec` has been created.
+    fn from(spec: &FederatedCredential) -> Self {
+        ObservedCredential {
+            id: None,
+            name: spec.name.to_string(),
+            issuer: spec.issuer.clone(),
+            subject: Some(spec.subject.clone()),
+            audiences: vec![spec.audience.clone()],
+            description: Some(spec.description.clone()),
+        }
+    }
+}
+
 /// A role assignment as ARM lists it (flattened from `properties`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -244,11 +258,190 @@ fn same_content(planned: &FederatedCredential, o: &ObservedCredential) -> bool {
         && o.description.as_deref() == Some(planned.description.as_str())
 }
 
-fn is_managed(o: &ObservedCredential, planned_names: &HashSet<&str>) -> bool {
-    planned_names.contains(o.name.as_str())
-        || o.description
-            .as_deref()
-            .is_some_and(|d| d.contains(MANAGED_MARKER))
+fn is_managed(o: &ObservedCredential) -> bool {
+    o.description
+        .as_deref()
+        .is_some_and(|d| d.contains(MANAGED_MARKER))
+}
+
+fn differences(c: &FederatedCredential, o: &ObservedCredential) -> String {
+    let mut what = Vec::new();
+    if o.issuer != c.issuer {
+        what.push("issuer");
+    }
+    if o.subject.as_deref() != Some(c.subject.as_str()) {
+        what.push("subject");
+    }
+    if o.audiences != [c.audience.clone()] {
+        what.push("audience");
+    }
+    if o.description.as_deref() != Some(c.description.as_str()) {
+        what.push("description");
+    }
+    format!("{} differ", what.join(", "))
+}
+
+/// Reconcile one app's credentials.
+///
+/// Existing credentials are matched to planned ones by issuer and subject first
+/// (what Entra matches on, and unique per app), then by name; a credential that
+/// already trusts the right subject is kept under whatever name it has, so renaming
+/// never costs a delete and a create. Credentials this tool made that match nothing
+/// are deleted; others are reported and kept unless `prune`.
+fn credential_changes(
+    app: &AppPlan,
+    existing: &[ObservedCredential],
+    label: &str,
+    options: DiffOptions,
+    changes: &mut Vec<Change>,
+    unmanaged: &mut Vec<UnmanagedCredential>,
+) -> Result<()> {
+    let mut used = vec![false; existing.len()];
+    let mut deletes = Vec::new();
+    let mut updates = Vec::new();
+    let mut creates = Vec::new();
+    let same_subject = |c: &FederatedCredential, o: &ObservedCredential| {
+        o.issuer == c.issuer && o.subject.as_deref() == Some(c.subject.as_str())
+    };
+
+    for c in &app.credentials {
+        if let Some(i) = existing.iter().position(|o| same_subject(c, o)) {
+            let o = &existing[i];
+            used[i] = true;
+            let audience_ok = o.audiences == [c.audience.clone()];
+            match (audience_ok, is_managed(o) || o.name == c.name.as_str()) {
+                (true, managed) => {
+                    if managed && !same_content(c, o) {
+                        updates.push(update(label, o, c));
+                    }
+                    if !managed {
+                        unmanaged.push(UnmanagedCredential {
+                            app: label.to_owned(),
+                            name: o.name.clone(),
+                            subject: o.subject.clone(),
+                            kept: true,
+                            note: format!(
+                                "already trusts what {} would; kept and used instead",
+                                c.name
+                            ),
+                        });
+                    }
+                }
+                (false, true) => updates.push(update(label, o, c)),
+                (false, false) if options.prune => {
+                    deletes.push(delete(
+                        label,
+                        o,
+                        "not made by this tool; wrong audience; prune",
+                    ));
+                    creates.push(c.clone());
+                }
+                (false, false) => {
+                    return Err(Error::CredentialConflict(format!(
+                        "app {label}: credential `{}` (not made by this tool) has the issuer and subject \
+                         of planned credential `{}` but audience {:?} instead of `{}`; Azure allows one \
+                         credential per issuer and subject. Fix or delete it, or re-run with prune",
+                        o.name, c.name, o.audiences, c.audience
+                    )));
+                }
+            }
+        } else if let Some(i) = existing
+            .iter()
+            .enumerate()
+            .position(|(i, o)| !used[i] && o.name == c.name.as_str())
+        {
+            // Our name, other content (a changed issuer, say): correct it in place.
+            used[i] = true;
+            updates.push(update(label, &existing[i], c));
+        } else {
+            creates.push(c.clone());
+        }
+    }
+    for (o, used) in existing.iter().zip(&used) {
+        if *used {
+            continue;
+        }
+        if is_managed(o) {
+            deletes.push(delete(label, o, "made by this tool, no longer in the plan"));
+        } else if options.prune {
+            unmanaged.push(UnmanagedCredential {
+                app: label.to_owned(),
+                name: o.name.clone(),
+                subject: o.subject.clone(),
+                kept: false,
+                note: "not made by this tool; deleted because prune was requested".into(),
+            });
+            deletes.push(delete(label, o, "not made by this tool; prune"));
+        } else {
+            unmanaged.push(UnmanagedCredential {
+                app: label.to_owned(),
+                name: o.name.clone(),
+                subject: o.subject.clone(),
+                kept: true,
+                note: "not made by this tool; kept (prune deletes it)".into(),
+            });
+        }
+    }
+    // A planned name can be held by a credential that is kept for another subject;
+    // a new credential then takes a suffixed name instead of failing on the clash.
+    let taken: HashSet<&str> = existing.iter().map(|o| o.name.as_str()).collect();
+    let creates: Vec<FederatedCredential> = creates
+        .into_iter()
+        .map(|mut c| {
+            if taken.contains(c.name.as_str()) {
+                c.name = crate::names::CredentialName(crate::credential::with_hash_suffix(
+                    c.name.as_str(),
+                    &[&c.issuer, &c.subject, "renamed"],
+                ));
+            }
+            c
+        })
+        .collect();
+    let total = existing.len() - deletes.len() + creates.len();
+    if total > MAX_CREDENTIALS_PER_APP {
+        let kept_unmanaged = unmanaged
+            .iter()
+            .filter(|u| u.app == label && u.kept)
+            .count();
+        return Err(Error::CredentialLimitExceeded {
+            app: format!(
+                "{label} ({kept_unmanaged} kept credentials not made by this tool; prune deletes them)"
+            ),
+            count: total,
+        });
+    }
+    // Deletes first, so the app never passes 20 on the way.
+    changes.extend(deletes);
+    changes.extend(updates);
+    changes.extend(
+        creates
+            .into_iter()
+            .map(|credential| Change::CreateCredential {
+                app: label.to_owned(),
+                credential,
+            }),
+    );
+    Ok(())
+}
+
+fn update(label: &str, o: &ObservedCredential, c: &FederatedCredential) -> Change {
+    let mut credential = c.clone();
+    let reason = differences(c, o);
+    // The name is immutable: an update keeps the existing one.
+    credential.name = crate::names::CredentialName(o.name.clone());
+    Change::UpdateCredential {
+        app: label.to_owned(),
+        credential,
+        reason,
+    }
+}
+
+fn delete(label: &str, o: &ObservedCredential, reason: &str) -> Change {
+    Change::DeleteCredential {
+        app: label.to_owned(),
+        name: o.name.clone(),
+        reason: reason.to_owned(),
+    }
 }
 
 /// Compute the ordered changes that take `observed` to `plan`.
@@ -304,132 +497,9 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
         let existing: &[ObservedCredential] = found
             .map(|o| o.federated_identity_credentials.as_slice())
             .unwrap_or(&[]);
-        let planned_names: HashSet<&str> =
-            app.credentials.iter().map(|c| c.name.as_str()).collect();
-        let mut deletes = Vec::new();
-        let mut updates = Vec::new();
-        let mut creates = Vec::new();
-        let mut kept = 0usize;
-        let mut satisfied_by_other: HashSet<&str> = HashSet::new();
+        credential_changes(app, existing, &label, options, &mut changes, &mut unmanaged)?;
 
-        for o in existing {
-            let planned = app.credentials.iter().find(|c| c.name.as_str() == o.name);
-            if planned.is_some() {
-                continue;
-            }
-            // Not one of our names. Does it stand in the way of, or already satisfy, a
-            // planned credential (issuer+subject are unique per app)?
-            let clash = app
-                .credentials
-                .iter()
-                .find(|c| o.issuer == c.issuer && o.subject.as_deref() == Some(c.subject.as_str()));
-            let managed = is_managed(o, &planned_names);
-            match (clash, managed) {
-                (Some(c), false) if o.audiences == [c.audience.clone()] && !options.prune => {
-                    satisfied_by_other.insert(c.name.as_str());
-                    kept += 1;
-                    unmanaged.push(UnmanagedCredential {
-                        app: label.clone(),
-                        name: o.name.clone(),
-                        subject: o.subject.clone(),
-                        kept: true,
-                        note: format!(
-                            "already trusts what {} would; kept and used instead",
-                            c.name
-                        ),
-                    });
-                }
-                (Some(c), false) if !options.prune => {
-                    return Err(Error::CredentialConflict(format!(
-                        "app {label}: credential `{}` (not made by this tool) has the issuer and subject \
-                         of planned credential `{}` but audience {:?} instead of `{}`; Azure allows one \
-                         credential per issuer and subject. Fix or delete it, or re-run with prune",
-                        o.name, c.name, o.audiences, c.audience
-                    )));
-                }
-                (_, true) => deletes.push(Change::DeleteCredential {
-                    app: label.clone(),
-                    name: o.name.clone(),
-                    reason: "made by this tool, no longer in the plan".into(),
-                }),
-                (_, false) if options.prune => {
-                    unmanaged.push(UnmanagedCredential {
-                        app: label.clone(),
-                        name: o.name.clone(),
-                        subject: o.subject.clone(),
-                        kept: false,
-                        note: "not made by this tool; deleted because prune was requested".into(),
-                    });
-                    deletes.push(Change::DeleteCredential {
-                        app: label.clone(),
-                        name: o.name.clone(),
-                        reason: "not made by this tool; prune".into(),
-                    });
-                }
-                (_, false) => {
-                    kept += 1;
-                    unmanaged.push(UnmanagedCredential {
-                        app: label.clone(),
-                        name: o.name.clone(),
-                        subject: o.subject.clone(),
-                        kept: true,
-                        note: "not made by this tool; kept (prune deletes it)".into(),
-                    });
-                }
-            }
-        }
-        for c in &app.credentials {
-            if satisfied_by_other.contains(c.name.as_str()) {
-                continue;
-            }
-            match existing.iter().find(|o| o.name == c.name.as_str()) {
-                Some(o) if same_content(c, o) => kept += 1,
-                Some(o) => {
-                    let mut what = Vec::new();
-                    if o.issuer != c.issuer {
-                        what.push("issuer");
-                    }
-                    if o.subject.as_deref() != Some(c.subject.as_str()) {
-                        what.push("subject");
-                    }
-                    if o.audiences != [c.audience.clone()] {
-                        what.push("audience");
-                    }
-                    if o.description.as_deref() != Some(c.description.as_str()) {
-                        what.push("description");
-                    }
-                    updates.push(Change::UpdateCredential {
-                        app: label.clone(),
-                        credential: c.clone(),
-                        reason: format!("{} differ", what.join(", ")),
-                    });
-                    kept += 1;
-                }
-                None => creates.push(Change::CreateCredential {
-                    app: label.clone(),
-                    credential: c.clone(),
-                }),
-            }
-        }
-        let total = kept + creates.len();
-        if total > MAX_CREDENTIALS_PER_APP {
-            return Err(Error::CredentialLimitExceeded {
-                app: format!(
-                    "{label} ({} kept credentials not made by this tool; prune deletes them)",
-                    unmanaged
-                        .iter()
-                        .filter(|u| u.app == label && u.kept)
-                        .count()
-                ),
-                count: total,
-            });
-        }
-        // Deletes first, so the app never passes 20 on the way.
-        changes.extend(deletes);
-        changes.extend(updates);
-        changes.extend(creates);
-
-        role_changes(app, found, &label, &mut changes);
+        role_changes(app, found, &label, options, &mut changes, &mut notes);
 
         for t in &app.targets {
             match &t.target {
@@ -531,7 +601,9 @@ fn role_changes(
     app: &AppPlan,
     found: Option<&ObservedApp>,
     label: &str,
+    options: DiffOptions,
     changes: &mut Vec<Change>,
+    notes: &mut Vec<String>,
 ) {
     let assignments: &[ObservedRoleAssignment] =
         found.map(|o| o.role_assignments.as_slice()).unwrap_or(&[]);
@@ -553,18 +625,32 @@ fn role_changes(
             });
         }
     }
-    // Assignments of this app's principal that the plan no longer asks for. The
-    // principal exists only for this app, so its assignments are ours to remove.
+    // Assignments of this app's principal that the plan no longer asks for. Only ones
+    // this tool made (their name is the deterministic one) are removed; ones an admin
+    // granted by hand are reported and kept unless pruning.
     for a in assignments {
-        let wanted = app.roles.iter().any(|g| matches(g, a));
-        let ours = principal.is_some_and(|p| p.eq_ignore_ascii_case(&a.principal_id));
-        if ours && !wanted {
+        let Some(p) = principal.filter(|p| p.eq_ignore_ascii_case(&a.principal_id)) else {
+            continue;
+        };
+        if app.roles.iter().any(|g| matches(g, a)) {
+            continue;
+        }
+        let role_guid = a.role_definition_id.rsplit('/').next().unwrap_or_default();
+        let ours = a
+            .name
+            .eq_ignore_ascii_case(&crate::roles::role_assignment_name(&a.scope, role_guid, p));
+        if ours || options.prune {
             changes.push(Change::DeleteRoleAssignment {
                 app: label.to_owned(),
                 name: a.name.clone(),
                 scope: a.scope.clone(),
                 role_definition_id: a.role_definition_id.clone(),
             });
+        } else {
+            notes.push(format!(
+                "app {label}: role assignment {} ({} at {}) was not made by this tool; kept (prune deletes it)",
+                a.name, role_guid, a.scope
+            ));
         }
     }
 }
@@ -598,14 +684,7 @@ mod tests {
                 federated_identity_credentials: app
                     .credentials
                     .iter()
-                    .map(|c| ObservedCredential {
-                        id: None,
-                        name: c.name.to_string(),
-                        issuer: c.issuer.clone(),
-                        subject: Some(c.subject.clone()),
-                        audiences: vec![c.audience.clone()],
-                        description: Some(c.description.clone()),
-                    })
+                    .map(ObservedCredential::from)
                     .collect(),
                 service_principal_id: Some(sp.clone()),
                 role_assignments: app
@@ -726,5 +805,69 @@ mod tests {
         }
         let err = diff(&p, &state, DiffOptions::default()).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::CredentialLimitExceeded);
+    }
+
+    #[test]
+    fn a_credential_under_another_name_is_kept_not_renamed() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        state.apps[0].federated_identity_credentials[0].name = "old-name".into();
+        let d = diff(&p, &state, DiffOptions::default()).unwrap();
+        assert!(d.is_converged(), "{:?}", d.changes);
+    }
+
+    #[test]
+    fn only_role_assignments_this_tool_made_are_removed() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        let sp = state.apps[0].service_principal_id.clone().unwrap();
+        let reader = format!(
+            "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+        );
+        // One granted by hand (random name), one this tool made earlier (deterministic name).
+        state.apps[0].role_assignments.push(ObservedRoleAssignment {
+            name: "11111111-2222-3333-4444-555555555555".into(),
+            scope: format!("/subscriptions/{SUB}"),
+            role_definition_id: reader.clone(),
+            principal_id: sp.clone(),
+        });
+        let scope = format!("/subscriptions/{SUB}/resourceGroups/old");
+        state.apps[0].role_assignments.push(ObservedRoleAssignment {
+            name: crate::roles::role_assignment_name(
+                &scope,
+                "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                &sp,
+            ),
+            scope,
+            role_definition_id: reader,
+            principal_id: sp,
+        });
+        let d = diff(&p, &state, DiffOptions::default()).unwrap();
+        assert!(
+            matches!(&d.changes[..], [Change::DeleteRoleAssignment { scope, .. }] if scope.ends_with("/old")),
+            "{:?}",
+            d.changes
+        );
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n.contains("11111111-2222-3333-4444-555555555555"))
+        );
+        let d = diff(&p, &state, DiffOptions { prune: true }).unwrap();
+        assert_eq!(d.changes.len(), 2);
+    }
+
+    #[test]
+    fn a_stale_credential_with_our_name_is_corrected_in_place() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        state.apps[0].federated_identity_credentials[0].issuer =
+            "https://old.example.com/oidc".into();
+        let d = diff(&p, &state, DiffOptions::default()).unwrap();
+        assert!(
+            matches!(&d.changes[..], [Change::UpdateCredential { reason, .. }] if reason == "issuer differ"),
+            "{:?}",
+            d.changes
+        );
     }
 }

@@ -55,6 +55,8 @@ error_codes! {
     DuplicateTarget = 1017 => "duplicate_target",
     EmptyTarget = 1018 => "empty_target",
     UnreadableInput = 1019 => "unreadable_input",
+    InvalidKeyVault = 1020 => "invalid_key_vault",
+    InputTooLarge = 1021 => "input_too_large",
     MalformedToken = 2001 => "malformed_token",
     MalformedCredentialList = 2002 => "malformed_credential_list",
     UnrecognisedError = 2003 => "unrecognised_error",
@@ -75,7 +77,7 @@ impl ErrorCode {
     }
 
     /// Whether the error is the caller's input (as opposed to a conflict with live state).
-    /// Python maps these to `ValueError` subclasses; the CLI exits 2.
+    /// Python maps these to `ValueError` subclasses.
     pub fn is_input_error(self) -> bool {
         (1000..3000).contains(&self.as_i32())
     }
@@ -109,6 +111,8 @@ pub enum Error {
          currentEnvironment.name, pulumi.user.login, pulumi.organization.login"
     )]
     InvalidSubjectAttribute(String),
+    #[error("subject attribute `{0}` is listed twice; each attribute may appear once")]
+    DuplicateSubjectAttribute(&'static str),
     #[error("subject attribute `{attribute}` needs a value: {hint}")]
     MissingAttributeValue {
         attribute: &'static str,
@@ -149,6 +153,18 @@ pub enum Error {
     CredentialLimitExceeded { app: String, count: usize },
     #[error("{0}")]
     CredentialConflict(String),
+    #[error("invalid Key Vault {what} `{value}`: {rule}")]
+    InvalidKeyVault {
+        what: &'static str,
+        value: String,
+        rule: &'static str,
+    },
+    #[error("{what} is {len} bytes; at most {max} are accepted")]
+    InputTooLarge {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
     /// Input the caller named could not be read (a file, standard input).
     #[error("cannot read {what}: {reason}")]
     UnreadableInput { what: String, reason: String },
@@ -198,6 +214,7 @@ impl Error {
             Error::ClaimTooLong { .. } => ErrorCode::ClaimTooLong,
             Error::InvalidOperation(_) => ErrorCode::InvalidOperation,
             Error::InvalidSubjectAttribute(_) => ErrorCode::InvalidSubjectAttribute,
+            Error::DuplicateSubjectAttribute(_) => ErrorCode::InvalidSubjectAttribute,
             Error::MissingAttributeValue { .. } => ErrorCode::MissingAttributeValue,
             Error::InvalidUserLogin { .. } => ErrorCode::InvalidUserLogin,
             Error::InvalidRole { .. } => ErrorCode::InvalidRole,
@@ -213,6 +230,8 @@ impl Error {
             Error::CredentialLimitExceeded { .. } => ErrorCode::CredentialLimitExceeded,
             Error::CredentialConflict(_) => ErrorCode::CredentialConflict,
             Error::UnreadableInput { .. } => ErrorCode::UnreadableInput,
+            Error::InvalidKeyVault { .. } => ErrorCode::InvalidKeyVault,
+            Error::InputTooLarge { .. } => ErrorCode::InputTooLarge,
             Error::InConfig { inner, .. } => inner.code(),
         }
     }

@@ -225,6 +225,18 @@ pub fn plan(config: &Config) -> Result<Plan> {
         groups[gi].place(configured, creds);
     }
 
+    if !config.issuer.as_str().starts_with("https://") {
+        warnings.push(format!(
+            "issuer {} is not https: only a local test Pulumi Cloud issues such tokens, and Azure fetches the issuer's keys over https",
+            config.issuer
+        ));
+    }
+    if config.issuer.as_str().ends_with("/oidc/v2") {
+        warnings.push(
+            "issuer `…/oidc/v2` is for `fn::open::oidc` custom-audience tokens; `fn::open::azure-login` and Deployments use `…/oidc`"
+                .to_owned(),
+        );
+    }
     let mut role_warnings = HashSet::new();
     let mut apps = Vec::new();
     for Group {
@@ -322,20 +334,18 @@ fn finish_app(
         placed.push((configured, indexes));
     }
     // Credential names must be unique per app; readable names can collide when
-    // project and stack names contain hyphens, so colliding ones get a hashed suffix.
+    // project and stack names contain hyphens. The first holder keeps the readable
+    // name and later ones get a hashed suffix, so appending a target never renames an
+    // existing credential (and the diff matches credentials by subject anyway).
     let colliding: Vec<usize> = {
         // At most 20 names: sorting beats hashing.
         let mut order: Vec<usize> = (0..unique.len()).collect();
-        order.sort_unstable_by(|&a, &b| unique[a].name.cmp(&unique[b].name));
-        let mut out = Vec::new();
-        for w in order.windows(2) {
-            if unique[w[0]].name == unique[w[1]].name {
-                out.extend_from_slice(w);
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+        order.sort_by(|&a, &b| unique[a].name.cmp(&unique[b].name).then(a.cmp(&b)));
+        order
+            .windows(2)
+            .filter(|w| unique[w[0]].name == unique[w[1]].name)
+            .map(|w| w[1])
+            .collect()
     };
     for i in colliding {
         let c = &mut unique[i];

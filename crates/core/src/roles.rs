@@ -151,11 +151,42 @@ impl Role {
 }
 
 /// An ARM scope: a management group, a subscription, a resource group or a resource.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+///
+/// ARM ids are case-insensitive, so two spellings of one scope are one scope: equality,
+/// ordering and hashing use the lower-cased form, and the spelling given is kept for
+/// display and requests.
+#[derive(Debug, Clone, Serialize)]
 #[serde(into = "String")]
 pub struct Scope {
     path: String,
+    normalized: String,
     subscription: Option<Guid>,
+}
+
+impl PartialEq for Scope {
+    fn eq(&self, other: &Self) -> bool {
+        self.normalized == other.normalized
+    }
+}
+
+impl Eq for Scope {}
+
+impl std::hash::Hash for Scope {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.normalized.hash(state);
+    }
+}
+
+impl PartialOrd for Scope {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scope {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.normalized.cmp(&other.normalized)
+    }
 }
 
 /// How broad a scope is, for warnings.
@@ -198,6 +229,7 @@ impl Scope {
             {
                 Ok(Scope {
                     path: value.to_owned(),
+                    normalized: value.to_ascii_lowercase(),
                     subscription: None,
                 })
             }
@@ -208,8 +240,19 @@ impl Scope {
                 {
                     return fail("after `/subscriptions/<guid>` expect `/resourceGroups/<name>`");
                 }
+                // A resource: `/providers/<namespace>/<type>/<name>`, then child type/name pairs.
+                if rest.len() > 2
+                    && (!rest[2].eq_ignore_ascii_case("providers")
+                        || rest.len() < 6
+                        || rest.len() % 2 != 0)
+                {
+                    return fail(
+                        "after `/resourceGroups/<name>` expect `/providers/<namespace>/<type>/<name>`",
+                    );
+                }
                 Ok(Scope {
                     path: value.to_owned(),
+                    normalized: value.to_ascii_lowercase(),
                     subscription: Some(subscription),
                 })
             }
@@ -265,6 +308,22 @@ impl fmt::Display for Scope {
     }
 }
 
+/// The deterministic role assignment name (a GUID) for `role_guid` at `scope` for
+/// `principal_id`: a UUIDv5 over the three, compared case-insensitively as ARM does.
+/// Re-running finds the same assignment instead of adding another, and an assignment
+/// whose name matches is known to be this tool's.
+pub fn role_assignment_name(scope: &str, role_guid: &str, principal_id: &str) -> String {
+    let key = format!(
+        "{}\u{0}{}\u{0}{}",
+        scope.to_ascii_lowercase(),
+        role_guid.to_ascii_lowercase(),
+        principal_id.to_ascii_lowercase()
+    );
+    uuid::Uuid::new_v5(&crate::NAMESPACE, key.as_bytes())
+        .hyphenated()
+        .to_string()
+}
+
 /// One role to grant at one scope.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct RoleGrant {
@@ -277,19 +336,9 @@ impl RoleGrant {
         self.scope.role_definition_id(&self.role)
     }
 
-    /// The deterministic role assignment name (a GUID) for this grant to `principal_id`:
-    /// a UUIDv5 over scope, role definition and principal, compared case-insensitively
-    /// as ARM does. Re-running finds the same assignment instead of adding another.
+    /// The deterministic role assignment name of this grant to `principal_id`.
     pub fn assignment_name(&self, principal_id: &str) -> String {
-        let key = format!(
-            "{}\u{0}{}\u{0}{}",
-            self.scope.as_str().to_ascii_lowercase(),
-            self.role.id,
-            principal_id.to_ascii_lowercase()
-        );
-        uuid::Uuid::new_v5(&crate::NAMESPACE, key.as_bytes())
-            .hyphenated()
-            .to_string()
+        role_assignment_name(self.scope.as_str(), self.role.id.as_str(), principal_id)
     }
 
     /// Warnings for broad or privileged grants.

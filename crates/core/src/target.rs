@@ -95,9 +95,7 @@ impl EscTarget {
             }
             for (i, a) in attributes.iter().enumerate() {
                 if attributes[..i].contains(a) {
-                    return Err(Error::InvalidSubjectAttribute(format!(
-                        "{a} (listed twice)"
-                    )));
+                    return Err(Error::DuplicateSubjectAttribute(a.as_str()));
                 }
             }
             if attributes.contains(&SubjectAttribute::UserLogin) && user.is_none() {
@@ -241,6 +239,20 @@ impl Target {
                          add currentEnvironment.name"
                             .to_owned(),
                     );
+                }
+                let uses = |attribute| match &e.subject {
+                    EscSubjectForm::Attributes { attributes, .. } => {
+                        attributes.contains(&attribute)
+                    }
+                    EscSubjectForm::Default => false,
+                };
+                if let EscSubjectForm::Attributes { user, root_env, .. } = &e.subject {
+                    if user.is_some() && !uses(SubjectAttribute::UserLogin) {
+                        warnings.push("a user login is given but pulumi.user.login is not a subject attribute; it is ignored".to_owned());
+                    }
+                    if root_env.is_some() && !uses(SubjectAttribute::RootEnvironmentName) {
+                        warnings.push("a root environment is given but rootEnvironment.name is not a subject attribute; it is ignored".to_owned());
+                    }
                 }
                 let (subject, suffix) = match e.attribute_values() {
                     None => (esc_default_subject(&e.org, &e.env), String::new()),

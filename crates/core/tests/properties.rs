@@ -82,14 +82,7 @@ fn token_for(iss: &str, sub: &str, aud: &str) -> String {
 }
 
 fn as_observed(c: &pulumi_azure_oidc::FederatedCredential) -> ObservedCredential {
-    ObservedCredential {
-        id: None,
-        name: c.name.to_string(),
-        issuer: c.issuer.clone(),
-        subject: Some(c.subject.clone()),
-        audiences: vec![c.audience.clone()],
-        description: Some(c.description.clone()),
-    }
+    ObservedCredential::from(c)
 }
 
 proptest! {

@@ -111,8 +111,17 @@ fn normalise(text: &str) -> String {
 
 /// Parse and explain an AADSTS error text.
 pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
+    // Real error bodies are a few hundred bytes; a cap keeps the scans linear and short.
+    const MAX: usize = 64 * 1024;
+    if text.len() > MAX {
+        return Err(Error::InputTooLarge {
+            what: "the error text",
+            len: text.len(),
+            max: MAX,
+        });
+    }
     let body = normalise(text);
-    let code: u32 = capture(regex!(r"AADSTS(\d{5,7})"), &body)
+    let code: u32 = capture(regex!(r"AADSTS(\d{5,7})\b"), &body)
         .and_then(|c| c.parse().ok())
         .ok_or(Error::UnrecognisedError)?;
 

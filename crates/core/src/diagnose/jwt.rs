@@ -57,6 +57,15 @@ fn number(map: &Map<String, Value>, key: &str) -> Option<i64> {
 
 /// Decode a compact JWS (`header.payload.signature`), unverified.
 pub fn decode(token: &str) -> Result<TokenClaims> {
+    // Pulumi's tokens are about a kilobyte; anything near this cap is not one.
+    const MAX: usize = 64 * 1024;
+    if token.len() > MAX {
+        return Err(Error::InputTooLarge {
+            what: "the token",
+            len: token.len(),
+            max: MAX,
+        });
+    }
     let token = token.trim();
     let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
     if token.is_empty() {

@@ -18,6 +18,14 @@ use crate::error::{Error, Result};
 /// `az ad app federated-credential list` prints, or this tool's own
 /// `subjects --output json`.
 pub fn parse_credential_list(text: &str) -> Result<Vec<ObservedCredential>> {
+    const MAX: usize = 1 << 20;
+    if text.len() > MAX {
+        return Err(Error::InputTooLarge {
+            what: "the credential list",
+            len: text.len(),
+            max: MAX,
+        });
+    }
     let value: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
         Error::MalformedCredentialList(format!(
             "not JSON ({e}); expected Graph's {{\"value\": [...]}} or the array `az ad app federated-credential list` prints"

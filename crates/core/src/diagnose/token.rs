@@ -400,7 +400,11 @@ pub fn diagnose_claims(
     } else {
         Some(700212)
     };
-    let time_ok = matches!(time, TimeStatus::Valid | TimeStatus::Unknown);
+    // Entra refuses a client assertion without `exp`, so an unknown expiry is not valid.
+    let time_ok = matches!(time, TimeStatus::Valid);
+    if time == TimeStatus::Unknown {
+        notes.push("the token has no `exp` claim; Azure refuses assertions without one".into());
+    }
     let accepted = matched.is_some() && time_ok;
 
     let fix = if matched.is_none() && !iss.is_empty() && !sub.is_empty() && !auds.is_empty() {
@@ -412,16 +416,23 @@ pub fn diagnose_claims(
         if matches!(subject_kind, ParsedSubject::EscAnonymous { .. }) {
             notes.push(crate::target::YAML_SUBJECT_WARNING.to_owned());
         }
+        // Correcting somebody's credential keeps their description, so it stays theirs.
+        let existing_description = near_miss
+            .as_ref()
+            .and_then(|n| credentials.iter().find(|c| &c.name == n))
+            .and_then(|c| c.description.clone());
         Some(GraphCredentialBody {
             name: near_miss.clone().unwrap_or(name),
             issuer: iss.clone(),
             subject: sub.clone(),
             audiences: vec![audience],
-            description: format!(
-                "{} {}",
-                subject_kind.describe(),
-                crate::credential::MANAGED_MARKER
-            ),
+            description: existing_description.unwrap_or_else(|| {
+                format!(
+                    "{} {}",
+                    subject_kind.describe(),
+                    crate::credential::MANAGED_MARKER
+                )
+            }),
         })
     } else {
         None
@@ -468,6 +479,9 @@ pub fn diagnose_claims(
         _ => String::new(),
     };
     let verdict = match (matched, time_ok) {
+        (None, _) if !checked && fix.is_none() => {
+            "decoded, but the token lacks an `iss`, `sub` or `aud` claim, so no credential can accept it".to_owned()
+        }
         (None, _) if !checked => {
             let mut v = "decoded; no credential list given to check against: the credential below accepts this token".to_owned();
             if !time_ok {

@@ -6,7 +6,7 @@
 //! a credential of that name is missing; `az role assignment create` returns the
 //! existing assignment when there is one.
 
-use super::Resolved;
+use super::{Resolved, one_line};
 use crate::plan::Plan;
 use crate::target::Target;
 
@@ -66,8 +66,20 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
             "SUBSCRIPTION_ID=\"${SUBSCRIPTION_ID:-$(az account show --query id -o tsv)}\"",
         ),
     }
+    let has_stacks = plan.apps.iter().any(|a| {
+        a.targets
+            .iter()
+            .any(|t| matches!(t.target, Target::Deployment(_)))
+    });
+    if has_stacks {
+        // Fail before the first write, not halfway through, when the token is missing.
+        line(
+            &mut out,
+            ": \"${PULUMI_ACCESS_TOKEN:?set PULUMI_ACCESS_TOKEN to write the deployment settings of the stacks}\"",
+        );
+    }
     for w in &plan.warnings {
-        line(&mut out, &format!("# warning: {w}"));
+        line(&mut out, &format!("# warning: {}", one_line(w)));
     }
 
     for (i, app) in plan.apps.iter().enumerate() {
@@ -81,7 +93,7 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
                 app.unique_name
             ),
         );
-        line(&mut out, &format!("# {}", app.reason));
+        line(&mut out, &format!("# {}", one_line(&app.reason)));
         let app_url = format!("$GRAPH/applications(uniqueName='{}')", app.unique_name);
         let body = serde_json::json!({
             "displayName": app.display_name,
@@ -115,7 +127,7 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
         );
         for c in &app.credentials {
             let body = serde_json::to_string(&c.to_graph_body()).unwrap_or_default();
-            line(&mut out, &format!("# {}", c.subject));
+            line(&mut out, &format!("# {}", one_line(&c.subject)));
             line(
                 &mut out,
                 &format!(
@@ -146,14 +158,14 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
                     line(
                         &mut out,
                         &format!(
-                            "# enable Azure OIDC in the deployment settings of {}/{}/{}",
+                            "# enable Azure OIDC in the deployment settings of {}/{}/{} (the token goes on stdin, not the command line)",
                             d.org, d.project, d.stack
                         ),
                     );
                     line(
                         &mut out,
                         &format!(
-                            "curl -fsS -X POST -H \"Authorization: token $PULUMI_ACCESS_TOKEN\" -H 'Content-Type: application/json' \\\n  \"$PULUMI_API{path}\" \\\n  -d \"{{\\\"operationContext\\\":{{\\\"oidc\\\":{{\\\"azure\\\":{{\\\"clientId\\\":\\\"$APP_CLIENT_ID\\\",\\\"tenantId\\\":\\\"$TENANT_ID\\\",\\\"subscriptionId\\\":\\\"$SUBSCRIPTION_ID\\\"}}}}}}}}\" >/dev/null"
+                            "curl -fsS -X POST -H @- -H 'Content-Type: application/json' \\\n  \"$PULUMI_API{path}\" \\\n  -d \"{{\\\"operationContext\\\":{{\\\"oidc\\\":{{\\\"azure\\\":{{\\\"clientId\\\":\\\"$APP_CLIENT_ID\\\",\\\"tenantId\\\":\\\"$TENANT_ID\\\",\\\"subscriptionId\\\":\\\"$SUBSCRIPTION_ID\\\"}}}}}}}}\" >/dev/null \\\n  <<< \"Authorization: token $PULUMI_ACCESS_TOKEN\""
                         ),
                     );
                 }

@@ -12,6 +12,15 @@ use crate::error::{Error, Result};
 use crate::plan::{AppPlan, Plan};
 use crate::target::Target;
 
+/// Text made safe for a one-line comment in a script or program: every value reaching
+/// a render is validated, but a comment must never be able to end early whatever it
+/// quotes, so control characters become spaces.
+pub(crate) fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Every render the tool offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RenderFormat {

@@ -7,6 +7,7 @@
 //! `/servicePrincipals/<objectId>` in azuread v6). String literals are JSON-encoded,
 //! which both languages read as string literals.
 
+use super::one_line;
 use crate::plan::Plan;
 
 fn lit(value: &str) -> String {
@@ -29,12 +30,16 @@ pub(super) fn python(plan: &Plan) -> String {
     o.push_str("import pulumi\nimport pulumi_azuread as azuread\nimport pulumi_azure_native as azure_native\n\n");
     o.push_str(&format!("ISSUER = {}\n", lit(&plan.issuer)));
     for w in &plan.warnings {
-        o.push_str(&format!("# warning: {w}\n"));
+        o.push_str(&format!("# warning: {}\n", one_line(w)));
     }
     o.push_str("\nclient_config = azuread.get_client_config()\n");
     for (i, app) in plan.apps.iter().enumerate() {
         let v = var(i);
-        o.push_str(&format!("\n# {}: {}\n", app.unique_name, app.reason));
+        o.push_str(&format!(
+            "\n# {}: {}\n",
+            app.unique_name,
+            one_line(&app.reason)
+        ));
         o.push_str(&format!(
             "{v} = azuread.Application(\n    {},\n    display_name={},\n    sign_in_audience=\"AzureADMyOrg\",\n    tags=[{}],\n)\n",
             lit(&app.unique_name),
@@ -91,14 +96,18 @@ pub(super) fn typescript(plan: &Plan) -> String {
     o.push_str("import * as pulumi from \"@pulumi/pulumi\";\nimport * as azuread from \"@pulumi/azuread\";\nimport * as azure_native from \"@pulumi/azure-native\";\n\n");
     o.push_str(&format!("const issuer = {};\n", lit(&plan.issuer)));
     for w in &plan.warnings {
-        o.push_str(&format!("// warning: {w}\n"));
+        o.push_str(&format!("// warning: {}\n", one_line(w)));
     }
     o.push_str("const clientConfig = azuread.getClientConfigOutput();\n");
     o.push_str("export const tenantId = clientConfig.tenantId;\n");
     o.push_str("export const clientIds: Record<string, pulumi.Output<string>> = {};\n");
     for (i, app) in plan.apps.iter().enumerate() {
         let v = var(i);
-        o.push_str(&format!("\n// {}: {}\n", app.unique_name, app.reason));
+        o.push_str(&format!(
+            "\n// {}: {}\n",
+            app.unique_name,
+            one_line(&app.reason)
+        ));
         o.push_str(&format!(
             "const {v} = new azuread.Application({}, {{\n    displayName: {},\n    signInAudience: \"AzureADMyOrg\",\n    tags: [{}],\n}});\n",
             lit(&app.unique_name),
