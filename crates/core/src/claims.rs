@@ -246,7 +246,26 @@ pub fn deployment_subject(
     stack: &crate::names::StackName,
     op: Operation,
 ) -> String {
-    format!("pulumi:deploy:org:{org}:project:{project}:stack:{stack}:operation:{op}:scope:write")
+    deployment_subject_with(&deployment_subject_prefix(org, project, stack), op)
+}
+
+/// The part of a stack's subjects before the operation; the four subjects of a stack
+/// share it, so generating them builds it once.
+pub fn deployment_subject_prefix(
+    org: &OrgName,
+    project: &crate::names::ProjectName,
+    stack: &crate::names::StackName,
+) -> String {
+    format!("pulumi:deploy:org:{org}:project:{project}:stack:{stack}:operation:")
+}
+
+/// The subject for `op`, given the stack's [`deployment_subject_prefix`].
+pub fn deployment_subject_with(prefix: &str, op: Operation) -> String {
+    let mut subject = String::with_capacity(prefix.len() + 20);
+    subject.push_str(prefix);
+    subject.push_str(op.as_str());
+    subject.push_str(":scope:write");
+    subject
 }
 
 /// Default subject of an ESC token (no `subjectAttributes`).

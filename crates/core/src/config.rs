@@ -6,11 +6,10 @@
 
 use crate::claims::{Issuer, Operation, SubjectAttribute};
 use crate::error::{Error, Result};
-use crate::names::{
-    EscEnvName, EscEnvRef, EscProjectName, OrgName, ProjectName, StackName, UserLogin,
-};
+use crate::names::{EscEnvRef, EscProjectName, OrgName, ProjectName, UserLogin};
 use crate::roles::{Guid, Role, RoleGrant, Scope};
-use crate::target::{DeploymentTarget, EscSubjectForm, EscTarget, RECOMMENDED_ATTRIBUTES, Target};
+use crate::spec::TargetSpec;
+use crate::target::Target;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -198,27 +197,30 @@ impl Config {
             None => AzureSettings::default(),
         };
         let mut targets = Vec::new();
+        // Each value is checked where it appears so an error names its path; the
+        // targets themselves are built by `TargetSpec`, as for every other face.
         for (i, d) in raw.deployments.into_iter().enumerate() {
             let here = format!("deployments[{i}]");
-            let project = at(|| format!("{here}.project"), ProjectName::new(d.project))?;
+            at(
+                || format!("{here}.project"),
+                ProjectName::new(d.project.as_str()),
+            )?;
             let stacks = one_or_many(&here, "stack", d.stack, d.stacks)?;
-            let operations = d
-                .operations
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(j, o)| at(|| format!("{here}.operations[{j}]"), Operation::parse(o)))
-                .collect::<Result<Vec<_>>>()?;
+            let operations = d.operations.unwrap_or_default();
+            for (j, o) in operations.iter().enumerate() {
+                at(|| format!("{here}.operations[{j}]"), Operation::parse(o))?;
+            }
             let roles = grants(&here, d.roles)?;
-            for (j, s) in stacks.into_iter().enumerate() {
-                let stack = at(|| format!("{here}.stacks[{j}]"), StackName::new(s))?;
+            for (j, stack) in stacks.into_iter().enumerate() {
+                let spec = TargetSpec::Deployment {
+                    org: org.to_string(),
+                    project: d.project.clone(),
+                    stack,
+                    operations: operations.clone(),
+                    issuer: None,
+                };
                 targets.push(ConfiguredTarget {
-                    target: Target::Deployment(DeploymentTarget::new(
-                        org.clone(),
-                        project.clone(),
-                        stack,
-                        &operations,
-                    )),
+                    target: at(|| format!("{here}.stacks[{j}]"), spec.build())?.0,
                     roles: roles.clone(),
                     key_vault: None,
                 });
@@ -226,29 +228,23 @@ impl Config {
         }
         for (i, e) in raw.esc.into_iter().enumerate() {
             let here = format!("esc[{i}]");
-            let project = at(|| format!("{here}.project"), EscProjectName::new(e.project))?;
+            at(
+                || format!("{here}.project"),
+                EscProjectName::new(e.project.as_str()),
+            )?;
             let envs = one_or_many(&here, "env", e.env, e.envs)?;
-            let attributes = match e.subject_attributes {
-                None => RECOMMENDED_ATTRIBUTES.to_vec(),
-                Some(list) => list
-                    .iter()
-                    .enumerate()
-                    .map(|(j, a)| {
-                        at(
-                            || format!("{here}.subjectAttributes[{j}]"),
-                            SubjectAttribute::parse(a),
-                        )
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            };
-            let user = e
-                .user
-                .map(|u| at(|| format!("{here}.user"), UserLogin::new(u)))
-                .transpose()?;
-            let root_env = e
-                .root_env
-                .map(|r| at(|| format!("{here}.rootEnv"), EscEnvRef::parse(&r)))
-                .transpose()?;
+            for (j, a) in e.subject_attributes.iter().flatten().enumerate() {
+                at(
+                    || format!("{here}.subjectAttributes[{j}]"),
+                    SubjectAttribute::parse(a),
+                )?;
+            }
+            if let Some(u) = &e.user {
+                at(|| format!("{here}.user"), UserLogin::new(u.as_str()))?;
+            }
+            if let Some(r) = &e.root_env {
+                at(|| format!("{here}.rootEnv"), EscEnvRef::parse(r))?;
+            }
             let roles = grants(&here, e.roles)?;
             let key_vault = e
                 .key_vault
@@ -259,26 +255,19 @@ impl Config {
                     )
                 })
                 .transpose()?;
-            for (j, name) in envs.into_iter().enumerate() {
-                let env = EscEnvRef {
-                    project: project.clone(),
-                    env: at(|| format!("{here}.envs[{j}]"), EscEnvName::new(name))?,
+            for (j, env) in envs.into_iter().enumerate() {
+                let spec = TargetSpec::Esc {
+                    org: org.to_string(),
+                    project: e.project.clone(),
+                    env,
+                    subject_attributes: e.subject_attributes.clone(),
+                    user: e.user.clone(),
+                    root_env: e.root_env.clone(),
+                    include_yaml_subject: e.include_yaml_subject,
+                    issuer: None,
                 };
-                let subject = if attributes.is_empty() {
-                    EscSubjectForm::Default
-                } else {
-                    EscSubjectForm::Attributes {
-                        attributes: attributes.clone(),
-                        user: user.clone(),
-                        root_env: root_env.clone(),
-                    }
-                };
-                let target = at(
-                    || here.clone(),
-                    EscTarget::new(org.clone(), env, subject, e.include_yaml_subject),
-                )?;
                 targets.push(ConfiguredTarget {
-                    target: Target::Esc(target),
+                    target: at(|| format!("{here}.envs[{j}]"), spec.build())?.0,
                     roles: roles.clone(),
                     key_vault: key_vault.clone(),
                 });
@@ -433,6 +422,7 @@ fn grants(here: &str, raw: Vec<RawRole>) -> Result<Vec<RoleGrant>> {
 mod tests {
     use super::*;
     use crate::ErrorCode;
+    use crate::target::EscSubjectForm;
 
     const SUB: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 

@@ -79,13 +79,6 @@ struct Building<'a> {
     count: usize,
 }
 
-/// The apps of one role set, filled first-fit in config order.
-///
-/// First fit over thousands of apps must not scan them all: apps are bucketed by
-/// free slots, so the lowest-index app with room is found in 20 set look-ups.
-/// An app that already holds one of the target's subjects (a shared `<yaml>`
-/// credential) needs fewer slots, so those apps are checked by subject as well.
-/// Every credential of a plan has the plan's issuer, so subjects alone are keys.
 /// Whether two different targets can need this very subject. Targets are unique by
 /// org/project/stack and org/project/env, so a subject that names its stack or its
 /// environment belongs to one target; only the `<yaml>` subject and attribute forms
@@ -101,6 +94,13 @@ fn may_be_shared(subject: &str) -> bool {
     !subject.contains(":currentEnvironment.name:")
 }
 
+/// The apps of one role set, filled first-fit in config order.
+///
+/// First fit over thousands of apps must not scan them all: apps are bucketed by
+/// free slots, so the lowest-index app with room is found in 20 set look-ups.
+/// An app that already holds one of the target's subjects (a shared `<yaml>`
+/// credential) needs fewer slots, so those apps are checked by subject as well.
+/// Every credential of a plan has the plan's issuer, so subjects alone are keys.
 struct Group<'a> {
     roles: Vec<RoleGrant>,
     apps: Vec<Building<'a>>,

@@ -1,8 +1,9 @@
 //! Targets (a Deployments stack, an ESC environment) and the credentials each needs.
 
 use crate::claims::{
-    Issuer, Operation, SubjectAttribute, deployment_audience, deployment_subject,
-    esc_attribute_subject, esc_audience, esc_default_subject, esc_yaml_subject,
+    Issuer, Operation, SubjectAttribute, deployment_audience, deployment_subject_prefix,
+    deployment_subject_with, esc_attribute_subject, esc_audience, esc_default_subject,
+    esc_yaml_subject,
 };
 use crate::credential::{FederatedCredential, MANAGED_MARKER, readable_name};
 use crate::error::{Error, Result};
@@ -190,19 +191,11 @@ impl Target {
         let mut warnings = Vec::new();
         match self {
             Target::Deployment(d) => {
-                // The four subjects share everything up to the operation; build that once.
-                let subject_prefix =
-                    deployment_subject(&d.org, &d.project, &d.stack, Operation::Preview);
-                let subject_prefix = subject_prefix
-                    .strip_suffix("preview:scope:write")
-                    .unwrap_or(&subject_prefix);
+                let subject_prefix = deployment_subject_prefix(&d.org, &d.project, &d.stack);
                 let description_prefix =
                     format!("Pulumi Deployments {}/{}/{} ", d.org, d.project, d.stack);
                 for op in &d.operations {
-                    let mut subject = String::with_capacity(subject_prefix.len() + 20);
-                    subject.push_str(subject_prefix);
-                    subject.push_str(op.as_str());
-                    subject.push_str(":scope:write");
+                    let subject = deployment_subject_with(&subject_prefix, *op);
                     let mut description =
                         String::with_capacity(description_prefix.len() + MANAGED_MARKER.len() + 10);
                     description.push_str(&description_prefix);
