@@ -118,6 +118,17 @@ proptest! {
             let token = token_for(&c.issuer, &c.subject, &c.audience);
             let d = diagnose_token(&token, Some(&list), NOW).unwrap();
             prop_assert!(d.accepted, "{}", d.verdict);
+            // Without a list, the suggested credential is the one this tool generates,
+            // name included, whenever the subject names its target.
+            let names_target = !c.subject.contains("pulumi.organization.login:")
+                || c.subject.contains(":currentEnvironment.name:");
+            let alone = diagnose_token(&token, None, NOW).unwrap();
+            let fix = alone.fix.unwrap();
+            prop_assert_eq!(&fix.subject, &c.subject);
+            prop_assert_eq!(&fix.audiences, &vec![c.audience.clone()]);
+            if names_target {
+                prop_assert_eq!(fix.name.as_str(), c.name.as_str());
+            }
             prop_assert_eq!(d.matched.as_deref(), Some(c.name.as_str()));
             // Change one field: refused, and the closest candidate names that field.
             for (field, token) in [
