@@ -10,6 +10,8 @@ use std::time::Instant;
 
 mod bench;
 mod demo;
+mod wasm;
+mod web;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -21,13 +23,17 @@ fn main() -> ExitCode {
         "test" => test(),
         "demo" => demo::run(),
         "bench" => bench::run(rest),
+        "wasm" => wasm::build().map(|_| ()),
+        "serve" => web::serve(rest),
         "help" | "--help" | "-h" => {
             println!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  demo   run the whole flow offline: subjects, plan, every render, diagnosis\n  \
                  test   set up what the suites need, then fmt, clippy, build and every test\n  \
-                 bench  run the benchmarks and write target/bench/report.{{json,md}}"
+                 bench  run the benchmarks and write target/bench/report.{{json,md}}\n  \
+                 wasm   build the core for the browser into web/pkg/\n  \
+                 serve  build the page and serve web/ on 127.0.0.1 (default port 8765)"
             );
             Ok(())
         }
@@ -138,21 +144,8 @@ fn test() -> Result {
     let counts = timed("rust tests", &|| {
         cargo_test(&["test", "--workspace", "--locked"]).map(Some)
     })?;
-    // The core is sans-IO so the browser face can use it: keep it building for wasm32.
-    timed("core wasm32", &|| {
-        sh(
-            "cargo",
-            &[
-                "check",
-                "--package",
-                "pulumi-azure-oidc",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--locked",
-            ],
-        )
-        .map(|()| None)
-    })?;
+    // The browser face: the core built for wasm32, the page driven in Chromium.
+    let page = timed("page tests", &|| web::test().map(Some))?;
     eprintln!();
     for (name, secs) in &steps {
         eprintln!("xtask: {name:<12} ok  {secs:>6.1} s");
@@ -162,8 +155,52 @@ fn test() -> Result {
         started.elapsed().as_secs_f64()
     );
     let (passed, failed) = counts.unwrap_or_default();
+    let (page_passed, page_failed) = page.unwrap_or_default();
     println!("rust: {passed} passed, {failed} failed");
+    println!("page: {page_passed} passed, {page_failed} failed");
+    println!(
+        "total: {} passed, {} failed",
+        passed + page_passed,
+        failed + page_failed
+    );
     Ok(())
+}
+
+/// Run `node` with the test runner, echoing its output, and read its closing counts
+/// (`# pass N` / `# fail N` in the TAP it prints when not on a terminal).
+pub(crate) fn node_test(args: &[&str]) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("$ node {}", args.join(" "));
+    let mut child = Command::new("node")
+        .arg("--test-reporter=tap")
+        .args(args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start node (install Node.js 20): {e}"))?;
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            if let Some(n) = line.strip_prefix("# pass ") {
+                passed = n.trim().parse().unwrap_or(0);
+            }
+            if let Some(n) = line.strip_prefix("# fail ") {
+                failed = n.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() || failed > 0 {
+        return Err(format!(
+            "`node {}` failed ({status}): {failed} failed",
+            args.join(" ")
+        ));
+    }
+    if passed == 0 {
+        return Err(format!("`node {}` ran no test", args.join(" ")));
+    }
+    Ok((passed, failed))
 }
 
 /// Run `cargo test`, echoing its output, and add up its `test result:` lines.

@@ -172,6 +172,28 @@ impl Config {
         Self::from_raw(raw)
     }
 
+    /// Parse JSON text. The browser face uses this, so its build carries no YAML parser.
+    pub fn from_json(text: &str) -> Result<Self> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(Error::InputTooLarge {
+                what: "the config",
+                len: text.len(),
+                max: MAX_CONFIG_BYTES,
+            });
+        }
+        let raw: RawConfig = serde_json::from_str(text).map_err(|e| Error::InvalidConfig {
+            message: shorten_quoted(
+                &e.to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            location: Some(format!("line {}, column {}", e.line(), e.column())),
+        })?;
+        Self::from_raw(raw)
+    }
+
     fn from_raw(raw: RawConfig) -> Result<Self> {
         let org = at(|| "org".into(), OrgName::new(raw.org))?;
         let issuer = match raw.issuer {

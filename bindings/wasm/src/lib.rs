@@ -1,0 +1,135 @@
+//! The core for the browser: wasm-bindgen exports, nothing else.
+//!
+//! Every function converts its arguments, calls the core, and converts the result
+//! (plain JS objects, the same shapes as the CLI's `--output json`). A core error is
+//! thrown as a JS `Error` whose `name` is `OidcError`, `code` the core's stable number
+//! and `kind` its symbolic name, so the page can switch on `err.code` as C and Python do.
+
+use pulumi_azure_oidc as core;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    // json_compatible: maps become plain objects, so results read like the CLI's JSON.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| js_sys::Error::new(&e.to_string()).into())
+}
+
+fn throw(error: core::Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("OidcError");
+    let code = error.code();
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&js, &"code".into(), &JsValue::from(code.as_i32()));
+    let _ = js_sys::Reflect::set(&js, &"kind".into(), &JsValue::from(code.name()));
+    js.into()
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    core::VERSION.to_owned()
+}
+
+/// Every error code with its name, for the page's help.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Result<JsValue, JsValue> {
+    let table: Vec<(i32, &str)> = core::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_i32(), c.name()))
+        .collect();
+    to_js(&table)
+}
+
+/// The credentials one target needs: `{target, credentials, warnings}`, each
+/// credential a Graph body `{name, issuer, subject, audiences, description}`.
+/// `spec` is `{kind: "deployment"|"esc", org, project, stack|env, …}` as in
+/// `tests/vectors/subjects.json`.
+#[wasm_bindgen]
+pub fn credentials(spec: JsValue) -> Result<JsValue, JsValue> {
+    let spec: core::TargetSpec = serde_wasm_bindgen::from_value(spec).map_err(|e| {
+        throw(core::Error::InvalidConfig {
+            message: format!("invalid target description: {e}"),
+            location: None,
+        })
+    })?;
+    let generated = spec.credentials().map_err(throw)?;
+    let bodies: Vec<core::GraphCredentialBody> = generated
+        .credentials
+        .iter()
+        .map(|c| c.to_graph_body())
+        .collect();
+    to_js(&serde_json::json!({
+        "target": generated.target,
+        "credentials": bodies,
+        "warnings": generated.warnings,
+    }))
+}
+
+/// Plan a config given as JSON text (the config file's schema; the page builds it).
+#[wasm_bindgen]
+pub fn plan(config: &str) -> Result<JsValue, JsValue> {
+    let config = core::Config::from_json(config).map_err(throw)?;
+    to_js(&core::plan(&config).map_err(throw)?)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RenderOptionsJs {
+    client_id: Option<String>,
+    tenant_id: Option<String>,
+    subscription_id: Option<String>,
+}
+
+/// Render a config (JSON text): `format` is az, esc, pulumi-python, pulumi-typescript or json;
+/// `options` may give `{clientId, tenantId, subscriptionId}`.
+#[wasm_bindgen]
+pub fn render(config: &str, format: &str, options: JsValue) -> Result<String, JsValue> {
+    let config = core::Config::from_json(config).map_err(throw)?;
+    let plan = core::plan(&config).map_err(throw)?;
+    let format = core::RenderFormat::parse(format).map_err(throw)?;
+    let options: RenderOptionsJs = if options.is_undefined() || options.is_null() {
+        RenderOptionsJs::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| {
+            throw(core::Error::InvalidConfig {
+                message: format!("invalid render options: {e}"),
+                location: None,
+            })
+        })?
+    };
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    core::render(
+        &plan,
+        format,
+        &core::RenderOptions {
+            client_id: blank(options.client_id),
+            tenant_id: blank(options.tenant_id),
+            subscription_id: blank(options.subscription_id),
+        },
+    )
+    .map_err(throw)
+}
+
+/// Diagnose a token, against a credential list (JSON text) when one is given, at
+/// `now_seconds` (Unix time; the page passes the clock or a chosen time).
+#[wasm_bindgen(js_name = diagnoseToken)]
+pub fn diagnose_token(
+    token: &str,
+    credentials: Option<String>,
+    now_seconds: f64,
+) -> Result<JsValue, JsValue> {
+    let list = match credentials.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(text) => Some(core::parse_credential_list(text).map_err(throw)?),
+        None => None,
+    };
+    let d = core::diagnose_token(token, list.as_deref(), now_seconds as i64).map_err(throw)?;
+    to_js(&d)
+}
+
+/// Explain an AADSTS error text.
+#[wasm_bindgen(js_name = diagnoseError)]
+pub fn diagnose_error(text: &str) -> Result<JsValue, JsValue> {
+    to_js(&core::diagnose_error(text).map_err(throw)?)
+}
