@@ -228,7 +228,10 @@ function run(key) {
 }
 
 function runAll() {
-  for (const key of Object.keys(SECTIONS)) run(key);
+  // The section on screen first; the others right after, without delaying it.
+  const visible = Object.keys(SECTIONS).find((key) => !byId(SECTIONS[key].results)?.closest("[hidden]")) ?? Object.keys(SECTIONS)[0];
+  run(visible);
+  for (const key of Object.keys(SECTIONS)) if (key !== visible) setTimeout(() => run(key), 0);
 }
 
 /** The section's outcome: ok (output shown), error (none), empty (waiting for input). */
@@ -370,37 +373,6 @@ function credentialsTable(id, creds, caption) {
       ),
     ),
   );
-}
-
-const shellQuote = (s) => (/^[A-Za-z0-9_\-.,:/@%+=]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
-/** The az command that creates or corrects a credential (as the CLI prints it). */
-function azCommand(credential, action) {
-  const body = JSON.stringify(credential);
-  return action === "update"
-    ? `az ad app federated-credential update --id <app> --federated-credential-id ${shellQuote(credential.name)} --parameters ${shellQuote(body)}`
-    : `az ad app federated-credential create --id <app> --parameters ${shellQuote(body)}`;
-}
-
-/** A subject in words, as the core's ParsedSubject::describe says it. */
-function describeSubject(kind) {
-  if (!kind) return "";
-  switch (kind.kind) {
-    case "deployment":
-      return `Pulumi Deployments stack ${kind.org}/${kind.project}/${kind.stack}, operation ${kind.operation}`;
-    case "esc":
-      return kind.project == null
-        ? `Pulumi ESC environment ${kind.org}/default/${kind.env} (legacy default project)`
-        : `Pulumi ESC environment ${kind.org}/${kind.project}/${kind.env}`;
-    case "esc_anonymous":
-      return `an ESC environment opened from a stack's config in ${kind.org} (the anonymous \`<yaml>\` environment)`;
-    case "esc_attributes": {
-      const attrs = (kind.attributes || []).map((pair) => (Array.isArray(pair) ? `${pair[0]}=${pair[1]}` : String(pair)));
-      return `Pulumi ESC in ${kind.org} with subjectAttributes (${attrs.join(", ")})`;
-    }
-    default:
-      return "not a Pulumi Cloud subject";
-  }
 }
 
 /** Split two strings into same / different / same, for highlighting. */
@@ -930,7 +902,7 @@ function computeToken() {
         ),
         claims.not_before != null ? claimRow("Not before", "not_before", isoTime(claims.not_before)) : null,
         claims.issued_at != null ? claimRow("Issued", "issued_at", isoTime(claims.issued_at)) : null,
-        h("div", { class: "claim", dataset: { claim: "from" } }, h("dt", null, "From"), h("dd", { class: "prose" }, ...rich(describeSubject(d.subject_kind)))),
+        h("div", { class: "claim", dataset: { claim: "from" } }, h("dt", null, "From"), h("dd", { class: "prose" }, ...rich(d.subject_description))),
       ),
     ),
     d.candidates.length
@@ -961,7 +933,7 @@ function computeToken() {
           ),
         )
       : null,
-    d.fix ? fixBlock("x-fix", d.fix, d.fix_action) : null,
+    d.fix ? fixBlock("x-fix", d.fix, d.fix_action, d.fix_command) : null,
     d.notes.length ? h("ul", { class: "notes", id: "x-notes" }, d.notes.map((n) => h("li", null, h("span", { class: "warning-label" }, "Note"), " ", ...rich(n)))) : null,
   ];
   const summary = d.accepted
@@ -978,14 +950,14 @@ function verdictText(verdict) {
   return rest.charAt(0).toUpperCase() + rest.slice(1);
 }
 
-function fixBlock(id, fix, action) {
+function fixBlock(id, fix, action, command) {
   const update = action === "update";
   return block(
     update ? ["Correct credential ", h("code", null, fix.name), " to"] : ["The credential that accepts this token"],
     id,
     h("div", { class: "fix", id: `${id}-data`, dataset: { action: action || "create", name: fix.name, subject: fix.subject, audiences: JSON.stringify(fix.audiences), issuer: fix.issuer } }),
     codeBlock(`${id}-json`, "Credential (JSON)", JSON.stringify(fix, null, 2)),
-    codeBlock(`${id}-az`, update ? "az command (update)" : "az command (create)", azCommand(fix, action), "Replace `<app>` with the app's client id or object id."),
+    codeBlock(`${id}-az`, update ? "az command (update)" : "az command (create)", command, "Replace `<app client id>` with the app's client id or object id."),
   );
 }
 
@@ -1034,7 +1006,7 @@ function computeAadsts() {
             presentedRows.map(([label, field, value]) =>
               h("div", { class: "claim" }, h("dt", null, label), h("dd", { dataset: { field } }, h("code", null, value))),
             ),
-            d.subject_kind ? h("div", { class: "claim" }, h("dt", null, "From"), h("dd", { dataset: { field: "from" } }, ...rich(describeSubject(d.subject_kind)))) : null,
+            d.subject_kind ? h("div", { class: "claim" }, h("dt", null, "From"), h("dd", { dataset: { field: "from" } }, ...rich(d.subject_description))) : null,
           ),
         )
       : null,
@@ -1047,7 +1019,7 @@ function computeAadsts() {
       : null,
     block("Cause", "x-err-cause-block", h("p", { id: "x-err-cause" }, ...rich(d.cause))),
     block("Fix", "x-err-fix-block", h("ol", { id: "x-err-fix", class: "fix-list" }, d.fix.map((f) => h("li", null, ...rich(f))))),
-    d.suggested_credential ? suggestedBlock(d.suggested_credential) : null,
+    d.suggested_credential ? suggestedBlock(d.suggested_credential, d.suggested_command) : null,
     ids.length
       ? h("p", { class: "hint ids", id: "x-err-ids", dataset: { trace: d.trace_id, correlation: d.correlation_id, timestamp: d.timestamp } }, ids.join(" · "))
       : null,
@@ -1055,13 +1027,13 @@ function computeAadsts() {
   settle("xa", "ok", `${d.aadsts}: ${d.title}`, content, "neutral");
 }
 
-function suggestedBlock(credential) {
+function suggestedBlock(credential, command) {
   return block(
     "Credential to add",
     "x-err-suggested-block",
     h("div", { class: "fix", id: "x-err-suggested-data", dataset: { name: credential.name, subject: credential.subject, audiences: JSON.stringify(credential.audiences), issuer: credential.issuer } }),
     codeBlock("x-err-suggested", "Credential (JSON)", JSON.stringify(credential, null, 2)),
-    codeBlock("x-err-suggested-az", "az command (create)", azCommand(credential, "create"), "Replace `<app>` with the app's client id or object id."),
+    codeBlock("x-err-suggested-az", "az command (create)", command, "Replace `<app client id>` with the app's client id or object id."),
   );
 }
 

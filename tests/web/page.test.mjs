@@ -483,7 +483,7 @@ test("diagnose_token.json cases: verdict, AADSTS code, first candidate kinds and
     if (e.fixAction) {
       assert.equal(fix.action, e.fixAction, `${c.name}: fix action`);
       const az = await text("#x-fix-az");
-      assert.ok(az.startsWith(`az ad app federated-credential ${e.fixAction} --id <app>`), `${c.name}: az command`);
+      assert.ok(az.startsWith(`az ad app federated-credential ${e.fixAction} --id <app client id>`), `${c.name}: az command`);
       assert.equal(JSON.parse(await text("#x-fix-json")).name, fix.name);
     }
     if (e.notesContain) assert.ok((await text("#x-notes")).includes(e.notesContain), `${c.name}: notes`);
@@ -534,7 +534,7 @@ test("diagnose_error.json cases, among them a real AADSTS70021 message with its 
     }
     if (e.suggestedAudience) {
       assert.deepEqual(JSON.parse(await page.getAttribute("#x-err-suggested-data", "data-audiences")), [e.suggestedAudience]);
-      assert.match(await text("#x-err-suggested-az"), /^az ad app federated-credential create --id <app> --parameters '/);
+      assert.match(await text("#x-err-suggested-az"), /^az ad app federated-credential create --id <app client id> --parameters ['"]/);
     }
     assert.equal(await fragment(), "#view=diagnose", `${c.name}: the error text is not in the URL`);
   }

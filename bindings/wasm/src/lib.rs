@@ -23,6 +23,9 @@ fn throw(error: core::Error) -> JsValue {
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&js, &"code".into(), &JsValue::from(code.as_i32()));
     let _ = js_sys::Reflect::set(&js, &"kind".into(), &JsValue::from(code.name()));
+    if let Some(path) = error.path() {
+        let _ = js_sys::Reflect::set(&js, &"path".into(), &JsValue::from(path));
+    }
     js.into()
 }
 
@@ -124,6 +127,11 @@ pub fn diagnose_token(
         Some(text) => Some(core::parse_credential_list(text).map_err(throw)?),
         None => None,
     };
+    if !now_seconds.is_finite() {
+        return Err(throw(core::Error::InvalidTime {
+            value: now_seconds.to_string(),
+        }));
+    }
     let d = core::diagnose_token(token, list.as_deref(), now_seconds as i64).map_err(throw)?;
     to_js(&d)
 }

@@ -82,7 +82,7 @@ fn stack_target(a: &StackArgs) -> Result<Target, Failure> {
         org: a.org.clone(),
         project: a.project.clone(),
         stack: a.stack.clone(),
-        operations: a.operations.clone(),
+        operations: (!a.operations.is_empty()).then(|| a.operations.clone()),
         issuer: None,
     };
     Ok(spec.build()?.0)

@@ -129,7 +129,7 @@ pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
         TimeStatus::Unknown => "no expiry".into(),
     };
     out!("  expires   {} ({status})", time_text(c.expires_at));
-    out!("  from      {}", d.subject_kind.describe());
+    out!("  from      {}", d.subject_description);
     out!("");
     let mark = if d.accepted {
         format!("{GOOD}✓{GOOD:#}")
@@ -158,28 +158,15 @@ pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
     }
     if let Some(fix) = &d.fix {
         let body = serde_json::to_string(fix).unwrap_or_default();
-        // Claims come from the token, so the pasteable command quotes them for the shell.
-        let quoted = |v: &str| {
-            shlex::try_quote(v)
-                .map(|q| q.into_owned())
-                .unwrap_or_default()
-        };
         out!("");
         if d.fix_action == Some(FixAction::Update) {
             out!("{BOLD}Correct credential `{}` to{BOLD:#}", fix.name);
-            out!("  {body}");
-            out!(
-                "  {DIM}az ad app federated-credential update --id <app> --federated-credential-id {} --parameters {}{DIM:#}",
-                quoted(&fix.name),
-                quoted(&body)
-            );
         } else {
             out!("{BOLD}The credential that accepts this token{BOLD:#}");
-            out!("  {body}");
-            out!(
-                "  {DIM}az ad app federated-credential create --id <app> --parameters {}{DIM:#}",
-                quoted(&body)
-            );
+        }
+        out!("  {body}");
+        if let Some(command) = &d.fix_command {
+            out!("  {DIM}{command}{DIM:#}");
         }
     }
     for n in &d.notes {
@@ -201,8 +188,8 @@ pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
         if let Some(v) = &p.audience {
             out!("  audience  {v}");
         }
-        if let Some(k) = &d.subject_kind {
-            out!("  from      {}", k.describe());
+        if let Some(k) = &d.subject_description {
+            out!("  from      {k}");
         }
     }
     for detail in &d.details {
@@ -216,6 +203,9 @@ pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
     if let Some(c) = &d.suggested_credential {
         out!("{BOLD}Credential to add{BOLD:#}");
         out!("  {}", serde_json::to_string(c).unwrap_or_default());
+        if let Some(command) = &d.suggested_command {
+            out!("  {DIM}{command}{DIM:#}");
+        }
     }
     let ids: Vec<String> = [
         d.trace_id.as_ref().map(|t| format!("trace {t}")),

@@ -431,7 +431,7 @@ impl ParsedSubject {
                 env,
             } => format!("Pulumi ESC environment {org}/default/{env} (legacy default project)"),
             ParsedSubject::EscAnonymous { org } => format!(
-                "an ESC environment opened from a stack's config in {org} (the anonymous `<yaml>` environment)"
+                "ESC environments opened from stack config in {org} (the anonymous `<yaml>` environment)"
             ),
             ParsedSubject::EscAttributes { org, attributes } => {
                 let attrs: Vec<String> =

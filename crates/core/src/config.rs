@@ -228,8 +228,12 @@ impl Config {
                 ProjectName::new(d.project.as_str()),
             )?;
             let stacks = one_or_many(&here, "stack", d.stack, d.stacks)?;
-            let operations = d.operations.unwrap_or_default();
-            for (j, o) in operations.iter().enumerate() {
+            let operations = d.operations;
+            if operations.as_ref().is_some_and(Vec::is_empty) {
+                return Err(Error::InvalidOperation("(an empty list)".to_owned())
+                    .in_config(format!("{here}.operations")));
+            }
+            for (j, o) in operations.iter().flatten().enumerate() {
                 at(|| format!("{here}.operations[{j}]"), Operation::parse(o))?;
             }
             let roles = grants(&here, d.roles)?;

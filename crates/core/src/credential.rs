@@ -30,6 +30,32 @@ pub struct GraphCredentialBody {
     pub description: String,
 }
 
+impl GraphCredentialBody {
+    /// The `az` command that creates this credential (or, with `update`, corrects the
+    /// existing one of the same name), quoted for a POSIX shell: the values can come
+    /// from a token, so they are never pasted in raw.
+    pub fn az_command(&self, update: bool) -> String {
+        let quote = |v: &str| {
+            shlex::try_quote(v)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| "''".to_owned())
+        };
+        let body = serde_json::to_string(self).unwrap_or_default();
+        if update {
+            format!(
+                "az ad app federated-credential update --id <app client id> --federated-credential-id {} --parameters {}",
+                quote(&self.name),
+                quote(&body)
+            )
+        } else {
+            format!(
+                "az ad app federated-credential create --id <app client id> --parameters {}",
+                quote(&body)
+            )
+        }
+    }
+}
+
 impl FederatedCredential {
     /// Build a spec, checking Azure's limits on every field.
     pub fn new(

@@ -244,6 +244,14 @@ impl Error {
         }
     }
 
+    /// Where in a config the error was found (`deployments[0].stacks[1]`), if it was.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Error::InConfig { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     /// A serialisable form for JSON outputs: `{code, name, message}`.
     pub fn report(&self) -> ErrorReport {
         ErrorReport {

@@ -28,8 +28,8 @@ pub enum TargetSpec {
         org: String,
         project: String,
         stack: String,
-        #[serde(default)]
-        operations: Vec<String>,
+        /// Absent: all four operations. An empty list is refused.
+        operations: Option<Vec<String>>,
         issuer: Option<String>,
     },
     Esc {
@@ -69,8 +69,12 @@ impl TargetSpec {
                 operations,
                 issuer: iss,
             } => {
+                if operations.as_ref().is_some_and(Vec::is_empty) {
+                    return Err(Error::InvalidOperation("(an empty list)".to_owned()));
+                }
                 let ops = operations
                     .iter()
+                    .flatten()
                     .map(|o| Operation::parse(o))
                     .collect::<Result<Vec<_>>>()?;
                 let target = Target::Deployment(DeploymentTarget::new(

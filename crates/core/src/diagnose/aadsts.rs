@@ -38,6 +38,8 @@ pub struct ErrorDiagnosis {
     pub presented: Presented,
     /// What the subject says about who presented it.
     pub subject_kind: Option<ParsedSubject>,
+    /// The same, in words.
+    pub subject_description: Option<String>,
     /// Other values the message states (client id, tenant, times, key id), in order.
     pub details: Vec<Detail>,
     pub cause: String,
@@ -45,6 +47,8 @@ pub struct ErrorDiagnosis {
     /// The credential that would make the presented token pass, when the error states
     /// enough to build it.
     pub suggested_credential: Option<GraphCredentialBody>,
+    /// The `az` command that creates it, shell-quoted.
+    pub suggested_command: Option<String>,
     /// Whether the error is also what a correct credential answers for a few minutes
     /// after it is created (retry before concluding).
     pub may_be_propagation: bool,
@@ -207,10 +211,12 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
         aadsts: format!("AADSTS{code}"),
         title: explained.title,
         presented,
+        subject_description: subject_kind.as_ref().map(ParsedSubject::describe),
         subject_kind,
         details,
         cause: explained.cause,
         fix: explained.fix,
+        suggested_command: suggested_credential.as_ref().map(|c| c.az_command(false)),
         suggested_credential,
         may_be_propagation: matches!(code, 70021 | 700211 | 700212 | 700213 | 700016),
         trace_id,

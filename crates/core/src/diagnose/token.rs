@@ -67,6 +67,8 @@ pub struct TokenDiagnosis {
     pub claims: TokenClaims,
     /// What the subject says about who presents it.
     pub subject_kind: ParsedSubject,
+    /// The same, in words.
+    pub subject_description: String,
     pub checked_at: i64,
     pub time: TimeStatus,
     /// Whether Azure would accept it (a credential matches and the time is valid).
@@ -84,6 +86,8 @@ pub struct TokenDiagnosis {
     /// (when an existing one is off by the audience, a slash or letter case; Azure
     /// allows one credential per issuer and subject, so creating would fail).
     pub fix_action: Option<FixAction>,
+    /// The `az` command that applies `fix`, shell-quoted.
+    pub fix_command: Option<String>,
     pub notes: Vec<String>,
 }
 
@@ -521,6 +525,7 @@ pub fn diagnose_claims(
         verified: false,
         checked_credentials: checked,
         claims,
+        subject_description: subject_kind.describe(),
         subject_kind,
         checked_at: now,
         time,
@@ -535,6 +540,7 @@ pub fn diagnose_claims(
         },
         verdict,
         candidates,
+        fix_command: fix.as_ref().map(|f| f.az_command(near_miss.is_some())),
         fix_action: fix.as_ref().map(|_| {
             if near_miss.is_some() {
                 FixAction::Update
