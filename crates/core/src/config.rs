@@ -182,13 +182,7 @@ impl Config {
             });
         }
         let raw: RawConfig = serde_json::from_str(text).map_err(|e| Error::InvalidConfig {
-            message: shorten_quoted(
-                &e.to_string()
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            ),
+            message: shorten_quoted(e.to_string().split(" at line ").next().unwrap_or_default()),
             location: Some(format!("line {}, column {}", e.line(), e.column())),
         })?;
         Self::from_raw(raw)
