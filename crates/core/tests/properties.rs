@@ -55,7 +55,7 @@ fn target_spec(org: String) -> impl Strategy<Value = TargetSpec> {
                     org: org.clone(),
                     project,
                     stack,
-                    operations,
+                    operations: (!operations.is_empty()).then_some(operations),
                     issuer: None,
                 }
             }
