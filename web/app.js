@@ -375,6 +375,22 @@ function credentialsTable(id, creds, caption) {
   );
 }
 
+/** "What Azure must match": issuer and audience with copy buttons, a hint under the
+ *  audience, then whatever follows (the subjects). */
+function factsBlock(id, issuer, audience, audienceHint, ...rest) {
+  return block(
+    "What Azure must match",
+    id,
+    h(
+      "dl",
+      { class: "facts" },
+      h("div", null, h("dt", null, "Issuer"), h("dd", null, copyValue("issuer", issuer, { field: "issuer" }))),
+      h("div", null, h("dt", null, "Audience"), h("dd", null, copyValue("audience", audience, { field: "audience" }), audienceHint)),
+    ),
+    ...rest,
+  );
+}
+
 /** Split two strings into same / different / same, for highlighting. */
 function diffParts(a, b) {
   a = String(a ?? "");
@@ -497,25 +513,11 @@ function computeDeployments() {
   const apps = planned.apps || [];
 
   const content = [
-    block(
-      "What Azure must match",
+    factsBlock(
       "d-facts",
-      h(
-        "dl",
-        { class: "facts" },
-        h("div", null, h("dt", null, "Issuer"), h("dd", null, copyValue("issuer", issuer, { field: "issuer" }))),
-        h(
-          "div",
-          null,
-          h("dt", null, "Audience"),
-          h(
-            "dd",
-            null,
-            copyValue("audience", audience, { field: "audience" }),
-            h("p", { class: "hint" }, "Deployments tokens carry the organization name as their audience: no ", h("code", null, "azure:"), " prefix, not ", h("code", null, "api://AzureADTokenExchange"), "."),
-          ),
-        ),
-      ),
+      issuer,
+      audience,
+      h("p", { class: "hint" }, "Deployments tokens carry the organization name as their audience: no ", h("code", null, "azure:"), " prefix, not ", h("code", null, "api://AzureADTokenExchange"), "."),
       codeBlock("d-subjects", `Subjects (${creds.length})`, creds.map((c) => c.subject).join("\n")),
     ),
     warningsList("d-warnings", warnings),
@@ -739,30 +741,16 @@ function computeEsc() {
         : `subjectAttributes: [${attributes.join(", ")}]`;
 
   const content = [
-    block(
-      "What Azure must match",
+    factsBlock(
       "e-facts",
+      issuer,
+      audience,
       h(
-        "dl",
-        { class: "facts" },
-        h("div", null, h("dt", null, "Issuer"), h("dd", null, copyValue("issuer", issuer, { field: "issuer" }))),
-        h(
-          "div",
-          null,
-          h("dt", null, "Audience"),
-          h(
-            "dd",
-            null,
-            copyValue("audience", audience, { field: "audience" }),
-            h(
-              "p",
-              { class: `hint${legacy ? " legacy" : ""}`, id: "e-audience-note" },
-              ...(legacy
-                ? ["The legacy ", h("code", null, "default"), " project: its tokens carry the plain organization name, without the ", h("code", null, "azure:"), " prefix other projects use."]
-                : ["ESC tokens carry ", h("code", null, "azure:<org>"), ". Only environments in the legacy ", h("code", null, "default"), " project use the plain organization name."]),
-            ),
-          ),
-        ),
+        "p",
+        { class: `hint${legacy ? " legacy" : ""}`, id: "e-audience-note" },
+        ...(legacy
+          ? ["The legacy ", h("code", null, "default"), " project: its tokens carry the plain organization name, without the ", h("code", null, "azure:"), " prefix other projects use."]
+          : ["ESC tokens carry ", h("code", null, "azure:<org>"), ". Only environments in the legacy ", h("code", null, "default"), " project use the plain organization name."]),
       ),
       codeBlock("e-subjects", creds.length === 1 ? "Subject" : `Subjects (${creds.length})`, creds.map((c) => c.subject).join("\n"), formNote),
     ),
