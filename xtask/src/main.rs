@@ -9,7 +9,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 mod bench;
+mod capi;
 mod demo;
+mod header;
 mod wasm;
 mod web;
 
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "wasm" => wasm::build().map(|_| ()),
         "serve" => web::serve(rest),
+        "header" => header::run(rest),
+        "test-c" => capi::test().map(|(p, f)| println!("c: {p} passed, {f} failed")),
         "help" | "--help" | "-h" => {
             println!(
                 "usage: cargo xtask <task>\n\n\
@@ -33,7 +37,9 @@ fn main() -> ExitCode {
                  test   set up what the suites need, then fmt, clippy, build and every test\n  \
                  bench  run the benchmarks and write target/bench/report.{{json,md}}\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
-                 serve  build the page and serve web/ on 127.0.0.1 (default port 8765)"
+                 serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
+                 header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
+                 test-c the C ABI's tests (static, shared, under valgrind)"
             );
             Ok(())
         }
@@ -144,6 +150,8 @@ fn test() -> Result {
     let counts = timed("rust tests", &|| {
         cargo_test(&["test", "--workspace", "--locked"]).map(Some)
     })?;
+    // The C face: header drift, C tests against both libraries, then under valgrind.
+    let c = timed("C ABI tests", &|| capi::test().map(Some))?;
     // The browser face: the core built for wasm32, the page driven in Chromium.
     let page = timed("page tests", &|| web::test().map(Some))?;
     eprintln!();
@@ -156,12 +164,14 @@ fn test() -> Result {
     );
     let (passed, failed) = counts.unwrap_or_default();
     let (page_passed, page_failed) = page.unwrap_or_default();
+    let (c_passed, c_failed) = c.unwrap_or_default();
     println!("rust: {passed} passed, {failed} failed");
+    println!("c: {c_passed} passed, {c_failed} failed");
     println!("page: {page_passed} passed, {page_failed} failed");
     println!(
         "total: {} passed, {} failed",
-        passed + page_passed,
-        failed + page_failed
+        passed + c_passed + page_passed,
+        failed + c_failed + page_failed
     );
     Ok(())
 }

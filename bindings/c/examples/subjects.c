@@ -1,0 +1,52 @@
+/* Print the subjects of a Pulumi Deployments stack, then diagnose an AADSTS error.
+ *
+ *   cargo build -p pulumi-azure-oidc-capi
+ *   cc -std=c11 -Ibindings/c/include bindings/c/examples/subjects.c \
+ *      -Ltarget/debug -Wl,-rpath,$PWD/target/debug -lpulumi_azure_oidc -o subjects
+ *   ./subjects contoso core dev
+ */
+#include "pulumi_azure_oidc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+    const char *org = argc > 1 ? argv[1] : "contoso";
+    const char *project = argc > 2 ? argv[2] : "core";
+    const char *stack = argc > 3 ? argv[3] : "dev";
+
+    /* The arguments go into JSON; a real program would escape them (names never
+     * contain quotes: the core refuses them anyway). */
+    char spec[512];
+    snprintf(spec, sizeof spec, "{\"kind\":\"deployment\",\"org\":\"%s\",\"project\":\"%s\",\"stack\":\"%s\"}", org,
+             project, stack);
+
+    char *json = NULL;
+    int32_t status = paoidc_credentials(spec, &json);
+    if (status != PAOIDC_STATUS_OK) {
+        fprintf(stderr, "error %d (%s): %s\n", (int)status, paoidc_status_str(status), paoidc_last_error_message());
+        return 2;
+    }
+    /* Print each "subject":"…" value of the JSON result. */
+    for (const char *p = json; (p = strstr(p, "\"subject\":\"")) != NULL;) {
+        p += strlen("\"subject\":\"");
+        const char *end = strchr(p, '"');
+        printf("%.*s\n", (int)(end - p), p);
+        p = end;
+    }
+    paoidc_string_free(json);
+
+    char *diagnosis = NULL;
+    status = paoidc_diagnose_error("AADSTS700213: No matching federated identity record found for presented assertion "
+                                   "subject 'pulumi:environments:org:contoso:env:<yaml>'.",
+                                   &diagnosis);
+    if (status == PAOIDC_STATUS_OK) {
+        const char *title = strstr(diagnosis, "\"title\":\"");
+        if (title) {
+            title += strlen("\"title\":\"");
+            printf("AADSTS700213: %.*s\n", (int)(strchr(title, '"') - title), title);
+        }
+    }
+    paoidc_string_free(diagnosis);
+    return status == PAOIDC_STATUS_OK ? 0 : 1;
+}

@@ -1,0 +1,163 @@
+/* Tests of the C ABI against the committed header: the golden vectors of
+ * tests/vectors/ (compiled in by `cargo xtask test-c` as vectors.h), every error path,
+ * and ownership (every returned string is freed; valgrind checks that nothing leaks).
+ * Prints `N passed, N failed` and exits non-zero on any failure. */
+
+#include "pulumi_azure_oidc.h"
+#include "vectors.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int passed = 0;
+static int failed = 0;
+
+#define CHECK(cond, ...)                                                            \
+    do {                                                                            \
+        if (cond) {                                                                 \
+            passed++;                                                               \
+        } else {                                                                    \
+            failed++;                                                               \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                    \
+            fprintf(stderr, __VA_ARGS__);                                           \
+            fprintf(stderr, " (last error %d: %s)\n", (int)paoidc_last_error_code(), \
+                    paoidc_last_error_message());                                   \
+        }                                                                           \
+    } while (0)
+
+static void test_subject_vectors(void) {
+    for (size_t i = 0; i < sizeof subject_cases / sizeof subject_cases[0]; i++) {
+        const struct subject_case *c = &subject_cases[i];
+        char *out = NULL;
+        int32_t status = paoidc_credentials(c->spec, &out);
+        CHECK(status == PAOIDC_STATUS_OK, "%s: status %d", c->name, (int)status);
+        CHECK(out != NULL && strstr(out, c->expected) != NULL, "%s: credentials differ: %s", c->name,
+              out ? out : "(null)");
+        paoidc_string_free(out);
+    }
+}
+
+static void test_error_vectors(void) {
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
+        const struct error_case *c = &error_cases[i];
+        char *out = (char *)"sentinel";
+        int32_t status = paoidc_credentials(c->spec, &out);
+        CHECK(status == c->code, "%s: status %d, expected %d", c->name, (int)status, c->code);
+        CHECK(out == NULL, "%s: output must be NULL after a failure", c->name);
+        CHECK(paoidc_last_error_code() == c->code, "%s: last error code", c->name);
+        CHECK(strstr(paoidc_last_error_message(), c->contains) != NULL, "%s: message lacks `%s`", c->name,
+              c->contains);
+    }
+}
+
+static void test_token_vectors(void) {
+    for (size_t i = 0; i < sizeof token_cases / sizeof token_cases[0]; i++) {
+        const struct token_case *c = &token_cases[i];
+        char *out = NULL;
+        int32_t status = paoidc_diagnose_token(c->token, c->credentials, c->now, &out);
+        CHECK(status == PAOIDC_STATUS_OK, "%s: status %d", c->name, (int)status);
+        CHECK(out != NULL && strstr(out, c->accepted) != NULL, "%s: expected %s in %s", c->name, c->accepted,
+              out ? out : "(null)");
+        CHECK(out != NULL && strstr(out, c->aadsts) != NULL, "%s: expected %s", c->name, c->aadsts);
+        CHECK(out != NULL && strstr(out, c->token) == NULL, "%s: the token leaked into the result", c->name);
+        paoidc_string_free(out);
+    }
+}
+
+static void test_error_text_vectors(void) {
+    for (size_t i = 0; i < sizeof aadsts_cases / sizeof aadsts_cases[0]; i++) {
+        const struct aadsts_case *c = &aadsts_cases[i];
+        char *out = NULL;
+        int32_t status = paoidc_diagnose_error(c->text, &out);
+        CHECK(status == PAOIDC_STATUS_OK, "%s: status %d", c->name, (int)status);
+        CHECK(out != NULL && strstr(out, c->code) != NULL, "%s: expected %s", c->name, c->code);
+        paoidc_string_free(out);
+    }
+}
+
+static void test_plan_and_render(void) {
+    static const char config[] = "org: contoso\n"
+                                 "deployments:\n"
+                                 "  - project: core\n"
+                                 "    stacks: [a, b, c, d, e, f]\n";
+    char *out = NULL;
+    CHECK(paoidc_plan(config, &out) == PAOIDC_STATUS_OK, "plan");
+    CHECK(out && strstr(out, "\"unique_name\":\"pulumi-oidc-contoso-") != NULL, "plan has apps");
+    CHECK(out && strstr(out, "-2\",") != NULL, "a second app for the sixth stack");
+    paoidc_string_free(out);
+
+    static const char *formats[] = {"az", "esc", "pulumi-python", "pulumi-typescript", "json"};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        out = NULL;
+        CHECK(paoidc_render(config, formats[i], NULL, &out) == PAOIDC_STATUS_OK, "render %s", formats[i]);
+        CHECK(out != NULL && strlen(out) > 0, "render %s output", formats[i]);
+        paoidc_string_free(out);
+    }
+    out = NULL;
+    CHECK(paoidc_render("org: contoso\nesc:\n  - project: azure\n    env: prod\n", "esc",
+                        "{\"clientId\":\"11111111-1111-1111-1111-111111111111\"}", &out) == PAOIDC_STATUS_OK,
+          "render esc with options");
+    CHECK(out && strstr(out, "clientId: 11111111-1111-1111-1111-111111111111") != NULL, "client id in YAML");
+    paoidc_string_free(out);
+
+    out = NULL;
+    CHECK(paoidc_render(config, "terraform", NULL, &out) == PAOIDC_STATUS_INVALID_CONFIG, "unknown render");
+    CHECK(strstr(paoidc_last_error_message(), "terraform") != NULL, "unknown render named");
+    CHECK(paoidc_render(config, "az", "{\"clientId\":", &out) == PAOIDC_STATUS_INVALID_CONFIG, "bad options");
+    CHECK(paoidc_plan("org: contoso\nstak: x\n", &out) == PAOIDC_STATUS_INVALID_CONFIG, "unknown key");
+    CHECK(strstr(paoidc_last_error_message(), "stak") != NULL, "unknown key named");
+    CHECK(paoidc_plan("org: contoso\ndeployments:\n  - project: core\n    stacks: ['bad stack']\n", &out) ==
+              PAOIDC_STATUS_INVALID_STACK,
+          "bad value keeps its code");
+    CHECK(out == NULL, "no output after failure");
+}
+
+static void test_boundary_errors(void) {
+    char *out = NULL;
+    CHECK(paoidc_credentials(NULL, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL spec");
+    CHECK(strstr(paoidc_last_error_message(), "spec_json") != NULL, "NULL named");
+    CHECK(paoidc_credentials("{\"kind\":\"deployment\",\"org\":\"contoso\",\"project\":\"core\",\"stack\":\"dev\"}",
+                             NULL) == PAOIDC_STATUS_NULL_ARGUMENT,
+          "NULL out");
+    CHECK(paoidc_plan(NULL, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL config");
+    CHECK(paoidc_render(NULL, "az", NULL, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL render config");
+    CHECK(paoidc_render("org: contoso", NULL, NULL, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL format");
+    CHECK(paoidc_diagnose_token(NULL, NULL, 0, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL token");
+    CHECK(paoidc_diagnose_error(NULL, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL error text");
+
+    static const char bad_utf8[] = {'{', '"', (char)0xff, (char)0xfe, '"', '}', 0};
+    CHECK(paoidc_credentials(bad_utf8, &out) == PAOIDC_STATUS_INVALID_UTF8, "invalid UTF-8");
+    CHECK(paoidc_credentials("not json", &out) == PAOIDC_STATUS_INVALID_CONFIG, "malformed JSON");
+    CHECK(paoidc_diagnose_token("abc", NULL, 0, &out) == PAOIDC_STATUS_MALFORMED_TOKEN, "malformed token");
+    CHECK(strstr(paoidc_last_error_message(), "abc") == NULL, "token text not echoed");
+    CHECK(paoidc_diagnose_error("nothing here", &out) == PAOIDC_STATUS_UNRECOGNISED_ERROR, "no AADSTS code");
+    CHECK(out == NULL, "no output after failures");
+
+    /* A success clears the last error. */
+    CHECK(paoidc_diagnose_error("AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.",
+                                &out) == PAOIDC_STATUS_OK,
+          "success");
+    CHECK(paoidc_last_error_code() == 0 && strcmp(paoidc_last_error_message(), "") == 0, "last error cleared");
+    paoidc_string_free(out);
+    paoidc_string_free(NULL);
+}
+
+static void test_static_strings(void) {
+    CHECK(strcmp(paoidc_status_str(PAOIDC_STATUS_OK), "ok") == 0, "ok name");
+    CHECK(strcmp(paoidc_status_str(PAOIDC_STATUS_INVALID_STACK), "invalid_stack") == 0, "stack name");
+    CHECK(strcmp(paoidc_status_str(PAOIDC_STATUS_NULL_ARGUMENT), "null_argument") == 0, "null name");
+    CHECK(strcmp(paoidc_status_str(-7), "unknown_status") == 0, "unknown status");
+    CHECK(strlen(paoidc_version()) > 0, "version");
+}
+
+int main(void) {
+    test_subject_vectors();
+    test_error_vectors();
+    test_token_vectors();
+    test_error_text_vectors();
+    test_plan_and_render();
+    test_boundary_errors();
+    test_static_strings();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
