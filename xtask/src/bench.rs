@@ -81,7 +81,7 @@ fn page_load() -> Result<serde_json::Value> {
 }
 
 fn summarise(sizes: &[(String, u64, u64)], load: &Value) -> Result {
-    let criterion = root().join("target/criterion");
+    let criterion = crate::target_dir().join("criterion");
     let mut rows = Vec::new();
     let groups = ["subjects", "plan", "diff_converged"];
     for group in groups {

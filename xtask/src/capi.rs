@@ -143,14 +143,44 @@ fn run_counted(program: &str, args: &[&str]) -> Result<(u64, u64)> {
     counts.ok_or_else(|| format!("`{program}` printed no `N passed, N failed` line"))
 }
 
+/// gcc, g++ and valgrind, installed with apt when running as root, else the command
+/// to run is printed.
+fn tools() -> Result {
+    let missing: Vec<&str> = [("gcc", "gcc"), ("g++", "g++"), ("valgrind", "valgrind")]
+        .into_iter()
+        .filter(|(bin, _)| {
+            !Command::new(bin)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|(_, package)| package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if crate::web::is_root() {
+        sh("apt-get", &["update"])?;
+        let mut args = vec!["install", "-y"];
+        args.extend(&missing);
+        return sh("apt-get", &args);
+    }
+    Err(format!(
+        "the C tests need {}; install with:\n  sudo apt-get update && sudo apt-get install -y {}",
+        missing.join(", "),
+        missing.join(" ")
+    ))
+}
+
 pub(crate) fn test() -> Result<(u64, u64)> {
     crate::header::run(&["--check".to_owned()])?;
     sh(
         "cargo",
         &["build", "--package", "pulumi-azure-oidc-capi", "--locked"],
     )?;
-    let lib_dir = root().join("target/debug");
-    let work = root().join("target/c-tests");
+    tools()?;
+    let lib_dir = crate::target_dir().join("debug");
+    let work = crate::target_dir().join("c-tests");
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     std::fs::write(work.join("vectors.h"), vectors_header()?).map_err(|e| e.to_string())?;
     std::fs::write(lib_dir.join("pulumi_azure_oidc.pc"), pkg_config(&lib_dir))

@@ -141,7 +141,7 @@ pub(crate) fn run() -> Result {
         "cargo",
         &["build", "--workspace", "--bins", "--locked", "--quiet"],
     )?;
-    let bin = root().join("target/debug/pulumi-azure-oidc");
+    let bin = crate::target_dir().join("debug/pulumi-azure-oidc");
     std::fs::create_dir_all(root().join("target/demo")).map_err(|e| e.to_string())?;
     let generated = Command::new(&bin)
         .args([

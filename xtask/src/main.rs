@@ -62,6 +62,22 @@ pub(crate) fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` in the root,
+/// so the C tests link and the page loads what this build produced.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                root().join(dir)
+            }
+        }
+        _ => root().join("target"),
+    }
+}
+
 /// Run a command in the workspace root, failing with the command line if it fails.
 pub(crate) fn sh(program: &str, args: &[&str]) -> Result {
     eprintln!("$ {program} {}", args.join(" "));

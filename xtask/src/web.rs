@@ -71,7 +71,7 @@ pub(crate) fn serve(args: &[String]) -> Result {
     Ok(())
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

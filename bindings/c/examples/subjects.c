@@ -15,8 +15,14 @@ int main(int argc, char **argv) {
     const char *project = argc > 2 ? argv[2] : "core";
     const char *stack = argc > 3 ? argv[3] : "dev";
 
-    /* The arguments go into JSON; a real program would escape them (names never
-     * contain quotes: the core refuses them anyway). */
+    /* The arguments go into JSON text: refuse anything that would need escaping
+     * (valid names never do) rather than let it change the JSON. */
+    for (int i = 1; i < argc && i < 4; i++) {
+        if (strpbrk(argv[i], "\"\\") != NULL || strlen(argv[i]) > 100) {
+            fprintf(stderr, "`%s` is not a valid name\n", argv[i]);
+            return 2;
+        }
+    }
     char spec[512];
     snprintf(spec, sizeof spec, "{\"kind\":\"deployment\",\"org\":\"%s\",\"project\":\"%s\",\"stack\":\"%s\"}", org,
              project, stack);
@@ -31,6 +37,7 @@ int main(int argc, char **argv) {
     for (const char *p = json; (p = strstr(p, "\"subject\":\"")) != NULL;) {
         p += strlen("\"subject\":\"");
         const char *end = strchr(p, '"');
+        if (end == NULL) break;
         printf("%.*s\n", (int)(end - p), p);
         p = end;
     }
@@ -42,9 +49,10 @@ int main(int argc, char **argv) {
                                    &diagnosis);
     if (status == PAOIDC_STATUS_OK) {
         const char *title = strstr(diagnosis, "\"title\":\"");
-        if (title) {
+        const char *end = title ? strchr(title + strlen("\"title\":\""), '"') : NULL;
+        if (end) {
             title += strlen("\"title\":\"");
-            printf("AADSTS700213: %.*s\n", (int)(strchr(title, '"') - title), title);
+            printf("AADSTS700213: %.*s\n", (int)(end - title), title);
         }
     }
     paoidc_string_free(diagnosis);

@@ -78,7 +78,8 @@ int32_t paoidc_last_error_code(void);
 // thread: copy it to keep it, do not free it.
 const char *paoidc_last_error_message(void);
 
-// Free a string this library returned. NULL is accepted and ignored.
+// Free a string this library returned. NULL is accepted and ignored. Do not write
+// into a returned string before freeing it: its length is found again from the NUL.
 //
 // # Safety
 // `s` is NULL or a pointer returned through an `out` parameter of this library,
@@ -93,7 +94,7 @@ void paoidc_string_free(char *s);
 //
 // # Safety
 // `spec_json` is NULL or a NUL-terminated string; `out_json` is NULL or writable.
-int32_t paoidc_credentials(const char *spec_json, char **out_json);
+paoidc_status paoidc_credentials(const char *spec_json, char **out_json);
 
 // Plan a config (the config file's YAML, or JSON). On success `*out_json` receives
 // the plan as `plan --output json` prints it; the caller frees it with
@@ -101,7 +102,7 @@ int32_t paoidc_credentials(const char *spec_json, char **out_json);
 //
 // # Safety
 // `config` is NULL or a NUL-terminated string; `out_json` is NULL or writable.
-int32_t paoidc_plan(const char *config, char **out_json);
+paoidc_status paoidc_plan(const char *config, char **out_json);
 
 // Render a config (YAML or JSON): `format` is `az`, `esc`, `pulumi-python`,
 // `pulumi-typescript` or `json`; `options_json` is NULL or
@@ -110,10 +111,10 @@ int32_t paoidc_plan(const char *config, char **out_json);
 //
 // # Safety
 // String arguments are NULL or NUL-terminated; `out_text` is NULL or writable.
-int32_t paoidc_render(const char *config,
-                      const char *format,
-                      const char *options_json,
-                      char **out_text);
+paoidc_status paoidc_render(const char *config,
+                            const char *format,
+                            const char *options_json,
+                            char **out_text);
 
 // Diagnose a token against a credential list (`credentials_json`: Graph's
 // `{"value":[…]}` or `az ad app federated-credential list` output; NULL to only
@@ -123,10 +124,10 @@ int32_t paoidc_render(const char *config,
 //
 // # Safety
 // String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
-int32_t paoidc_diagnose_token(const char *token,
-                              const char *credentials_json,
-                              int64_t now_unix,
-                              char **out_json);
+paoidc_status paoidc_diagnose_token(const char *token,
+                                    const char *credentials_json,
+                                    int64_t now_unix,
+                                    char **out_json);
 
 // Explain an AADSTS error (the message, its JSON body, or a log line quoting it).
 // On success `*out_json` receives the diagnosis as `diagnose --error --output json`
@@ -134,7 +135,7 @@ int32_t paoidc_diagnose_token(const char *token,
 //
 // # Safety
 // `text` is NULL or NUL-terminated; `out_json` is NULL or writable.
-int32_t paoidc_diagnose_error(const char *text, char **out_json);
+paoidc_status paoidc_diagnose_error(const char *text, char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -45,20 +45,20 @@ fn remember(status: i32, message: &str) {
 }
 
 /// Run `f`, catching panics, recording the error, returning the status.
-fn landing_pad(f: impl FnOnce() -> Result<(), Fail>) -> i32 {
+fn landing_pad(f: impl FnOnce() -> Result<(), Fail>) -> PaoidcStatus {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => {
             remember(0, "");
-            PaoidcStatus::Ok as i32
+            PaoidcStatus::Ok
         }
         Ok(Err(fail)) => {
             remember(fail.status as i32, &fail.message);
-            fail.status as i32
+            fail.status
         }
         Err(_) => {
-            let status = PaoidcStatus::Panic as i32;
+            let status = PaoidcStatus::Panic;
             remember(
-                status,
+                status as i32,
                 "internal error (a panic was caught at the C boundary)",
             );
             status
@@ -115,9 +115,11 @@ unsafe fn give(out: *mut *mut c_char, text: String) -> Result<(), Fail> {
     Ok(())
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
-    // The core's result types are plain data; serialising them cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
+fn json<T: serde::Serialize>(value: &T) -> Result<String, Fail> {
+    serde_json::to_string(value).map_err(|e| Fail {
+        status: PaoidcStatus::Panic,
+        message: format!("cannot represent the result as JSON: {e}"),
+    })
 }
 
 /// Clear `*out` first, so a failed call never leaves a stale pointer behind.
@@ -167,7 +169,8 @@ pub extern "C" fn paoidc_last_error_message() -> *const c_char {
     LAST_ERROR.with(|cell| cell.borrow().1.as_ptr())
 }
 
-/// Free a string this library returned. NULL is accepted and ignored.
+/// Free a string this library returned. NULL is accepted and ignored. Do not write
+/// into a returned string before freeing it: its length is found again from the NUL.
 ///
 /// # Safety
 /// `s` is NULL or a pointer returned through an `out` parameter of this library,
@@ -192,7 +195,7 @@ pub unsafe extern "C" fn paoidc_string_free(s: *mut c_char) {
 pub unsafe extern "C" fn paoidc_credentials(
     spec_json: *const c_char,
     out_json: *mut *mut c_char,
-) -> i32 {
+) -> PaoidcStatus {
     // SAFETY: forwarded caller contract.
     unsafe { reset(out_json) };
     landing_pad(|| {
@@ -222,7 +225,10 @@ pub unsafe extern "C" fn paoidc_credentials(
 /// # Safety
 /// `config` is NULL or a NUL-terminated string; `out_json` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn paoidc_plan(config: *const c_char, out_json: *mut *mut c_char) -> i32 {
+pub unsafe extern "C" fn paoidc_plan(
+    config: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
     // SAFETY: forwarded caller contract.
     unsafe { reset(out_json) };
     landing_pad(|| {
@@ -230,7 +236,7 @@ pub unsafe extern "C" fn paoidc_plan(config: *const c_char, out_json: *mut *mut 
         let text = unsafe { arg(config, "config") }?;
         let plan = core::plan(&core::Config::from_yaml(text)?)?;
         // SAFETY: forwarded caller contract.
-        unsafe { give(out_json, json(&plan)) }
+        unsafe { give(out_json, json(&plan)?) }
     })
 }
 
@@ -255,7 +261,7 @@ pub unsafe extern "C" fn paoidc_render(
     format: *const c_char,
     options_json: *const c_char,
     out_text: *mut *mut c_char,
-) -> i32 {
+) -> PaoidcStatus {
     // SAFETY: forwarded caller contract.
     unsafe { reset(out_text) };
     landing_pad(|| {
@@ -306,7 +312,7 @@ pub unsafe extern "C" fn paoidc_diagnose_token(
     credentials_json: *const c_char,
     now_unix: i64,
     out_json: *mut *mut c_char,
-) -> i32 {
+) -> PaoidcStatus {
     // SAFETY: forwarded caller contract.
     unsafe { reset(out_json) };
     landing_pad(|| {
@@ -320,7 +326,7 @@ pub unsafe extern "C" fn paoidc_diagnose_token(
         let list = list.map(core::parse_credential_list).transpose()?;
         let d = core::diagnose_token(token, list.as_deref(), now_unix)?;
         // SAFETY: forwarded caller contract.
-        unsafe { give(out_json, json(&d)) }
+        unsafe { give(out_json, json(&d)?) }
     })
 }
 
@@ -334,7 +340,7 @@ pub unsafe extern "C" fn paoidc_diagnose_token(
 pub unsafe extern "C" fn paoidc_diagnose_error(
     text: *const c_char,
     out_json: *mut *mut c_char,
-) -> i32 {
+) -> PaoidcStatus {
     // SAFETY: forwarded caller contract.
     unsafe { reset(out_json) };
     landing_pad(|| {
@@ -342,6 +348,6 @@ pub unsafe extern "C" fn paoidc_diagnose_error(
         let text = unsafe { arg(text, "text") }?;
         let d = core::diagnose_error(text)?;
         // SAFETY: forwarded caller contract.
-        unsafe { give(out_json, json(&d)) }
+        unsafe { give(out_json, json(&d)?) }
     })
 }

@@ -10,10 +10,16 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    // json_compatible: maps become plain objects, so results read like the CLI's JSON.
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_sys::Error::new(&e.to_string()).into())
+    // Through JSON text: results read exactly like the CLI's JSON, and a token's
+    // out-of-range numbers (an `exp` of 1e16, say) become JS numbers instead of a
+    // serializer error.
+    let text = serde_json::to_string(value).map_err(|e| {
+        throw(core::Error::InvalidConfig {
+            message: format!("cannot represent the result: {e}"),
+            location: None,
+        })
+    })?;
+    js_sys::JSON::parse(&text)
 }
 
 fn throw(error: core::Error) -> JsValue {
@@ -78,7 +84,7 @@ pub fn plan(config: &str) -> Result<JsValue, JsValue> {
 }
 
 #[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct RenderOptionsJs {
     client_id: Option<String>,
     tenant_id: Option<String>,
@@ -127,7 +133,9 @@ pub fn diagnose_token(
         Some(text) => Some(core::parse_credential_list(text).map_err(throw)?),
         None => None,
     };
-    if !now_seconds.is_finite() {
+    // Beyond 2^53 seconds a JS number no longer holds whole seconds.
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    if !now_seconds.is_finite() || now_seconds.abs() > MAX_SAFE {
         return Err(throw(core::Error::InvalidTime {
             value: now_seconds.to_string(),
         }));
