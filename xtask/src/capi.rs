@@ -114,6 +114,53 @@ pub(crate) fn pkg_config(lib_dir: &Path) -> String {
     )
 }
 
+/// Build and run the Go example (cgo) against the shared library: it prints the
+/// docs' four subjects and accepts an update token. Go's caches stay under target/,
+/// and GOPROXY=off keeps it from reaching any network (it has no dependencies).
+fn go_example(lib_dir: &Path, work: &Path) -> Result {
+    let dir = root().join("bindings/c/examples/go");
+    let bin = work.join("go_example");
+    let cflags = format!("-I{}", root().join("bindings/c/include").display());
+    let ldflags = format!(
+        "-L{0} -Wl,-rpath,{0} -lpulumi_azure_oidc",
+        lib_dir.display()
+    );
+    eprintln!("$ go build -o {} ./bindings/c/examples/go", bin.display());
+    let status = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&bin)
+        .arg(".")
+        .current_dir(&dir)
+        .env("CGO_ENABLED", "1")
+        .env("CGO_CFLAGS", &cflags)
+        .env("CGO_LDFLAGS", &ldflags)
+        .env("GOCACHE", work.join("go-cache"))
+        .env("GOMODCACHE", work.join("go-mod"))
+        .env("GOPATH", work.join("go-path"))
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .status()
+        .map_err(|e| format!("cannot run go: {e}"))?;
+    if !status.success() {
+        return Err(format!("building the Go example failed ({status})"));
+    }
+    let out = Command::new(&bin)
+        .output()
+        .map_err(|e| format!("cannot run the Go example: {e}"))?;
+    let printed = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success()
+        || !printed.contains("operation:refresh:scope:write")
+        || !printed.contains("accepted: credential `deploy-core-dev-update`")
+    {
+        return Err(format!(
+            "the Go example printed:\n{printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    print!("{printed}");
+    Ok(())
+}
+
 /// Run a test binary and read its `N passed, N failed` line.
 fn run_counted(program: &str, args: &[&str]) -> Result<(u64, u64)> {
     eprintln!("$ {program} {}", args.join(" "));
@@ -146,16 +193,23 @@ fn run_counted(program: &str, args: &[&str]) -> Result<(u64, u64)> {
 /// gcc, g++ and valgrind, installed with apt when running as root, else the command
 /// to run is printed.
 fn tools() -> Result {
-    let missing: Vec<&str> = [("gcc", "gcc"), ("g++", "g++"), ("valgrind", "valgrind")]
-        .into_iter()
-        .filter(|(bin, _)| {
-            !Command::new(bin)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .map(|(_, package)| package)
-        .collect();
+    let missing: Vec<&str> = [
+        ("gcc", "gcc"),
+        ("g++", "g++"),
+        ("valgrind", "valgrind"),
+        ("go", "golang-go"),
+    ]
+    .into_iter()
+    .filter(|(bin, _)| {
+        // `go` has no `--version`; `version` is its spelling.
+        let flag = if *bin == "go" { "version" } else { "--version" };
+        !Command::new(bin)
+            .arg(flag)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+    .map(|(_, package)| package)
+    .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -305,6 +359,8 @@ pub(crate) fn test() -> Result<(u64, u64)> {
     {
         return Err(format!("the C example printed:\n{printed}"));
     }
+
+    go_example(&lib_dir, &work)?;
 
     let mut total = (0, 0);
     for bin in [&static_bin, &shared_bin] {
