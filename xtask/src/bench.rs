@@ -41,9 +41,10 @@ pub(crate) fn run(extra: &[String]) -> Result {
     }
     args.extend(extra);
     sh("cargo", &args)?;
+    let c_call = c_call_cost()?;
     let sizes = page_sizes()?;
     let load = page_load()?;
-    summarise(&sizes, &load)
+    summarise(&sizes, &load, &c_call)
 }
 
 fn read(path: &Path) -> Option<Value> {
@@ -60,6 +61,40 @@ fn fmt_ns(ns: f64) -> String {
     } else {
         format!("{ns:.0} ns")
     }
+}
+
+/// The per-call cost of `paoidc_credentials` from C, against the release library.
+fn c_call_cost() -> Result<Value> {
+    sh(
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--package",
+            "pulumi-azure-oidc-capi",
+            "--locked",
+        ],
+    )?;
+    let lib = crate::target_dir().join("release/libpulumi_azure_oidc.a");
+    let bin = crate::target_dir().join("bench-c-credentials");
+    let include = format!("-I{}", root().join("bindings/c/include").display());
+    let source = root().join("bindings/c/benches/bench_credentials.c");
+    let (source, lib, bin_text) = (
+        source.to_string_lossy(),
+        lib.to_string_lossy(),
+        bin.to_string_lossy(),
+    );
+    let mut args = vec!["-std=c11", "-O2", include.as_str(), &source, &lib];
+    args.extend(crate::capi::STATIC_LINK_LIBS);
+    args.extend(["-o", &bin_text]);
+    sh("gcc", &args)?;
+    let out = std::process::Command::new(&bin)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err("the C benchmark failed".into());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("C benchmark output: {e}"))
 }
 
 /// Time from navigation to the first rendered subjects in headless Chromium, over
@@ -80,7 +115,7 @@ fn page_load() -> Result<serde_json::Value> {
     serde_json::from_slice(&out.stdout).map_err(|e| format!("bench-load output: {e}"))
 }
 
-fn summarise(sizes: &[(String, u64, u64)], load: &Value) -> Result {
+fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value) -> Result {
     let criterion = crate::target_dir().join("criterion");
     let mut rows = Vec::new();
     let groups = ["subjects", "plan", "diff_converged"];
@@ -92,8 +127,10 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value) -> Result {
             }
         }
     }
-    if let Some(e) = read(&criterion.join("diagnose_token_vs_20/new/estimates.json")) {
-        rows.push(("diagnose_token_vs_20".into(), None, e));
+    for name in ["diagnose_token_vs_20", "credentials_json"] {
+        if let Some(e) = read(&criterion.join(name).join("new/estimates.json")) {
+            rows.push((name.into(), None, e));
+        }
     }
     if rows.is_empty() {
         return Err("no criterion results found under target/criterion".into());
@@ -125,6 +162,19 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value) -> Result {
     md.push_str(&format!(
         "\nMachine: {machine}. Command: `cargo xtask bench`. Criterion, 100 samples each.\n"
     ));
+    let rust_call = rows
+        .iter()
+        .find(|(n, _, _)| n == "credentials_json")
+        .and_then(|(_, _, e)| e["median"]["point_estimate"].as_f64());
+    md.push_str(&format!(
+        "\nOne stack's credentials, spec JSON in and JSON out: through C `paoidc_credentials` median {} (min {}, max {} over {} batches of {} calls); the same work in Rust (`credentials_json`) {}.\n",
+        fmt_ns(c_call["median_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(c_call["min_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(c_call["max_ns"].as_f64().unwrap_or(f64::NAN)),
+        c_call["batches"],
+        c_call["calls_per_batch"],
+        rust_call.map(fmt_ns).unwrap_or_else(|| "–".into())
+    ));
     md.push_str("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
     let (mut raw_total, mut gz_total) = (0, 0);
     for (name, raw, gz) in sizes {
@@ -145,6 +195,7 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value) -> Result {
         "results": items,
         "page_sizes": sizes.iter().map(|(n, r, g)| json!({"file": n, "raw": r, "gzip": g})).collect::<Vec<_>>(),
         "page_load": load,
+        "c_credentials_call": c_call,
     });
     std::fs::write(
         out.join("report.json"),

@@ -7,6 +7,18 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+/// What a static link of the Rust library needs besides it (rustc's
+/// `--print native-static-libs` for this target).
+pub(crate) const STATIC_LINK_LIBS: [&str; 7] = [
+    "-lgcc_s",
+    "-lutil",
+    "-lrt",
+    "-lpthread",
+    "-lm",
+    "-ldl",
+    "-lc",
+];
+
 /// A C string literal for any text: printable ASCII as is, everything else as
 /// three-digit octal escapes (which, unlike `\x`, cannot swallow the next character).
 fn c_literal(text: &str) -> String {
@@ -250,15 +262,7 @@ pub(crate) fn test() -> Result<(u64, u64)> {
     let (static_bin, shared_bin) = (static_bin.to_string_lossy(), shared_bin.to_string_lossy());
     let static_lib = lib_dir.join("libpulumi_azure_oidc.a");
     let static_lib = static_lib.to_string_lossy();
-    let libs = [
-        "-lgcc_s",
-        "-lutil",
-        "-lrt",
-        "-lpthread",
-        "-lm",
-        "-ldl",
-        "-lc",
-    ];
+    let libs = STATIC_LINK_LIBS;
 
     let mut args: Vec<&str> = warn.to_vec();
     args.extend([

@@ -132,11 +132,31 @@ fn bench_diagnose(c: &mut Criterion) {
     });
 }
 
+/// What `paoidc_credentials` does inside the C ABI (spec JSON in, JSON out), so the
+/// C figure has its Rust counterpart measured side by side.
+fn bench_credentials_json(c: &mut Criterion) {
+    let spec = r#"{"kind":"deployment","org":"contoso","project":"core","stack":"dev"}"#;
+    c.bench_function("credentials_json", |b| {
+        b.iter(|| {
+            let generated = pulumi_azure_oidc::TargetSpec::from_json(black_box(spec))
+                .expect("valid")
+                .credentials()
+                .expect("valid");
+            let bodies: Vec<_> = generated.credentials.iter().map(|c| c.to_graph_body()).collect();
+            black_box(
+                serde_json::json!({"target": generated.target, "credentials": bodies, "warnings": generated.warnings})
+                    .to_string(),
+            )
+        })
+    });
+}
+
 criterion_group!(
     benches,
     bench_subjects,
     bench_plan,
     bench_diff,
-    bench_diagnose
+    bench_diagnose,
+    bench_credentials_json
 );
 criterion_main!(benches);
