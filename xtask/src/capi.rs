@@ -42,7 +42,20 @@ fn cases(name: &str) -> Result<Vec<Value>> {
     let path = root().join("tests/vectors").join(name);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(doc["cases"].as_array().cloned().unwrap_or_default())
+    doc["cases"]
+        .as_array()
+        .cloned()
+        .filter(|cases| !cases.is_empty())
+        .ok_or_else(|| format!("{} has no cases", path.display()))
+}
+
+/// A required string of a vector case: a missing one fails the generation instead
+/// of becoming "" (which every `strstr` would match).
+fn text<'a>(case: &'a Value, pointer: &str) -> Result<&'a str> {
+    case.pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("vector case {} lacks `{pointer}`", case["name"]))
 }
 
 /// `vectors.h`: the golden vectors as C data, so the C test reads the same cases as
@@ -62,7 +75,7 @@ fn vectors_header() -> Result<String> {
         let _ = writeln!(
             h,
             "  {{{}, {}, {}}},",
-            c_literal(c["name"].as_str().unwrap_or_default()),
+            c_literal(text(&c, "/name")?),
             c_literal(&c["input"].to_string()),
             c_literal(&format!("\"credentials\":{}", c["expected"]))
         );
@@ -72,10 +85,12 @@ fn vectors_header() -> Result<String> {
         let _ = writeln!(
             h,
             "  {{{}, {}, {}, {}}},",
-            c_literal(c["name"].as_str().unwrap_or_default()),
+            c_literal(text(&c, "/name")?),
             c_literal(&c["call"].to_string()),
-            c["code"].as_i64().unwrap_or_default(),
-            c_literal(c["contains"][0].as_str().unwrap_or_default())
+            c["code"]
+                .as_i64()
+                .ok_or_else(|| format!("vector case {} lacks `code`", c["name"]))?,
+            c_literal(text(&c, "/contains/0")?)
         );
     }
     h.push_str("};\nstatic const struct token_case token_cases[] = {\n");
@@ -92,9 +107,11 @@ fn vectors_header() -> Result<String> {
         let _ = writeln!(
             h,
             "  {{{}, {}, {credentials}, {}LL, {}, {}}},",
-            c_literal(c["name"].as_str().unwrap_or_default()),
-            c_literal(c["token"].as_str().unwrap_or_default()),
-            c["now"].as_i64().unwrap_or_default(),
+            c_literal(text(&c, "/name")?),
+            c_literal(text(&c, "/token")?),
+            c["now"]
+                .as_i64()
+                .ok_or_else(|| format!("vector case {} lacks `now`", c["name"]))?,
             c_literal(&format!("\"accepted\":{}", e["accepted"])),
             c_literal(&aadsts)
         );
@@ -104,8 +121,8 @@ fn vectors_header() -> Result<String> {
         let _ = writeln!(
             h,
             "  {{{}, {}, {}}},",
-            c_literal(c["name"].as_str().unwrap_or_default()),
-            c_literal(c["text"].as_str().unwrap_or_default()),
+            c_literal(text(&c, "/name")?),
+            c_literal(text(&c, "/text")?),
             c_literal(&format!("\"code\":{},", c["expected"]["code"]))
         );
     }
