@@ -438,6 +438,24 @@ fn grants(here: &str, raw: Vec<RawRole>) -> Result<Vec<RoleGrant>> {
     Ok(out)
 }
 
+impl Config {
+    /// Parse config text that was read from `source` (a file name), as
+    /// [`Config::from_yaml`] does, naming `source` in the location of a syntax error
+    /// (`pulumi-azure-oidc.yaml, line 3, column 5`) so every face reports it alike.
+    pub fn from_yaml_at(text: &str, source: &str) -> Result<Self> {
+        Self::from_yaml(text).map_err(|e| match e {
+            Error::InvalidConfig { message, location } => Error::InvalidConfig {
+                message,
+                location: Some(match location {
+                    Some(l) => format!("{source}, {l}"),
+                    None => source.to_owned(),
+                }),
+            },
+            other => other,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,5 +523,17 @@ mod tests {
             panic!()
         };
         assert_eq!(e.subject, EscSubjectForm::Default);
+    }
+
+    #[test]
+    fn from_yaml_at_names_the_source_and_keeps_other_errors() {
+        let err = Config::from_yaml_at("org: [", "c.yaml").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidConfig);
+        assert!(err.to_string().contains("(c.yaml, line "), "{err}");
+        let err = Config::from_yaml_at("org: c\ndeployments: []\n", "c.yaml").unwrap_err();
+        assert_eq!(err.path(), Some("org"));
+        assert!(
+            Config::from_yaml_at("org: contoso\nesc: [{project: a, env: b}]\n", "c.yaml").is_ok()
+        );
     }
 }

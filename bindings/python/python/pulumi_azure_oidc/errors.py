@@ -1,0 +1,96 @@
+"""The exceptions and warnings of pulumi_azure_oidc.
+
+Every error carries ``code``, the core's stable number (the same in the CLI's JSON,
+the C ``paoidc_status`` and the browser's ``err.code``); see ``error_codes()``.
+Input problems are also ``ValueError``s. All of them pickle and unpickle intact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Tuple
+
+__all__ = ["ApiError", "InputError", "InternalError", "OidcError", "OidcWarning"]
+
+
+class OidcError(Exception):
+    """Root of every error this package raises.
+
+    ``code`` is the core's stable error code, ``kind`` its symbolic name
+    (``invalid_stack``), ``path`` where in a config the error was found
+    (``deployments[0].stacks[1]``), when it was found in one.
+    """
+
+    code: int
+    path: Optional[str]
+    kind: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        code: int,
+        path: Optional[str] = None,
+        kind: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.path = path
+        self.kind = kind
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.message, self.code, self.path, self.kind))
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, code={self.code})"
+
+
+class InputError(OidcError, ValueError):
+    """The caller's input is invalid: a name, a claim, a config, a token's shape."""
+
+
+class InternalError(OidcError):
+    """A bug: a Rust panic caught at the Python boundary (code 9003, as in C)."""
+
+
+class ApiError(OidcError):
+    """An Azure (Graph, ARM, Entra) or Pulumi Cloud API refused a request.
+
+    ``status`` is the HTTP status, ``service_code`` the service's own error code
+    (``Request_ResourceNotFound``, ``AADSTS70021``, ``RoleAssignmentExists``).
+    Raised by provisioning.
+    """
+
+    status: Optional[int]
+    service_code: Optional[str]
+
+    def __init__(
+        self,
+        message: str,
+        code: int,
+        status: Optional[int] = None,
+        service_code: Optional[str] = None,
+        path: Optional[str] = None,
+        kind: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, code, path, kind)
+        self.status = status
+        self.service_code = service_code
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (
+            type(self),
+            (self.message, self.code, self.status, self.service_code, self.path, self.kind),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, code={self.code}, "
+            f"status={self.status}, service_code={self.service_code!r})"
+        )
+
+
+class OidcWarning(UserWarning):
+    """A warning from the core: a broad role, the org-wide ``<yaml>`` subject, …"""
