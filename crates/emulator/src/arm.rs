@@ -1,0 +1,354 @@
+//! ARM role assignments (`Microsoft.Authorization/roleAssignments`, api-version
+//! 2022-04-01), with the codes of `azure-facts.md` §4.
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::http::{Req, arm_error, arm_json};
+use crate::server::{Grant, Resource, Shared, lock};
+use crate::state::{RoleAssignment, role_assignment_json};
+
+type Handled = (&'static str, Response);
+
+pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
+    let grant = match authorize(shared, req) {
+        Ok(g) => g,
+        Err(r) => return ("arm.unauthorized", r),
+    };
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let Some(at) = segs.windows(3).position(|w| {
+        w[0].eq_ignore_ascii_case("providers")
+            && w[1].eq_ignore_ascii_case("Microsoft.Authorization")
+            && w[2].eq_ignore_ascii_case("roleAssignments")
+    }) else {
+        return (
+            "arm.unknown",
+            arm_error(
+                req,
+                StatusCode::NOT_FOUND,
+                "InvalidResourceType",
+                "The resource type could not be found in the namespace for this api version.",
+            ),
+        );
+    };
+    if req.query("api-version").is_none() {
+        return (
+            "arm.missing_api_version",
+            arm_error(
+                req,
+                StatusCode::BAD_REQUEST,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            ),
+        );
+    }
+    let scope = format!("/{}", segs[..at].join("/"));
+    let name = segs.get(at + 3).copied();
+    if segs.len() > at + 4 {
+        return (
+            "arm.unknown",
+            arm_error(req, StatusCode::NOT_FOUND, "NotFound", "No such resource."),
+        );
+    }
+    if req.is_write() && !grant.can_write {
+        let action = if req.method == Method::DELETE {
+            "delete"
+        } else {
+            "write"
+        };
+        return (
+            "arm.forbidden",
+            arm_error(
+                req,
+                StatusCode::FORBIDDEN,
+                "AuthorizationFailed",
+                &format!(
+                    "The client '{}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                    grant.client_id
+                ),
+            ),
+        );
+    }
+    match (name, &req.method) {
+        (None, &Method::GET) => ("arm.roleAssignments.list", list(shared, req, &scope)),
+        (Some(n), &Method::PUT) => ("arm.roleAssignments.create", put(shared, req, &scope, n)),
+        (Some(n), &Method::GET) => ("arm.roleAssignments.get", get(shared, req, &scope, n)),
+        (Some(n), &Method::DELETE) => {
+            ("arm.roleAssignments.delete", delete(shared, req, &scope, n))
+        }
+        _ => (
+            "arm.method",
+            arm_error(
+                req,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "The requested method is not allowed.",
+            ),
+        ),
+    }
+}
+
+/// ARM's answers to a missing or misdirected token (the widely seen messages; the
+/// audience list is ARM's own).
+fn authorize(shared: &Shared, req: &Req) -> Result<Grant, Response> {
+    let Some(token) = req.bearer() else {
+        return Err(arm_error(
+            req,
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+        ));
+    };
+    let Some(grant) = shared.grant(token) else {
+        return Err(arm_error(
+            req,
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+        ));
+    };
+    if grant.resource != Resource::Arm {
+        return Err(arm_error(
+            req,
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationTokenAudience",
+            "The access token has been obtained for wrong audience or resource 'https://graph.microsoft.com'. It should exactly match with one of the allowed audiences 'https://management.core.windows.net/','https://management.core.windows.net','https://management.azure.com/','https://management.azure.com'.",
+        ));
+    }
+    Ok(grant)
+}
+
+fn id_of(scope: &str, name: &str) -> String {
+    let scope = scope.trim_end_matches('/');
+    format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}")
+}
+
+fn same_guid_tail(a: &str, b: &str) -> bool {
+    let tail = |s: &str| s.rsplit('/').next().unwrap_or(s).to_ascii_lowercase();
+    tail(a) == tail(b)
+}
+
+fn normalize_principal(id: &str) -> String {
+    id.replace('-', "").to_ascii_lowercase()
+}
+
+fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
+    if uuid::Uuid::parse_str(name).is_err() {
+        return arm_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            "InvalidRoleAssignmentId",
+            &format!(
+                "The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."
+            ),
+        );
+    }
+    let body = match req.json_body() {
+        Ok(b) => b,
+        Err(m) => return arm_error(req, StatusCode::BAD_REQUEST, "InvalidRequestContent", &m),
+    };
+    let props = body.get("properties").and_then(Value::as_object);
+    let field = |k: &str| {
+        props
+            .and_then(|p| p.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (Some(role_definition_id), Some(principal_id)) =
+        (field("roleDefinitionId"), field("principalId"))
+    else {
+        return arm_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContent",
+            "The request content must contain properties.roleDefinitionId and properties.principalId.",
+        );
+    };
+    let role_guid = role_definition_id.rsplit('/').next().unwrap_or("");
+    if !role_definition_id.contains("/providers/Microsoft.Authorization/roleDefinitions/")
+        || uuid::Uuid::parse_str(role_guid).is_err()
+    {
+        return arm_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            "RoleDefinitionDoesNotExist",
+            &format!("The specified role definition with ID '{role_guid}' does not exist."),
+        );
+    }
+    let principal_type = field("principalType").unwrap_or_else(|| "User".into());
+    if ![
+        "User",
+        "Group",
+        "ServicePrincipal",
+        "ForeignGroup",
+        "Device",
+    ]
+    .contains(&principal_type.as_str())
+    {
+        return arm_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            "InvalidPrincipalType",
+            &format!("The principal type '{principal_type}' is not valid."),
+        );
+    }
+    let lag = shared.replication().lag();
+    let mut dir = lock(&shared.dir);
+    // A principal the directory has not replicated to ARM yet is "not found", whether
+    // or not principalType is set; Azure mostly avoids this with principalType, the
+    // emulator is stricter so the retry path is always exercised (§4, §5.3).
+    let principal = dir
+        .service_principals
+        .values()
+        .find(|s| normalize_principal(&s.id) == normalize_principal(&principal_id));
+    if principal.is_none_or(|p| p.created.elapsed() < lag) {
+        let tenant = &shared.options.tenant_id;
+        return arm_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            "PrincipalNotFound",
+            &format!(
+                "Principal {} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
+                normalize_principal(&principal_id)
+            ),
+        );
+    }
+    let id = id_of(scope, name);
+    let same_assignment = |r: &RoleAssignment| {
+        r.scope.eq_ignore_ascii_case(scope)
+            && same_guid_tail(&r.role_definition_id, &role_definition_id)
+            && normalize_principal(&r.principal_id) == normalize_principal(&principal_id)
+    };
+    if let Some(existing) = dir.role_assignments.get(&id.to_ascii_lowercase()) {
+        if same_assignment(existing) {
+            return arm_json(req, StatusCode::OK, &role_assignment_json(existing));
+        }
+        // ASSUMPTION: ARM's code for changing an assignment in place.
+        return arm_error(
+            req,
+            StatusCode::CONFLICT,
+            "RoleAssignmentUpdateNotPermitted",
+            "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+        );
+    }
+    if dir.role_assignments.values().any(same_assignment) {
+        return arm_error(
+            req,
+            StatusCode::CONFLICT,
+            "RoleAssignmentExists",
+            "The role assignment already exists.",
+        );
+    }
+    let ra = RoleAssignment {
+        id: id.clone(),
+        name: name.to_owned(),
+        scope: scope.to_owned(),
+        role_definition_id,
+        principal_id,
+        principal_type,
+    };
+    let out = role_assignment_json(&ra);
+    dir.role_assignments.insert(id.to_ascii_lowercase(), ra);
+    shared.mutated();
+    arm_json(req, StatusCode::CREATED, &out)
+}
+
+fn get(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
+    let dir = lock(&shared.dir);
+    match dir
+        .role_assignments
+        .get(&id_of(scope, name).to_ascii_lowercase())
+    {
+        Some(ra) => arm_json(req, StatusCode::OK, &role_assignment_json(ra)),
+        None => arm_error(
+            req,
+            StatusCode::NOT_FOUND,
+            "RoleAssignmentNotFound",
+            &format!("The role assignment '{name}' is not found."),
+        ),
+    }
+}
+
+fn delete(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
+    let mut dir = lock(&shared.dir);
+    match dir
+        .role_assignments
+        .remove(&id_of(scope, name).to_ascii_lowercase())
+    {
+        Some(ra) => {
+            shared.mutated();
+            arm_json(req, StatusCode::OK, &role_assignment_json(&ra))
+        }
+        // "204: already deleted or does not exist" (§4).
+        None => {
+            let mut r = arm_json(req, StatusCode::NO_CONTENT, &Value::Null);
+            *r.body_mut() = axum::body::Body::empty();
+            r
+        }
+    }
+}
+
+fn is_at_or_above(assignment_scope: &str, scope: &str) -> bool {
+    let a = assignment_scope.trim_end_matches('/').to_ascii_lowercase();
+    let s = scope.trim_end_matches('/').to_ascii_lowercase();
+    a.is_empty() || s == a || s.starts_with(&format!("{a}/"))
+}
+
+/// `$filter=principalId eq '…'` returns the principal's assignments at, above or
+/// below the scope; `atScope()` those at or above; no filter, all of them (§4).
+fn list(shared: &Shared, req: &Req, scope: &str) -> Response {
+    let filter = req.query("$filter").map(str::trim);
+    let principal = match filter {
+        None | Some("atScope()") => None,
+        Some(f) => match f
+            .strip_prefix("principalId eq ")
+            .and_then(|v| v.trim().strip_prefix('\''))
+            .and_then(|v| v.strip_suffix('\''))
+        {
+            Some(p) => Some(normalize_principal(p)),
+            None => {
+                return arm_error(
+                    req,
+                    StatusCode::BAD_REQUEST,
+                    "UnsupportedQuery",
+                    &format!("The filter '{f}' is not supported."),
+                );
+            }
+        },
+    };
+    let dir = lock(&shared.dir);
+    let value: Vec<Value> = dir
+        .role_assignments
+        .values()
+        .filter(|r| match &principal {
+            Some(p) => {
+                normalize_principal(&r.principal_id) == *p
+                    && (is_at_or_above(&r.scope, scope) || is_at_or_above(scope, &r.scope))
+            }
+            None if filter == Some("atScope()") => is_at_or_above(&r.scope, scope),
+            None => is_at_or_above(&r.scope, scope) || is_at_or_above(scope, &r.scope),
+        })
+        .map(role_assignment_json)
+        .collect();
+    arm_json(req, StatusCode::OK, &json!({"value": value}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_containment() {
+        assert!(is_at_or_above(
+            "/subscriptions/a",
+            "/subscriptions/a/resourceGroups/rg"
+        ));
+        assert!(is_at_or_above("/subscriptions/A", "/subscriptions/a"));
+        assert!(!is_at_or_above(
+            "/subscriptions/a/resourceGroups/rg",
+            "/subscriptions/a"
+        ));
+        assert!(!is_at_or_above("/subscriptions/ab", "/subscriptions/a"));
+    }
+}

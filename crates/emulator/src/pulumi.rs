@@ -1,0 +1,330 @@
+//! Pulumi Cloud: deployment settings, ESC environments, org metadata and the current
+//! user (`pulumi-oidc-facts.md` §3). Requests need `Authorization: token …`.
+
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::http::{Req, plain_json, pulumi_error};
+use crate::server::{Shared, lock};
+use crate::state::Environment;
+
+type Handled = (&'static str, Response);
+
+pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
+    let authorized = req
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("token "))
+        .is_some_and(|t| t.trim() == shared.options.pulumi_token);
+    if !authorized {
+        return (
+            "pulumi.unauthorized",
+            pulumi_error(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: No credentials provided or are invalid.",
+            ),
+        );
+    }
+    let rest: Vec<&str> = req.segments.iter().skip(1).map(String::as_str).collect();
+    match (rest.as_slice(), &req.method) {
+        (["user"], &Method::GET) => (
+            "pulumi.user",
+            plain_json(
+                StatusCode::OK,
+                &json!({"name": "Emulator User", "githubLogin": "emulator-user", "email": "emulator@example.invalid"}),
+            ),
+        ),
+        (["orgs", org, "metadata"], &Method::GET) => {
+            let id = uuid::Uuid::new_v5(
+                &pulumi_azure_oidc::NAMESPACE,
+                format!("org:{org}").as_bytes(),
+            );
+            (
+                "pulumi.org.metadata",
+                plain_json(StatusCode::OK, &json!({"id": id.to_string(), "name": org})),
+            )
+        }
+        (["stacks", org, project, stack], &Method::GET) => {
+            let key = format!("{org}/{project}/{stack}");
+            if missing(shared, &key) {
+                return ("pulumi.stack.get", stack_not_found(&key));
+            }
+            (
+                "pulumi.stack.get",
+                plain_json(
+                    StatusCode::OK,
+                    &json!({"orgName": org, "projectName": project, "stackName": stack}),
+                ),
+            )
+        }
+        (["stacks", org, project, stack, "deployments", "settings"], method) => settings(
+            shared,
+            req,
+            org,
+            &format!("{org}/{project}/{stack}"),
+            method,
+        ),
+        (["esc", "environments", org], &Method::POST) => {
+            ("pulumi.esc.create", create_env(shared, req, org))
+        }
+        (["esc", "environments", org, project, env], method) => {
+            env_routes(shared, req, &format!("{org}/{project}/{env}"), method)
+        }
+        _ => (
+            "pulumi.unknown",
+            pulumi_error(StatusCode::NOT_FOUND, "Not Found"),
+        ),
+    }
+}
+
+fn missing(shared: &Shared, key: &str) -> bool {
+    shared.options.missing_stacks.iter().any(|s| s == key)
+}
+
+fn stack_not_found(key: &str) -> Response {
+    pulumi_error(
+        StatusCode::NOT_FOUND,
+        &format!("Not Found: stack '{key}' not found"),
+    )
+}
+
+/// RFC 7396 merge: null removes, objects merge, anything else replaces — the
+/// semantics of `PatchDeploymentSettings` (§3.1).
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+fn strip_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn settings(shared: &Shared, req: &Req, org: &str, key: &str, method: &Method) -> Handled {
+    if missing(shared, key) {
+        return ("pulumi.settings", stack_not_found(key));
+    }
+    let mut dir = lock(&shared.dir);
+    match *method {
+        Method::GET => match dir.deployment_settings.get(key) {
+            Some(s) => ("pulumi.settings.get", plain_json(StatusCode::OK, s)),
+            None => (
+                "pulumi.settings.get",
+                pulumi_error(
+                    StatusCode::NOT_FOUND,
+                    "Not Found: deployment settings not found",
+                ),
+            ),
+        },
+        Method::POST | Method::PUT => {
+            if shared.options.free_orgs.iter().any(|o| o == org) {
+                // "Requires a Team Growth or higher subscription" (§3.1); the message
+                // wording is an assumption.
+                return (
+                    "pulumi.settings.patch",
+                    pulumi_error(
+                        StatusCode::PAYMENT_REQUIRED,
+                        "Payment Required: Pulumi Deployments requires a Team Growth or higher subscription",
+                    ),
+                );
+            }
+            let patch: Value = match serde_json::from_slice(&req.body) {
+                Ok(v @ Value::Object(_)) => v,
+                _ => {
+                    return (
+                        "pulumi.settings.patch",
+                        pulumi_error(
+                            StatusCode::BAD_REQUEST,
+                            "Bad Request: the body must be a JSON object",
+                        ),
+                    );
+                }
+            };
+            let kind = if *method == Method::POST {
+                "pulumi.settings.patch"
+            } else {
+                "pulumi.settings.replace"
+            };
+            let before = dir.deployment_settings.get(key).cloned();
+            let mut next = if *method == Method::POST {
+                before.clone().unwrap_or_else(|| json!({}))
+            } else {
+                json!({})
+            };
+            merge(&mut next, &patch);
+            let next = strip_nulls(&next);
+            if before.as_ref() != Some(&next) {
+                dir.deployment_settings.insert(key.to_owned(), next.clone());
+                shared.mutated();
+            }
+            (kind, plain_json(StatusCode::OK, &next))
+        }
+        Method::DELETE => {
+            if dir.deployment_settings.remove(key).is_some() {
+                shared.mutated();
+            }
+            (
+                "pulumi.settings.delete",
+                StatusCode::NO_CONTENT.into_response(),
+            )
+        }
+        _ => (
+            "pulumi.method",
+            pulumi_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        ),
+    }
+}
+
+fn create_env(shared: &Shared, req: &Req, org: &str) -> Response {
+    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let (Some(project), Some(name)) = (
+        body.get("project").and_then(Value::as_str),
+        body.get("name").and_then(Value::as_str),
+    ) else {
+        return pulumi_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: project and name are required",
+        );
+    };
+    if let Err(e) = pulumi_azure_oidc::EscProjectName::new(project)
+        .and_then(|_| pulumi_azure_oidc::EscEnvName::new(name))
+    {
+        return pulumi_error(StatusCode::BAD_REQUEST, &format!("Bad Request: {e}"));
+    }
+    let key = format!("{org}/{project}/{name}");
+    let mut dir = lock(&shared.dir);
+    if dir.environments.contains_key(&key) {
+        return pulumi_error(
+            StatusCode::CONFLICT,
+            &format!("Conflict: environment '{project}/{name}' already exists"),
+        );
+    }
+    dir.environments.insert(
+        key,
+        Environment {
+            yaml: String::new(),
+            revision: 1,
+        },
+    );
+    shared.mutated();
+    // swagger says 204, the service spec 200; clients must accept both.
+    StatusCode::OK.into_response()
+}
+
+fn with_etag(mut resp: Response, env: &Environment) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&env.etag()) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&env.revision.to_string()) {
+        resp.headers_mut().insert("pulumi-esc-revision", v);
+    }
+    resp
+}
+
+fn env_routes(shared: &Shared, req: &Req, key: &str, method: &Method) -> Handled {
+    let mut dir = lock(&shared.dir);
+    let not_found = || {
+        pulumi_error(
+            StatusCode::NOT_FOUND,
+            &format!("Not Found: environment '{key}' not found"),
+        )
+    };
+    match *method {
+        Method::GET | Method::HEAD => match dir.environments.get(key) {
+            Some(env) => {
+                let body = if *method == Method::GET {
+                    env.yaml.clone()
+                } else {
+                    String::new()
+                };
+                let resp = (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/x-yaml")],
+                    body,
+                )
+                    .into_response();
+                ("pulumi.esc.get", with_etag(resp, env))
+            }
+            None => ("pulumi.esc.get", not_found()),
+        },
+        Method::PATCH => {
+            let Some(env) = dir.environments.get_mut(key) else {
+                return ("pulumi.esc.update", not_found());
+            };
+            // The ESC CLI sends the precondition as `ETag`; the spec says `If-Match`.
+            let precondition = req.header("if-match").or_else(|| req.header("etag"));
+            if let Some(p) = precondition {
+                if p != env.etag() {
+                    return (
+                        "pulumi.esc.update",
+                        pulumi_error(
+                            StatusCode::CONFLICT,
+                            "Conflict: the environment has changed since it was read",
+                        ),
+                    );
+                }
+            }
+            let Ok(text) = std::str::from_utf8(&req.body) else {
+                return (
+                    "pulumi.esc.update",
+                    pulumi_error(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request: the definition is not UTF-8",
+                    ),
+                );
+            };
+            match serde_norway::from_str::<Value>(text) {
+                Ok(Value::Object(_) | Value::Null) => {}
+                Ok(_) => {
+                    return (
+                        "pulumi.esc.update",
+                        diagnostics("the environment definition must be a YAML mapping"),
+                    );
+                }
+                Err(e) => return ("pulumi.esc.update", diagnostics(&e.to_string())),
+            }
+            if env.yaml != text {
+                env.yaml = text.to_owned();
+                env.revision += 1;
+                shared.mutated();
+            }
+            let resp = plain_json(StatusCode::OK, &json!({"diagnostics": []}));
+            ("pulumi.esc.update", with_etag(resp, env))
+        }
+        Method::DELETE => {
+            if dir.environments.remove(key).is_none() {
+                return ("pulumi.esc.delete", not_found());
+            }
+            shared.mutated();
+            ("pulumi.esc.delete", StatusCode::NO_CONTENT.into_response())
+        }
+        _ => (
+            "pulumi.method",
+            pulumi_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        ),
+    }
+}
+
+fn diagnostics(summary: &str) -> Response {
+    plain_json(
+        StatusCode::BAD_REQUEST,
+        &json!({"diagnostics": [{"summary": summary}]}),
+    )
+}

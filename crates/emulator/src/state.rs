@@ -1,0 +1,199 @@
+//! What the emulated services hold, in memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Application {
+    pub(crate) id: String,
+    pub(crate) app_id: String,
+    pub(crate) unique_name: Option<String>,
+    pub(crate) created_at: String,
+    /// Properties a client may set (displayName, tags, notes, …).
+    pub(crate) props: Map<String, Value>,
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) created: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Credential {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) issuer: String,
+    pub(crate) subject: String,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) created: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ServicePrincipal {
+    pub(crate) id: String,
+    pub(crate) app_id: String,
+    pub(crate) display_name: String,
+    pub(crate) props: Map<String, Value>,
+    pub(crate) created: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RoleAssignment {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) scope: String,
+    pub(crate) role_definition_id: String,
+    pub(crate) principal_id: String,
+    pub(crate) principal_type: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Environment {
+    pub(crate) yaml: String,
+    pub(crate) revision: u64,
+}
+
+impl Environment {
+    pub(crate) fn etag(&self) -> String {
+        format!("\"{}-{:016x}\"", self.revision, fnv(self.yaml.as_bytes()))
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    pub(crate) applications: BTreeMap<String, Application>,
+    pub(crate) service_principals: BTreeMap<String, ServicePrincipal>,
+    pub(crate) role_assignments: BTreeMap<String, RoleAssignment>,
+    pub(crate) deployment_settings: BTreeMap<String, Value>,
+    pub(crate) environments: BTreeMap<String, Environment>,
+}
+
+impl Directory {
+    pub(crate) fn app_by_app_id(&self, app_id: &str) -> Option<&Application> {
+        self.applications.values().find(|a| a.app_id == app_id)
+    }
+
+    pub(crate) fn sp_by_app_id(&self, app_id: &str) -> Option<&ServicePrincipal> {
+        self.service_principals
+            .values()
+            .find(|s| s.app_id == app_id)
+    }
+
+    /// Everything, for tests and the demo to assert on (`GET /_emulator/state`).
+    pub(crate) fn snapshot(&self) -> Value {
+        let apps: Vec<Value> = self
+            .applications
+            .values()
+            .map(|a| {
+                let mut v = app_json(a);
+                v["federatedIdentityCredentials"] =
+                    Value::Array(a.credentials.iter().map(credential_json).collect());
+                v
+            })
+            .collect();
+        json!({
+            "applications": apps,
+            "servicePrincipals": self.service_principals.values().map(sp_json).collect::<Vec<_>>(),
+            "roleAssignments": self.role_assignments.values().map(role_assignment_json).collect::<Vec<_>>(),
+            "deploymentSettings": self.deployment_settings,
+            "environments": self.environments.iter().map(|(k, e)| (k.clone(), json!({"yaml": e.yaml, "revision": e.revision}))).collect::<Map<_, _>>(),
+        })
+    }
+}
+
+pub(crate) fn app_json(a: &Application) -> Value {
+    let mut v = Map::new();
+    v.insert("id".into(), json!(a.id));
+    v.insert("appId".into(), json!(a.app_id));
+    v.insert("createdDateTime".into(), json!(a.created_at));
+    v.insert("uniqueName".into(), json!(a.unique_name));
+    v.insert("displayName".into(), Value::Null);
+    v.insert("signInAudience".into(), json!("AzureADMyOrg"));
+    v.insert("tags".into(), json!([]));
+    v.insert("notes".into(), Value::Null);
+    v.insert("description".into(), Value::Null);
+    for (k, val) in &a.props {
+        v.insert(k.clone(), val.clone());
+    }
+    Value::Object(v)
+}
+
+pub(crate) fn credential_json(c: &Credential) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "issuer": c.issuer,
+        "subject": c.subject,
+        "audiences": c.audiences,
+        "description": c.description,
+    })
+}
+
+pub(crate) fn sp_json(s: &ServicePrincipal) -> Value {
+    let mut v = Map::new();
+    v.insert("id".into(), json!(s.id));
+    v.insert("appId".into(), json!(s.app_id));
+    v.insert("displayName".into(), json!(s.display_name));
+    v.insert("servicePrincipalNames".into(), json!([s.app_id]));
+    v.insert("accountEnabled".into(), json!(true));
+    v.insert("servicePrincipalType".into(), json!("Application"));
+    v.insert("tags".into(), json!([]));
+    for (k, val) in &s.props {
+        v.insert(k.clone(), val.clone());
+    }
+    Value::Object(v)
+}
+
+pub(crate) fn role_assignment_json(r: &RoleAssignment) -> Value {
+    json!({
+        "properties": {
+            // ARM echoes the tenant-level form of the definition id (azure-facts.md §4).
+            "roleDefinitionId": tenant_level_role_definition(&r.role_definition_id),
+            "principalId": r.principal_id,
+            "principalType": r.principal_type,
+            "scope": r.scope,
+        },
+        "id": r.id,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "name": r.name,
+    })
+}
+
+fn tenant_level_role_definition(id: &str) -> String {
+    let guid = id.rsplit('/').next().unwrap_or(id);
+    format!("/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+}
+
+/// Counters for `GET /_emulator/stats`: what clients asked, what was injected.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) by_kind: BTreeMap<String, u64>,
+    pub(crate) faults: BTreeMap<String, u64>,
+    pub(crate) requests: u64,
+    pub(crate) write_requests: u64,
+    pub(crate) mutations: u64,
+    pub(crate) in_flight: u64,
+    pub(crate) max_in_flight: u64,
+    pub(crate) app_writes_in_flight: HashMap<String, u64>,
+    pub(crate) max_app_writes_in_flight: u64,
+}
+
+impl Stats {
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "requests": self.requests,
+            "write_requests": self.write_requests,
+            "mutations": self.mutations,
+            "max_in_flight": self.max_in_flight,
+            "max_app_writes_in_flight": self.max_app_writes_in_flight,
+            "by_kind": self.by_kind,
+            "faults": self.faults,
+        })
+    }
+}

@@ -1,0 +1,349 @@
+//! The Entra token endpoint `POST /{tenant}/oauth2/v2.0/token`: client-secret grants
+//! for the operator, and client-assertion grants (workload identity federation) that
+//! verify the Pulumi token and require an exactly matching credential
+//! (`azure-facts.md` §6). Error bodies carry the captured AADSTS texts, without JSON
+//! escapes, because azure_identity 1.0 cannot parse escaped descriptions (§7).
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::http::{Req, plain_json};
+use crate::server::{Resource, Shared, lock};
+
+type Handled = (&'static str, Response);
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const DOCS: &str = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
+
+pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
+    let tenant = req.segments[0].clone();
+    let path_ok =
+        req.segments.len() == 4 && req.segments[2] == "v2.0" && req.segments[3] == "token";
+    if !path_ok || req.method != Method::POST {
+        return (
+            "sts.unknown",
+            plain_json(StatusCode::NOT_FOUND, &json!({"error": "not_found"})),
+        );
+    }
+    let form: Vec<(String, String)> = form_urlencoded::parse(&req.body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let sts = Sts {
+        shared,
+        tenant: &tenant,
+    };
+    if tenant != shared.options.tenant_id && tenant != "organizations" {
+        return ("sts.error", sts.error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")));
+    }
+    let Some(client_id) = field("client_id") else {
+        return (
+            "sts.error",
+            sts.error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.",
+            ),
+        );
+    };
+    if field("grant_type") != Some("client_credentials") {
+        let got = field("grant_type").unwrap_or("");
+        return (
+            "sts.error",
+            sts.error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                &format!("The app requested an unsupported grant type '{got}'."),
+            ),
+        );
+    }
+    let scope = field("scope").unwrap_or("");
+    let Some(resource) = Resource::from_scope(scope) else {
+        return ("sts.error", sts.error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.")));
+    };
+    match (field("client_secret"), field("client_assertion")) {
+        (Some(secret), None) => ("sts.client_secret", sts.secret_grant(client_id, secret, resource)),
+        (None, Some(assertion)) => {
+            if field("client_assertion_type") != Some(JWT_BEARER) {
+                return ("sts.error", sts.error(StatusCode::BAD_REQUEST, "invalid_request", 700029, "The client_assertion_type parameter must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."));
+            }
+            ("sts.client_assertion", sts.assertion_grant(client_id, assertion, resource))
+        }
+        _ => ("sts.error", sts.error(StatusCode::UNAUTHORIZED, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.")),
+    }
+}
+
+struct Sts<'a> {
+    shared: &'a Shared,
+    tenant: &'a str,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Claims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Value>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+}
+
+fn stamp(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+impl Sts<'_> {
+    /// The error envelope of §6: `error`, `error_description` (AADSTS text, trace and
+    /// correlation ids, timestamp, space-separated as in 2024+ captures), `error_codes`,
+    /// `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
+    fn error(&self, status: StatusCode, error: &str, code: u32, text: &str) -> Response {
+        let trace = uuid::Uuid::new_v4().to_string();
+        let correlation = uuid::Uuid::new_v4().to_string();
+        let now = OffsetDateTime::now_utc();
+        let timestamp = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z",
+            now.year(),
+            u8::from(now.month()),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second()
+        );
+        let description = format!(
+            "AADSTS{code}: {text} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}"
+        );
+        plain_json(
+            status,
+            &json!({
+                "error": error,
+                "error_description": description,
+                "error_codes": [code],
+                "timestamp": timestamp,
+                "trace_id": trace,
+                "correlation_id": correlation,
+                "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+            }),
+        )
+    }
+
+    fn success(&self, resource: Resource, client_id: &str, can_write: bool) -> Response {
+        let token = self.shared.issue_token(resource, client_id, can_write);
+        plain_json(
+            StatusCode::OK,
+            &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}),
+        )
+    }
+
+    fn app_not_found(&self, client_id: &str) -> Response {
+        self.error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", self.tenant),
+        )
+    }
+
+    fn secret_grant(&self, client_id: &str, secret: &str, resource: Resource) -> Response {
+        let operator = self
+            .shared
+            .options
+            .operators
+            .iter()
+            .find(|o| o.client_id == client_id);
+        match operator {
+            Some(o) if o.client_secret == secret => self.success(resource, client_id, o.can_write),
+            Some(_) => self.error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+            ),
+            None if lock(&self.shared.dir).app_by_app_id(client_id).is_some() => self.error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
+            ),
+            None => self.app_not_found(client_id),
+        }
+    }
+
+    /// The order of checks: the app, the token's form, its issuer against the app's
+    /// credentials, the signature against the issuer's keys, its lifetime, then an
+    /// exact match of subject and audience, then the credential's propagation.
+    fn assertion_grant(&self, client_id: &str, assertion: &str, resource: Resource) -> Response {
+        let lag = self.shared.replication().lag();
+        let propagation = self.shared.replication().fic_propagation();
+        let dir = lock(&self.shared.dir);
+        // A fresh app is unknown to the token service for a while (§6, AADSTS700016).
+        let Some(app) = dir
+            .app_by_app_id(client_id)
+            .filter(|a| a.created.elapsed() >= lag)
+        else {
+            return self.app_not_found(client_id);
+        };
+        if dir.sp_by_app_id(client_id).is_none() {
+            // ASSUMPTION: wording of Entra's "no service principal" refusal.
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 7000229, &format!("The client application {client_id} is missing service principal in the tenant {}.", self.tenant));
+        }
+        let Ok(header) = jsonwebtoken::decode_header(assertion) else {
+            return self.error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50027,
+                "JWT token is invalid or malformed.",
+            );
+        };
+        let Some(claims) = unverified_claims(assertion) else {
+            return self.error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                50027,
+                "JWT token is invalid or malformed.",
+            );
+        };
+        let iss = claims.iss.clone().unwrap_or_default();
+        let sub = claims.sub.clone().unwrap_or_default();
+        let aud = match &claims.aud {
+            Some(Value::String(a)) => vec![a.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let with_issuer: Vec<_> = app.credentials.iter().filter(|c| c.issuer == iss).collect();
+        if with_issuer.is_empty() {
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700211, &format!("No matching federated identity record found for presented assertion issuer '{iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}"));
+        }
+        // Only RS256 issuers are supported (§1.4); the emulator publishes one key for
+        // every issuer it impersonates.
+        let kid = header.kid.clone().unwrap_or_default();
+        let trusted = self.shared.trusted_issuers().contains(&iss);
+        let key = self
+            .shared
+            .keys
+            .key(&kid)
+            .filter(|_| trusted && header.alg == Algorithm::RS256);
+        let Some(key) = key else {
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 7000272, &format!("The certificate with identifier {kid} used to sign the federated credential could not be found in the metadata of identity provider {iss}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token."));
+        };
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        if jsonwebtoken::decode::<Value>(assertion, &key.decoding, &validation).is_err() {
+            return self.error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation.",
+            );
+        }
+        let now = OffsetDateTime::now_utc();
+        let at =
+            |t: i64| OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let exp = claims.exp.map(at);
+        let nbf = claims.nbf.map(at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        // Five minutes of clock skew, as Entra allows.
+        let skew = time::Duration::minutes(5);
+        if exp.is_none_or(|e| e + skew < now) || nbf - skew > now {
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700024, &format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+                stamp(now), stamp(nbf), exp.map(stamp).unwrap_or_default()
+            ));
+        }
+        let aud_ok = |c: &crate::state::Credential| c.audiences.iter().any(|a| aud.contains(a));
+        if let Some(cred) = with_issuer.iter().find(|c| c.subject == sub && aud_ok(c)) {
+            if cred.created.elapsed() < propagation {
+                // A new credential has not reached the token service yet (§5.3).
+                return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 70021, &format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'. {DOCS}", aud.join(",")));
+            }
+            return self.success(resource, client_id, false);
+        }
+        if with_issuer.iter().any(|c| c.subject == sub) {
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700212, &format!("No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}", aud.join(",")));
+        }
+        if with_issuer
+            .iter()
+            .any(|c| c.subject.eq_ignore_ascii_case(&sub) && aud_ok(c))
+        {
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 7002138, &format!("No matching federated identity record found for presented assertion subject '{sub}'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison."));
+        }
+        if with_issuer.iter().any(|c| aud_ok(c)) {
+            return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700213, &format!("No matching federated identity record found for presented assertion subject '{sub}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}"));
+        }
+        self.error(StatusCode::UNAUTHORIZED, "invalid_client", 70021, &format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'. {DOCS}", aud.join(",")))
+    }
+}
+
+fn unverified_claims(token: &str) -> Option<Claims> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The App Service flavour of the managed identity endpoint: `GET /msi/token` with
+/// `x-identity-header`, answering for the first operator.
+pub(crate) fn managed_identity(shared: &Shared, req: &Req) -> Handled {
+    let Some(expected) = &shared.options.managed_identity_header else {
+        return (
+            "msi.disabled",
+            plain_json(
+                StatusCode::NOT_FOUND,
+                &json!({"error": "managed identity is not enabled on this emulator"}),
+            ),
+        );
+    };
+    if req.header("x-identity-header") != Some(expected.as_str()) {
+        return (
+            "msi.error",
+            plain_json(
+                StatusCode::UNAUTHORIZED,
+                &json!({"error": "invalid_request", "error_description": "The x-identity-header is missing or wrong."}),
+            ),
+        );
+    }
+    let resource = req.query("resource").unwrap_or("");
+    let Some(kind) = Resource::from_scope(&format!("{}/.default", resource.trim_end_matches('/')))
+    else {
+        return (
+            "msi.error",
+            plain_json(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": "invalid_resource", "error_description": format!("The resource '{resource}' is not known.")}),
+            ),
+        );
+    };
+    let Some(op) = shared.options.operators.first() else {
+        return (
+            "msi.error",
+            plain_json(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": "invalid_request"}),
+            ),
+        );
+    };
+    let token = shared.issue_token(kind, &op.client_id, op.can_write);
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + 3599;
+    (
+        "msi.token",
+        plain_json(
+            StatusCode::OK,
+            &json!({"access_token": token, "expires_on": expires.to_string(), "token_type": "Bearer", "resource": resource}),
+        ),
+    )
+}
