@@ -42,9 +42,65 @@ pub(crate) fn run(extra: &[String]) -> Result {
     args.extend(extra);
     sh("cargo", &args)?;
     let c_call = c_call_cost()?;
+    let py = python_costs()?;
     let sizes = page_sizes()?;
     let load = page_load()?;
-    summarise(&sizes, &load, &c_call)
+    summarise(&sizes, &load, &c_call, &py)
+}
+
+/// `import pulumi_azure_oidc` time (median of fresh interpreters, minus the median of
+/// `python -c pass`) and the per-call cost of `deployment_credentials`, against the
+/// release wheel installed by `cargo xtask python`'s venv.
+fn python_costs() -> Result<Value> {
+    const RUNS: usize = 21;
+    crate::python::install_wheel()?;
+    let python = crate::python::python();
+    let time_one = |code: &str| -> Result<f64> {
+        let started = std::time::Instant::now();
+        let status = std::process::Command::new(&python)
+            .args(["-c", code])
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+        if !status.success() {
+            return Err(format!("`python -c {code}` failed"));
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut bare, mut import) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        // Interleaved, so a busy moment on the machine hits both alike.
+        bare.push(time_one("pass")?);
+        import.push(time_one("import pulumi_azure_oidc")?);
+    }
+    let (bare, import) = (median(bare), median(import));
+    let script = "import json, timeit, pulumi_azure_oidc as m\n\
+        t = timeit.Timer(lambda: m.deployment_credentials('contoso', 'core', 'dev'))\n\
+        n, _ = t.autorange()\n\
+        runs = sorted(x / n * 1e9 for x in t.repeat(repeat=15, number=n))\n\
+        print(json.dumps({'median_ns': runs[7], 'min_ns': runs[0], 'max_ns': runs[-1], 'batches': 15, 'calls_per_batch': n}))";
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "the Python call benchmark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let call: Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("Python benchmark output: {e}"))?;
+    Ok(json!({
+        "runs": RUNS,
+        "bare_interpreter_ms": bare,
+        "with_import_ms": import,
+        "import_ms": import - bare,
+        "deployment_credentials_call": call,
+    }))
 }
 
 fn read(path: &Path) -> Option<Value> {
@@ -115,7 +171,7 @@ fn page_load() -> Result<serde_json::Value> {
     serde_json::from_slice(&out.stdout).map_err(|e| format!("bench-load output: {e}"))
 }
 
-fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value) -> Result {
+fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value, py: &Value) -> Result {
     let criterion = crate::target_dir().join("criterion");
     let mut rows = Vec::new();
     let groups = ["subjects", "plan", "diff_converged"];
@@ -175,6 +231,25 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value) -> Resu
         c_call["calls_per_batch"],
         rust_call.map(fmt_ns).unwrap_or_else(|| "–".into())
     ));
+    let py_call = &py["deployment_credentials_call"];
+    md.push_str(&format!(
+        "\n`import pulumi_azure_oidc`: {:.1} ms (median of {} fresh interpreters, {:.1} ms, minus `python -c pass`, {:.1} ms). One stack's credentials from Python, `deployment_credentials(\"contoso\", \"core\", \"dev\")` → 4 `FederatedCredential`s: median {} per call (min {}, max {} over {} batches of {} calls); in Rust, `subjects/10` per stack {} and `credentials_json` {}.\n",
+        py["import_ms"].as_f64().unwrap_or(f64::NAN),
+        py["runs"],
+        py["with_import_ms"].as_f64().unwrap_or(f64::NAN),
+        py["bare_interpreter_ms"].as_f64().unwrap_or(f64::NAN),
+        fmt_ns(py_call["median_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(py_call["min_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(py_call["max_ns"].as_f64().unwrap_or(f64::NAN)),
+        py_call["batches"],
+        py_call["calls_per_batch"],
+        rows.iter()
+            .find(|(n, _, _)| n == "subjects/10")
+            .and_then(|(_, _, e)| e["median"]["point_estimate"].as_f64())
+            .map(|ns| fmt_ns(ns / 10.0))
+            .unwrap_or_else(|| "–".into()),
+        rust_call.map(fmt_ns).unwrap_or_else(|| "–".into())
+    ));
     md.push_str("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
     let (mut raw_total, mut gz_total) = (0, 0);
     for (name, raw, gz) in sizes {
@@ -196,6 +271,7 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value) -> Resu
         "page_sizes": sizes.iter().map(|(n, r, g)| json!({"file": n, "raw": r, "gzip": g})).collect::<Vec<_>>(),
         "page_load": load,
         "c_credentials_call": c_call,
+        "python": py,
     });
     std::fs::write(
         out.join("report.json"),

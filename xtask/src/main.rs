@@ -12,6 +12,7 @@ mod bench;
 mod capi;
 mod demo;
 mod header;
+mod python;
 mod wasm;
 mod web;
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         "serve" => web::serve(rest),
         "header" => header::run(rest),
         "test-c" => capi::test().map(|(p, f)| println!("c: {p} passed, {f} failed")),
+        "python" => python::test().map(|(p, f)| println!("python: {p} passed, {f} failed")),
         "help" | "--help" | "-h" => {
             println!(
                 "usage: cargo xtask <task>\n\n\
@@ -39,7 +41,8 @@ fn main() -> ExitCode {
                  wasm   build the core for the browser into web/pkg/\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
-                 test-c the C ABI's tests (static, shared, under valgrind)"
+                 test-c the C ABI's tests (static, shared, under valgrind)\n  \
+                 python build the wheel, install it in target/python/venv, run pytest"
             );
             Ok(())
         }
@@ -170,6 +173,8 @@ fn test() -> Result {
     let c = timed("C ABI tests", &|| capi::test().map(Some))?;
     // The browser face: the core built for wasm32, the page driven in Chromium.
     let page = timed("page tests", &|| web::test().map(Some))?;
+    // The Python face: the wheel installed in a project-local venv, pytest.
+    let py = timed("python tests", &|| python::test().map(Some))?;
     eprintln!();
     for (name, secs) in &steps {
         eprintln!("xtask: {name:<12} ok  {secs:>6.1} s");
@@ -181,13 +186,15 @@ fn test() -> Result {
     let (passed, failed) = counts.unwrap_or_default();
     let (page_passed, page_failed) = page.unwrap_or_default();
     let (c_passed, c_failed) = c.unwrap_or_default();
+    let (py_passed, py_failed) = py.unwrap_or_default();
     println!("rust: {passed} passed, {failed} failed");
     println!("c: {c_passed} passed, {c_failed} failed");
     println!("page: {page_passed} passed, {page_failed} failed");
+    println!("python: {py_passed} passed, {py_failed} failed");
     println!(
         "total: {} passed, {} failed",
-        passed + c_passed + page_passed,
-        failed + c_failed + page_failed
+        passed + c_passed + page_passed + py_passed,
+        failed + c_failed + page_failed + py_failed
     );
     Ok(())
 }

@@ -204,14 +204,27 @@ pub(crate) fn credentials(
 }
 
 /// One role granted at one scope to an app's service principal.
-#[pyclass(frozen, module = "pulumi_azure_oidc", name = "RoleGrant")]
-#[derive(Debug)]
+#[pyclass(frozen, eq, hash, module = "pulumi_azure_oidc", name = "RoleGrant")]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct RoleGrant {
     inner: core::RoleGrant,
 }
 
 #[pymethods]
 impl RoleGrant {
+    /// `role` is a built-in role's name (any case) or a role definition GUID; `scope`
+    /// an ARM id (management group, subscription, resource group or resource).
+    #[new]
+    fn new(role: &str, scope: &str) -> PyResult<Self> {
+        crate::errors::guard(|| {
+            Ok(RoleGrant {
+                inner: core::RoleGrant {
+                    role: core::Role::parse(role).map_err(to_py_err)?,
+                    scope: core::Scope::parse(scope).map_err(to_py_err)?,
+                },
+            })
+        })
+    }
     /// The role's name (`Contributor`), or its GUID when it is not a built-in role.
     #[getter]
     fn role(&self) -> String {
@@ -828,7 +841,10 @@ impl ErrorDiagnosis {
     fn details<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
         for d in &self.inner.details {
-            dict.set_item(&d.name, &d.value)?;
+            // The first of a repeated name wins, as the core's own lookups do.
+            if !dict.contains(&d.name)? {
+                dict.set_item(&d.name, &d.value)?;
+            }
         }
         Ok(dict)
     }

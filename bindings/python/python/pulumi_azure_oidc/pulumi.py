@@ -15,14 +15,14 @@ for (granted to the service principal's object id, ``principal_type="ServicePrin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
 from . import _native
-from ._native import AppPlan, Plan
+from ._native import AppPlan, Plan, PlannedTarget
 from .errors import OidcError
 
 if TYPE_CHECKING:
@@ -32,6 +32,15 @@ __all__ = ["AzureOidcTrust", "TrustApp"]
 
 # The core's code for a set-up that does not fit the apps allowed (README "Errors").
 _CREDENTIAL_LIMIT_EXCEEDED = 3001
+
+
+def _render_esc(target: PlannedTarget) -> Callable[[List[Any]], str]:
+    def render(ids: List[Any]) -> str:
+        return target.esc_environment_yaml(
+            client_id=ids[0], tenant_id=ids[1], subscription_id=ids[2]
+        )
+
+    return render
 
 
 class TrustApp:
@@ -135,11 +144,7 @@ class AzureOidcTrust(pulumi.ComponentResource):
                     continue
                 yaml[f"{target.project}/{target.env}"] = pulumi.Output.all(
                     app.client_id, tenant, subscription_id
-                ).apply(
-                    lambda ids, t=target: t.esc_environment_yaml(
-                        client_id=ids[0], tenant_id=ids[1], subscription_id=ids[2]
-                    )
-                )
+                ).apply(_render_esc(target))
 
         self.client_ids = pulumi.Output.all(
             **{a.plan.unique_name: a.client_id for a in self.apps}

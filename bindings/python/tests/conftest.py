@@ -1,0 +1,34 @@
+"""Shared helpers. The tests import the *installed* package (the wheel), never the
+source tree: `python/` is not on sys.path, and test_installed_wheel checks it."""
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+VECTORS = Path(os.environ.get("PULUMI_AZURE_OIDC_VECTORS", REPO / "tests" / "vectors"))
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def cases(name: str) -> List[Dict[str, Any]]:
+    doc = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    found = doc["cases"]
+    assert found, f"{name} has no cases"
+    return found
+
+
+def unsigned_token(claims: Dict[str, Any]) -> str:
+    def part(value: Dict[str, Any]) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+@pytest.fixture
+def config_text() -> str:
+    return (REPO / "examples" / "pulumi-azure-oidc.yaml").read_text(encoding="utf-8")
