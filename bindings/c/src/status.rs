@@ -6,7 +6,7 @@
 use pulumi_azure_oidc::ErrorCode;
 use std::ffi::CStr;
 
-/// The result of every fallible call. `PAOIDC_STATUS_OK` is 0; the 1xxx–3xxx values
+/// The result of every fallible call. `PAOIDC_STATUS_OK` is 0; the 1xxx–4xxx values
 /// equal the core's error codes; 9xxx are failures at the C boundary (a NULL
 /// argument, text that is not UTF-8, a caught panic).
 #[repr(i32)]
@@ -40,6 +40,13 @@ pub enum PaoidcStatus {
     InvalidTime = 2004,
     CredentialLimitExceeded = 3001,
     CredentialConflict = 3002,
+    AuthenticationFailed = 4001,
+    ServiceError = 4002,
+    RetriesExhausted = 4003,
+    Unreachable = 4004,
+    VerificationFailed = 4005,
+    MissingCredentials = 4006,
+    Interrupted = 4007,
     NullArgument = 9001,
     InvalidUtf8 = 9002,
     Panic = 9003,
@@ -76,6 +83,13 @@ impl PaoidcStatus {
         PaoidcStatus::InvalidTime,
         PaoidcStatus::CredentialLimitExceeded,
         PaoidcStatus::CredentialConflict,
+        PaoidcStatus::AuthenticationFailed,
+        PaoidcStatus::ServiceError,
+        PaoidcStatus::RetriesExhausted,
+        PaoidcStatus::Unreachable,
+        PaoidcStatus::VerificationFailed,
+        PaoidcStatus::MissingCredentials,
+        PaoidcStatus::Interrupted,
         PaoidcStatus::NullArgument,
         PaoidcStatus::InvalidUtf8,
         PaoidcStatus::Panic,
@@ -112,6 +126,13 @@ impl PaoidcStatus {
             PaoidcStatus::InvalidTime => c"invalid_time",
             PaoidcStatus::CredentialLimitExceeded => c"credential_limit_exceeded",
             PaoidcStatus::CredentialConflict => c"credential_conflict",
+            PaoidcStatus::AuthenticationFailed => c"authentication_failed",
+            PaoidcStatus::ServiceError => c"service_error",
+            PaoidcStatus::RetriesExhausted => c"retries_exhausted",
+            PaoidcStatus::Unreachable => c"unreachable",
+            PaoidcStatus::VerificationFailed => c"verification_failed",
+            PaoidcStatus::MissingCredentials => c"missing_credentials",
+            PaoidcStatus::Interrupted => c"interrupted",
             PaoidcStatus::NullArgument => c"null_argument",
             PaoidcStatus::InvalidUtf8 => c"invalid_utf8",
             PaoidcStatus::Panic => c"panic",

@@ -3,7 +3,7 @@
 //! Every face (CLI exit status and JSON, C status, Python `exc.code`, JS `err.code`)
 //! reports [`ErrorCode`]. Codes are explicit and never reused: a retired variant keeps
 //! its number reserved. Ranges: 1xxx input and names, 2xxx diagnosis input,
-//! 3xxx planning against live state.
+//! 3xxx planning against live state, 4xxx talking to Azure and Pulumi Cloud.
 
 use serde::Serialize;
 
@@ -63,6 +63,13 @@ error_codes! {
     InvalidTime = 2004 => "invalid_time",
     CredentialLimitExceeded = 3001 => "credential_limit_exceeded",
     CredentialConflict = 3002 => "credential_conflict",
+    AuthenticationFailed = 4001 => "authentication_failed",
+    ServiceError = 4002 => "service_error",
+    RetriesExhausted = 4003 => "retries_exhausted",
+    Unreachable = 4004 => "unreachable",
+    VerificationFailed = 4005 => "verification_failed",
+    MissingCredentials = 4006 => "missing_credentials",
+    Interrupted = 4007 => "interrupted",
 }
 
 impl ErrorCode {
@@ -168,6 +175,41 @@ pub enum Error {
     /// Input the caller named could not be read (a file, standard input).
     #[error("cannot read {what}: {reason}")]
     UnreadableInput { what: String, reason: String },
+    /// Azure or Pulumi Cloud could not authenticate us (no credential, a refused secret).
+    #[error("authentication failed: {0}")]
+    AuthenticationFailed(String),
+    /// A service refused a request. `code` is the service's own error code
+    /// (`Request_BadRequest`, `RoleAssignmentExists`, `402`…).
+    #[error("{service} refused {operation}: HTTP {status} {code}: {message}")]
+    Service {
+        service: &'static str,
+        operation: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// A retryable failure persisted past the retry budget.
+    #[error("{operation}: still failing after {attempts} attempts over {seconds} s: {last}")]
+    RetriesExhausted {
+        operation: String,
+        attempts: u32,
+        seconds: u64,
+        last: String,
+    },
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The token exchange failed; `diagnosis` says why and what to change.
+    #[error("verification failed: {summary}")]
+    VerificationFailed {
+        summary: String,
+        aadsts: Option<u32>,
+    },
+    /// A token or secret the command needs is not configured.
+    #[error("{0}")]
+    MissingCredentials(String),
+    /// The run was stopped before it finished; re-running completes it.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// Any of the above, found at `path` in a config file; keeps the inner code.
     #[error("{path}: {inner}")]
     InConfig { path: String, inner: Box<Error> },
@@ -232,6 +274,13 @@ impl Error {
             Error::UnreadableInput { .. } => ErrorCode::UnreadableInput,
             Error::InvalidKeyVault { .. } => ErrorCode::InvalidKeyVault,
             Error::InputTooLarge { .. } => ErrorCode::InputTooLarge,
+            Error::AuthenticationFailed(_) => ErrorCode::AuthenticationFailed,
+            Error::Service { .. } => ErrorCode::ServiceError,
+            Error::RetriesExhausted { .. } => ErrorCode::RetriesExhausted,
+            Error::Unreachable { .. } => ErrorCode::Unreachable,
+            Error::VerificationFailed { .. } => ErrorCode::VerificationFailed,
+            Error::MissingCredentials(_) => ErrorCode::MissingCredentials,
+            Error::Interrupted(_) => ErrorCode::Interrupted,
             Error::InConfig { inner, .. } => inner.code(),
         }
     }

@@ -30,8 +30,11 @@ pub mod credential;
 pub mod diagnose;
 pub mod diff;
 pub mod error;
+pub mod esc_edit;
 pub mod names;
 pub mod plan;
+#[cfg(feature = "provision")]
+pub mod provision;
 pub mod render;
 pub mod roles;
 pub mod spec;

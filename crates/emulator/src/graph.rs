@@ -504,13 +504,26 @@ fn prefers_create(req: &Req) -> bool {
 enum Clause {
     Eq(String, String),
     StartsWith(String, String),
+    /// `tags/any(t:t eq 'v')`: a collection property containing a value.
+    AnyEq(String, String),
 }
 
 fn parse_filter(filter: &str, allowed: &[&str]) -> Option<Vec<Clause>> {
     let mut clauses = Vec::new();
     for part in split_and(filter) {
         let part = part.trim();
-        let clause = if let Some(inner) = part
+        let clause = if let Some((prop, lambda)) = part
+            .split_once("/any(")
+            .and_then(|(p, rest)| Some((p, rest.strip_suffix(')')?)))
+        {
+            let (var, cond) = lambda.split_once(':')?;
+            let value = cond
+                .trim()
+                .strip_prefix(var.trim())?
+                .trim()
+                .strip_prefix("eq ")?;
+            Clause::AnyEq(prop.trim().to_owned(), unquote(value.trim())?)
+        } else if let Some(inner) = part
             .strip_prefix("startswith(")
             .or_else(|| part.strip_prefix("startsWith("))
             .and_then(|p| p.strip_suffix(')'))
@@ -522,7 +535,7 @@ fn parse_filter(filter: &str, allowed: &[&str]) -> Option<Vec<Clause>> {
             Clause::Eq(prop.trim().to_owned(), unquote(value.trim())?)
         };
         let prop = match &clause {
-            Clause::Eq(p, _) | Clause::StartsWith(p, _) => p,
+            Clause::Eq(p, _) | Clause::StartsWith(p, _) | Clause::AnyEq(p, _) => p,
         };
         if !allowed.contains(&prop.as_str()) {
             return None;
@@ -570,6 +583,10 @@ fn matches(clauses: &[Clause], obj: &Value) -> bool {
             .get(p)
             .and_then(Value::as_str)
             .is_some_and(|s| s.to_lowercase().starts_with(&v.to_lowercase())),
+        Clause::AnyEq(p, v) => obj
+            .get(p)
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(v.as_str()))),
     })
 }
 
@@ -628,7 +645,14 @@ fn list_apps(ctx: &Ctx<'_>, dir: &Directory) -> Response {
         None => Vec::new(),
         Some(f) => match parse_filter(
             f,
-            &["displayName", "appId", "uniqueName", "signInAudience", "id"],
+            &[
+                "displayName",
+                "appId",
+                "uniqueName",
+                "signInAudience",
+                "id",
+                "tags",
+            ],
         ) {
             Some(c) => c,
             None => return unsupported_query(ctx.req),

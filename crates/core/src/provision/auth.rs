@@ -1,0 +1,217 @@
+//! Who the executor is: an Azure credential from `azure_identity` for Graph and ARM,
+//! and a Pulumi access token for Pulumi Cloud (DESIGN §6).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::TokenCredential;
+use azure_core::http::{ClientOptions, Transport};
+use azure_identity::{
+    ClientSecretCredential, ClientSecretCredentialOptions, DeveloperToolsCredential,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+
+use super::endpoints::Endpoints;
+use super::secret::Secret;
+use crate::error::{Error, Result};
+
+/// Which Azure credential to use; `--auth` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    /// A client secret if `AZURE_CLIENT_SECRET` is set, else a workload identity token
+    /// file if `AZURE_FEDERATED_TOKEN_FILE` is set, else a managed identity if the
+    /// environment offers one, else the Azure CLI / azd login.
+    Auto,
+    ClientSecret,
+    WorkloadIdentity,
+    ManagedIdentity,
+    AzureCli,
+}
+
+impl AuthKind {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "auto" => Some(Self::Auto),
+            "client-secret" | "secret" => Some(Self::ClientSecret),
+            "workload-identity" => Some(Self::WorkloadIdentity),
+            "managed-identity" => Some(Self::ManagedIdentity),
+            "azure-cli" | "cli" => Some(Self::AzureCli),
+            _ => None,
+        }
+    }
+}
+
+/// A resolved Azure credential source.
+#[derive(Debug, Clone)]
+pub enum AzureAuth {
+    ClientSecret {
+        tenant_id: String,
+        client_id: String,
+        secret: Secret,
+    },
+    /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE`.
+    WorkloadIdentity,
+    ManagedIdentity {
+        client_id: Option<String>,
+    },
+    AzureCli,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl AzureAuth {
+    /// Resolve `kind` from the environment variables the Azure SDKs read.
+    pub fn from_env(kind: AuthKind) -> Result<Self> {
+        let secret = || -> Result<Self> {
+            let missing = |what: &str| {
+                Error::MissingCredentials(format!(
+                    "client secret authentication needs {what}; set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET"
+                ))
+            };
+            Ok(Self::ClientSecret {
+                tenant_id: env("AZURE_TENANT_ID").ok_or_else(|| missing("AZURE_TENANT_ID"))?,
+                client_id: env("AZURE_CLIENT_ID").ok_or_else(|| missing("AZURE_CLIENT_ID"))?,
+                secret: Secret::new(
+                    env("AZURE_CLIENT_SECRET").ok_or_else(|| missing("AZURE_CLIENT_SECRET"))?,
+                ),
+            })
+        };
+        match kind {
+            AuthKind::ClientSecret => secret(),
+            AuthKind::WorkloadIdentity => Ok(Self::WorkloadIdentity),
+            AuthKind::ManagedIdentity => Ok(Self::ManagedIdentity {
+                client_id: env("AZURE_CLIENT_ID"),
+            }),
+            AuthKind::AzureCli => Ok(Self::AzureCli),
+            AuthKind::Auto => {
+                if env("AZURE_CLIENT_SECRET").is_some() {
+                    secret()
+                } else if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+                    Ok(Self::WorkloadIdentity)
+                } else if env("IDENTITY_ENDPOINT").is_some() || env("MSI_ENDPOINT").is_some() {
+                    Ok(Self::ManagedIdentity {
+                        client_id: env("AZURE_CLIENT_ID"),
+                    })
+                } else {
+                    Ok(Self::AzureCli)
+                }
+            }
+        }
+    }
+
+    /// The tenant this credential signs in to, when it says.
+    pub fn tenant_id(&self) -> Option<String> {
+        match self {
+            Self::ClientSecret { tenant_id, .. } => Some(tenant_id.clone()),
+            _ => env("AZURE_TENANT_ID"),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Self::ClientSecret { client_id, .. } => format!("client secret of {client_id}"),
+            Self::WorkloadIdentity => "workload identity token file".into(),
+            Self::ManagedIdentity { .. } => "managed identity".into(),
+            Self::AzureCli => "Azure CLI / azd login".into(),
+        }
+    }
+
+    /// An `azure_identity` credential that sends its requests through `client` (which
+    /// trusts any extra CA) to `endpoints.login`.
+    pub(crate) fn credential(
+        &self,
+        endpoints: &Endpoints,
+        client: reqwest::Client,
+    ) -> Result<Arc<dyn TokenCredential>> {
+        let mut options = ClientOptions {
+            transport: Some(Transport::new(Arc::new(client))),
+            ..ClientOptions::default()
+        };
+        let mut custom = CustomConfiguration::default();
+        custom.authority_host = endpoints.login.clone();
+        options.cloud = Some(Arc::new(CloudConfiguration::from(custom)));
+        let fail = |e: azure_core::Error| {
+            Error::AuthenticationFailed(format!("cannot set up {}: {e}", self.describe()))
+        };
+        Ok(match self {
+            Self::ClientSecret {
+                tenant_id,
+                client_id,
+                secret,
+            } => ClientSecretCredential::new(
+                tenant_id,
+                client_id.clone(),
+                azure_core::credentials::Secret::new(secret.expose().to_owned()),
+                Some(ClientSecretCredentialOptions {
+                    client_options: options,
+                }),
+            )
+            .map_err(fail)?,
+            Self::WorkloadIdentity => {
+                let mut o = WorkloadIdentityCredentialOptions::default();
+                o.credential_options.client_options = options;
+                WorkloadIdentityCredential::new(Some(o)).map_err(fail)?
+            }
+            Self::ManagedIdentity { client_id } => {
+                ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                    user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                    client_options: options,
+                    ..Default::default()
+                }))
+                .map_err(fail)?
+            }
+            Self::AzureCli => DeveloperToolsCredential::new(None).map_err(fail)?,
+        })
+    }
+}
+
+/// The Pulumi Cloud API and access token: the token from `PULUMI_ACCESS_TOKEN` or
+/// the Pulumi CLI's `credentials.json`; the API from `api` (a flag),
+/// `PULUMI_BACKEND_URL`, the CLI's current backend, or `https://api.pulumi.com`.
+pub fn pulumi_credentials(api: Option<&str>) -> Result<(String, Secret)> {
+    let file = pulumi_credentials_file();
+    let stored: Option<serde_json::Value> = file
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let api = api
+        .map(str::to_owned)
+        .or_else(|| env("PULUMI_BACKEND_URL").filter(|u| u.starts_with("http")))
+        .or_else(|| {
+            stored
+                .as_ref()
+                .and_then(|s| s.get("current"))
+                .and_then(|c| c.as_str())
+                .filter(|u| u.starts_with("http"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "https://api.pulumi.com".into())
+        .trim_end_matches('/')
+        .to_owned();
+    // The CLI stores the console-style URL for the default backend.
+    let token = env("PULUMI_ACCESS_TOKEN").or_else(|| {
+        let tokens = stored.as_ref()?.get("accessTokens")?;
+        tokens
+            .get(&api)
+            .or_else(|| tokens.get(&format!("{api}/")))
+            .and_then(|t| t.as_str())
+            .map(str::to_owned)
+    });
+    match token {
+        Some(t) => Ok((api, Secret::new(t))),
+        None => Err(Error::MissingCredentials(format!(
+            "no Pulumi access token for {api}: set PULUMI_ACCESS_TOKEN or run `pulumi login`"
+        ))),
+    }
+}
+
+fn pulumi_credentials_file() -> Option<PathBuf> {
+    let home = env("PULUMI_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".pulumi")))?;
+    Some(home.join("credentials.json"))
+}

@@ -1,0 +1,151 @@
+//! The executor: observe the live state, diff it with the plan, and make Azure and
+//! Pulumi Cloud match — idempotently, through throttling and replication lag — then
+//! prove it by exchanging a token, and undo it (DESIGN §4, §6).
+//!
+//! Every write addresses its object by a deterministic key (uniqueName, credential
+//! name, role assignment UUIDv5) with an upsert, so a retry after a lost answer, or a
+//! re-run after an interrupted one, never makes a duplicate.
+
+mod apply;
+mod auth;
+mod destroy;
+mod endpoints;
+mod http;
+mod observe;
+mod ops;
+mod secret;
+mod verify;
+
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+
+pub use apply::{AppSummary, ApplyReport, Prepared, StatusReport, TargetHealth};
+pub use auth::{AuthKind, AzureAuth, pulumi_credentials};
+pub use destroy::{DestroyPlan, DestroyReport};
+pub use endpoints::{Cloud, Endpoints};
+pub use http::{RequestCounts, RetryPolicy, Service};
+pub use observe::Live;
+pub use secret::Secret;
+pub use verify::{VerifyReport, VerifyRequest, VerifyResult};
+
+use crate::error::{Error, Result};
+
+/// How to reach and authenticate to the services.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub endpoints: Endpoints,
+    /// For Graph and ARM; `None` for runs that need neither (verify without Graph).
+    pub azure: Option<AzureAuth>,
+    /// The Pulumi access token; `None` for runs that do not touch Pulumi Cloud.
+    pub pulumi_token: Option<Secret>,
+    /// The tenant to write into settings and ESC when the config names none.
+    pub tenant_id: Option<String>,
+    /// An extra CA to trust (the emulator's), PEM.
+    pub ca_pem: Option<String>,
+    pub retry: RetryPolicy,
+    /// Requests in flight at once, across all apps.
+    pub concurrency: usize,
+    /// Stop after this many requests (for interruption tests); `None` in real use.
+    pub request_limit: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            endpoints: Endpoints::default(),
+            azure: None,
+            pulumi_token: None,
+            tenant_id: None,
+            ca_pem: None,
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+            request_limit: None,
+        }
+    }
+}
+
+/// What a run reports as it goes; the CLI draws a progress bar or prints lines.
+pub trait Progress: Send + Sync {
+    fn start(&self, _total: usize) {}
+    fn step(&self, _summary: &str) {}
+    fn finish(&self) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// The executor. Cheap to share between tasks.
+pub struct Provisioner {
+    http: http::Http,
+    endpoints: Endpoints,
+    azure: Option<Arc<dyn TokenCredential>>,
+    pulumi: Option<Secret>,
+    tenant_id: Option<String>,
+}
+
+impl std::fmt::Debug for Provisioner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provisioner")
+            .field("endpoints", &self.endpoints)
+            .field("tenant_id", &self.tenant_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provisioner {
+    pub fn new(options: Options) -> Result<Self> {
+        let http = http::Http::new(
+            options.ca_pem.as_deref(),
+            options.retry,
+            options.concurrency,
+            options.request_limit,
+        )?;
+        let azure = match &options.azure {
+            Some(auth) => Some(auth.credential(&options.endpoints, http.client.clone())?),
+            None => None,
+        };
+        let tenant_id = options
+            .tenant_id
+            .clone()
+            .or_else(|| options.azure.as_ref().and_then(AzureAuth::tenant_id));
+        Ok(Self {
+            http,
+            endpoints: options.endpoints,
+            azure,
+            pulumi: options.pulumi_token,
+            tenant_id,
+        })
+    }
+
+    /// Requests sent so far, by service.
+    pub fn requests(&self) -> RequestCounts {
+        self.http.counters.snapshot()
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    async fn bearer(&self, scope: &str) -> Result<Secret> {
+        let Some(cred) = &self.azure else {
+            return Err(Error::MissingCredentials(
+                "this command needs an Azure credential (see --auth)".into(),
+            ));
+        };
+        let token = cred.get_token(&[scope], None).await.map_err(|e| {
+            Error::AuthenticationFailed(format!("cannot get a token for {scope}: {e}"))
+        })?;
+        Ok(Secret::new(token.token.secret().to_owned()))
+    }
+
+    fn pulumi_token(&self) -> Result<&Secret> {
+        self.pulumi.as_ref().ok_or_else(|| {
+            Error::MissingCredentials(
+                "this command needs a Pulumi access token: set PULUMI_ACCESS_TOKEN or run `pulumi login`".into(),
+            )
+        })
+    }
+}
