@@ -61,6 +61,47 @@ pub(crate) enum Command {
         pulumi-azure-oidc diagnose --error 'AADSTS700213: No matching federated identity record found ...'"
     )]
     Diagnose(DiagnoseArgs),
+    /// Create or update everything the config needs in Azure and Pulumi Cloud
+    #[command(
+        after_help = "Shows the changes, asks before writing (unless --yes), then applies them: \
+        the apps, service principals, federated credentials and role assignments in Entra and ARM, \
+        OIDC in each stack's deployment settings, and the azure-login block of each ESC environment. \
+        Re-running a converged set-up makes no writes.\n\n\
+        Exit status: 0 applied (or nothing to do), 2 on an error; a re-run finishes an interrupted apply.\n\n\
+        Examples:\n  \
+        pulumi-azure-oidc apply --config pulumi-azure-oidc.yaml\n  \
+        pulumi-azure-oidc apply --org contoso --project core --stack dev --role Contributor \\\n      \
+        --scope /subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590 --tenant-id 72f988bf-86f1-41af-91ab-2d7cd011db47 --yes\n  \
+        pulumi-azure-oidc apply --config pulumi-azure-oidc.yaml --dry-run --output json"
+    )]
+    Apply(ApplyArgs),
+    /// Show the live diff and the health of each target; no writes
+    #[command(
+        after_help = "Exit status: 0 when everything matches the config, 1 when something \
+        differs, 2 on an error.\n\nExample:\n  pulumi-azure-oidc status --config pulumi-azure-oidc.yaml"
+    )]
+    Status(StatusArgs),
+    /// Exchange a Pulumi OIDC token at Entra, as Pulumi will, and explain a refusal
+    #[command(
+        after_help = "The token comes from --token, else PULUMI_OIDC_TOKEN, else the file \
+        /mnt/pulumi/pulumi.oidc that Pulumi Deployments provides. With --config every app whose \
+        credentials accept the token is tried; without, the app and tenant come from --client-id / \
+        --tenant-id or AZURE_CLIENT_ID / AZURE_TENANT_ID (ARM_CLIENT_ID / ARM_TENANT_ID, as Deployments \
+        sets them), so it works as a Deployments pre-run command.\n\n\
+        Exit status: 0 accepted, 1 refused (with the diagnosis), 2 on an error.\n\n\
+        Examples:\n  \
+        pulumi-azure-oidc verify --config pulumi-azure-oidc.yaml --token @token.jwt\n  \
+        pulumi-azure-oidc verify            # inside a Pulumi Deployments run"
+    )]
+    Verify(VerifyArgs),
+    /// Remove what this tool created for the config, and only that
+    #[command(
+        after_help = "Removes, in order: the Azure OIDC settings and ESC azure-login blocks that \
+        point at a managed app, the app's role assignments, then its service principal and the app. \
+        Apps without this tool's tags, and apps holding credentials somebody else added, are kept.\n\n\
+        Example:\n  pulumi-azure-oidc destroy --config pulumi-azure-oidc.yaml --yes"
+    )]
+    Destroy(DestroyArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  pulumi-azure-oidc completions bash > /etc/bash_completion.d/pulumi-azure-oidc"
@@ -270,4 +311,179 @@ impl std::fmt::Debug for TokenArg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TokenArg(<redacted>)")
     }
+}
+
+/// What to provision: a config file, or one target described by flags.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// Config file; or describe one target with the flags below
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        conflicts_with_all = [
+            "org", "project", "stack", "env", "operations", "subject_attributes", "default_subject",
+            "user", "root_env", "include_yaml_subject", "roles", "scopes", "issuer",
+            "tenant_id", "subscription_id",
+        ]
+    )]
+    pub config: Option<PathBuf>,
+    /// Pulumi organization (one-target mode)
+    #[arg(long, requires = "project")]
+    pub org: Option<String>,
+    /// Pulumi or ESC project (one-target mode)
+    #[arg(long)]
+    pub project: Option<String>,
+    /// A Deployments stack
+    #[arg(long, conflicts_with = "env")]
+    pub stack: Option<String>,
+    /// Operation to trust (repeatable; with --stack)
+    #[arg(long = "operation", value_name = "OP", requires = "stack")]
+    pub operations: Vec<String>,
+    /// An ESC environment
+    #[arg(long)]
+    pub env: Option<String>,
+    /// subjectAttributes entry (repeatable; with --env)
+    #[arg(
+        long = "subject-attribute",
+        value_name = "ATTRIBUTE",
+        requires = "env",
+        conflicts_with = "default_subject"
+    )]
+    pub subject_attributes: Vec<String>,
+    /// Pulumi's default ESC subject (no subjectAttributes; with --env)
+    #[arg(long, requires = "env")]
+    pub default_subject: bool,
+    /// Pulumi user login, for pulumi.user.login
+    #[arg(long, value_name = "LOGIN", requires = "env")]
+    pub user: Option<String>,
+    /// Root environment PROJECT/ENV, for rootEnvironment.name
+    #[arg(long, value_name = "PROJECT/ENV", requires = "env")]
+    pub root_env: Option<String>,
+    /// Also trust the `<yaml>` subject (with --env)
+    #[arg(long, requires = "env")]
+    pub include_yaml_subject: bool,
+    /// Role to grant (repeatable, paired in order with --scope)
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
+    /// Scope of the role at the same position
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// OIDC issuer (one-target mode)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Tenant id written into the stack's settings or the ESC environment
+    #[arg(long, value_name = "GUID")]
+    pub tenant_id: Option<String>,
+    /// Subscription id written into the stack's settings or the ESC environment
+    #[arg(long, value_name = "GUID")]
+    pub subscription_id: Option<String>,
+}
+
+/// Where the services are and who we are there.
+#[derive(Debug, Args)]
+pub(crate) struct ConnArgs {
+    /// Azure cloud
+    #[arg(long, value_enum, default_value_t = CloudArg::Public)]
+    pub cloud: CloudArg,
+    /// How to authenticate to Azure (auto: client secret from AZURE_CLIENT_SECRET, else a
+    /// workload identity token file, else a managed identity, else the Azure CLI / azd)
+    #[arg(long, value_enum, default_value_t = AuthArg::Auto)]
+    pub auth: AuthArg,
+    /// Send every Azure and Pulumi Cloud request to this URL (the emulator)
+    #[arg(long, value_name = "URL", env = "PULUMI_AZURE_OIDC_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Entra login (authority) URL override
+    #[arg(long, value_name = "URL")]
+    pub login_url: Option<String>,
+    /// Microsoft Graph URL override
+    #[arg(long, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// Azure Resource Manager URL override
+    #[arg(long, value_name = "URL")]
+    pub arm_url: Option<String>,
+    /// Pulumi Cloud API URL (default: PULUMI_BACKEND_URL, the Pulumi CLI's login, or https://api.pulumi.com)
+    #[arg(long, value_name = "URL")]
+    pub pulumi_api_url: Option<String>,
+    /// Also trust this CA certificate (PEM), such as the emulator's
+    #[arg(long, value_name = "FILE", env = "PULUMI_AZURE_OIDC_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CloudArg {
+    Public,
+    China,
+    Usgov,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuthArg {
+    Auto,
+    ClientSecret,
+    WorkloadIdentity,
+    ManagedIdentity,
+    AzureCli,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Apply without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show what would change; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete credentials this tool did not make, in its apps, and its apps no longer in the config
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DestroyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Remove without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Config file: try every app whose credentials accept the token
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The Pulumi OIDC token: the JWT, @FILE, or - for standard input
+    #[arg(long, value_name = "JWT|@FILE|-", value_parser = |s: &str| Ok::<_, std::convert::Infallible>(TokenArg(s.to_owned())))]
+    pub token: Option<TokenArg>,
+    /// The app to exchange against (default: AZURE_CLIENT_ID, then ARM_CLIENT_ID)
+    #[arg(long, value_name = "GUID", conflicts_with = "config")]
+    pub client_id: Option<String>,
+    /// The tenant (default: the config's, AZURE_TENANT_ID, then ARM_TENANT_ID)
+    #[arg(long, value_name = "GUID")]
+    pub tenant_id: Option<String>,
+    /// Keep retrying errors a fresh credential also gives, for this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }

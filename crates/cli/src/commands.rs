@@ -21,6 +21,10 @@ impl Command {
             | Command::Subjects(SubjectsCommand::Esc { common, .. }) => common.output,
             Command::Plan { output, .. } => *output,
             Command::Diagnose(d) => d.output,
+            Command::Apply(a) => a.conn.output,
+            Command::Status(a) => a.conn.output,
+            Command::Verify(a) => a.conn.output,
+            Command::Destroy(a) => a.conn.output,
             Command::Render(_) | Command::Completions { .. } => Output::Text,
         }
     }
@@ -53,6 +57,10 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Render(args) => render(args),
+        Command::Apply(args) => crate::provision::apply(args),
+        Command::Status(args) => crate::provision::status(args),
+        Command::Verify(args) => crate::provision::verify(args),
+        Command::Destroy(args) => crate::provision::destroy(args),
         Command::Diagnose(args) => diagnose(args),
         Command::Completions { shell } => {
             let mut cmd = crate::args::Cli::command();
@@ -62,7 +70,7 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
     }
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     // Serialising the core's plain data types cannot fail.
     println!(
         "{}",
@@ -170,14 +178,14 @@ fn subjects(target: &Target, common: &CommonArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn read_file(path: &Path, what: &str) -> Result<String, Failure> {
+pub(crate) fn read_file(path: &Path, what: &str) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| Error::UnreadableInput {
         what: format!("{what} `{}`", path.display()),
         reason: e.to_string(),
     })
 }
 
-fn read_config(path: &Path) -> Result<Config, Failure> {
+pub(crate) fn read_config(path: &Path) -> Result<Config, Failure> {
     let text = read_file(path, "config file")?;
     Config::from_yaml(&text).map_err(|e| match e {
         Error::InvalidConfig { message, location } => Error::InvalidConfig {
@@ -192,7 +200,7 @@ fn read_config(path: &Path) -> Result<Config, Failure> {
 }
 
 /// `VALUE`, `@FILE` or `-` (standard input).
-fn read_arg(value: &str, what: &str) -> Result<String, Failure> {
+pub(crate) fn read_arg(value: &str, what: &str) -> Result<String, Failure> {
     if value == "-" {
         let mut s = String::new();
         std::io::stdin()
@@ -210,6 +218,47 @@ fn read_arg(value: &str, what: &str) -> Result<String, Failure> {
 }
 
 fn render(a: RenderArgs) -> Result<u8, Failure> {
+    let config = target_config(&crate::args::TargetArgs {
+        config: a.config.clone(),
+        org: a.org.clone(),
+        project: a.project.clone(),
+        stack: a.stack.clone(),
+        operations: a.operations.clone(),
+        env: a.env.clone(),
+        subject_attributes: a.subject_attributes.clone(),
+        default_subject: a.default_subject,
+        user: a.user.clone(),
+        root_env: a.root_env.clone(),
+        include_yaml_subject: a.include_yaml_subject,
+        roles: a.roles.clone(),
+        scopes: a.scopes.clone(),
+        issuer: a.issuer.clone(),
+        tenant_id: a.tenant_id.clone(),
+        subscription_id: a.subscription_id.clone(),
+    })?;
+    let plan = pulumi_azure_oidc::plan(&config)?;
+    let format = match a.kind {
+        RenderKind::Az => RenderFormat::Az,
+        RenderKind::Esc => RenderFormat::Esc,
+        RenderKind::PulumiPython => RenderFormat::PulumiPython,
+        RenderKind::PulumiTypescript => RenderFormat::PulumiTypescript,
+        RenderKind::Json => RenderFormat::Json,
+    };
+    let out = pulumi_azure_oidc::render(
+        &plan,
+        format,
+        &RenderOptions {
+            client_id: a.client_id,
+            tenant_id: a.tenant_id,
+            subscription_id: a.subscription_id,
+        },
+    )?;
+    print!("{out}");
+    Ok(0)
+}
+
+/// The config a command works on: the file, or the one target its flags describe.
+pub(crate) fn target_config(a: &crate::args::TargetArgs) -> Result<Config, Failure> {
     let config = match &a.config {
         Some(path) => read_config(path)?,
         None => {
@@ -284,25 +333,7 @@ fn render(a: RenderArgs) -> Result<u8, Failure> {
             Config::single(target, issuer(&a.issuer)?, roles, azure)
         }
     };
-    let plan = pulumi_azure_oidc::plan(&config)?;
-    let format = match a.kind {
-        RenderKind::Az => RenderFormat::Az,
-        RenderKind::Esc => RenderFormat::Esc,
-        RenderKind::PulumiPython => RenderFormat::PulumiPython,
-        RenderKind::PulumiTypescript => RenderFormat::PulumiTypescript,
-        RenderKind::Json => RenderFormat::Json,
-    };
-    let out = pulumi_azure_oidc::render(
-        &plan,
-        format,
-        &RenderOptions {
-            client_id: a.client_id,
-            tenant_id: a.tenant_id,
-            subscription_id: a.subscription_id,
-        },
-    )?;
-    print!("{out}");
-    Ok(0)
+    Ok(config)
 }
 
 fn now_from(value: &Option<String>) -> Result<i64, Failure> {

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod provision;
 mod text;
 
 use args::{Cli, Output};

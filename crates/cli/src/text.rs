@@ -221,3 +221,131 @@ pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
         out!("{DIM}{}{DIM:#}", ids.join(", "));
     }
 }
+
+pub(crate) fn changes(diff: &pulumi_azure_oidc::Diff) {
+    let mut out = anstream::stdout();
+    if diff.is_converged() {
+        let _ = writeln!(
+            out,
+            "{}",
+            "Everything matches the config; nothing to change."
+        );
+    } else {
+        let _ = writeln!(out, "{} changes:", diff.changes.len());
+        for c in &diff.changes {
+            let _ = writeln!(out, "  {}", c.summary());
+        }
+    }
+    for u in &diff.unmanaged {
+        note(&format!("{}: credential {} ({})", u.app, u.name, u.note));
+    }
+    for n in &diff.notes {
+        note(n);
+    }
+}
+
+pub(crate) fn apps(apps: &[pulumi_azure_oidc::provision::AppSummary]) {
+    let mut out = anstream::stdout();
+    for a in apps {
+        let _ = writeln!(
+            out,
+            "app {} ({}): client id {}, {} credentials, targets: {}",
+            a.unique_name,
+            a.display_name,
+            a.client_id.as_deref().unwrap_or("(not created yet)"),
+            a.credentials,
+            a.targets.join(", ")
+        );
+    }
+}
+
+pub(crate) fn apply_report(r: &pulumi_azure_oidc::provision::ApplyReport) {
+    let mut out = anstream::stdout();
+    let _ = writeln!(out, "Applied {} changes.", r.applied);
+    apps(&r.apps);
+    for (stack, settings) in &r.deployment_settings {
+        let _ = writeln!(
+            out,
+            "deployment settings of {stack}: OIDC with client id {}",
+            settings["clientId"].as_str().unwrap_or("")
+        );
+    }
+    for (env, yaml) in &r.esc_environments {
+        let _ = writeln!(out, "ESC environment {env}:\n{}", yaml.trim_end());
+    }
+}
+
+pub(crate) fn status(r: &pulumi_azure_oidc::provision::StatusReport) {
+    let mut out = anstream::stdout();
+    for t in &r.targets {
+        if t.ok {
+            let _ = writeln!(out, "ok    {} (app {})", t.target, t.app);
+        } else {
+            let _ = writeln!(out, "DRIFT {} (app {})", t.target, t.app);
+            for p in &t.problems {
+                let _ = writeln!(out, "        needs {p}");
+            }
+        }
+    }
+    if r.converged {
+        let _ = writeln!(out, "Everything matches the config.");
+    } else {
+        let _ = writeln!(
+            out,
+            "{} changes would bring it in line; run apply.",
+            r.changes.len()
+        );
+    }
+    for n in &r.notes {
+        note(n);
+    }
+}
+
+pub(crate) fn verify(r: &pulumi_azure_oidc::provision::VerifyReport) {
+    let mut out = anstream::stdout();
+    let claim = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+    let _ = writeln!(
+        out,
+        "token: issuer {}, subject {}, audience {}",
+        claim(&r.claims.issuer),
+        claim(&r.claims.subject),
+        r.claims.audiences.join(",")
+    );
+    for res in &r.results {
+        let who = res.client_id.as_deref().unwrap_or("(no app)");
+        if res.ok {
+            let _ = writeln!(
+                out,
+                "accepted by app {who} after {} attempt(s)",
+                res.attempts
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "REFUSED by app {who}: {}",
+            res.error.as_deref().unwrap_or("unknown error")
+        );
+        if let Some(d) = &res.diagnosis {
+            error_diagnosis(d);
+        }
+        if let Some(d) = &res.token_diagnosis {
+            token_diagnosis(d);
+        }
+    }
+}
+
+pub(crate) fn destroy_plan(p: &pulumi_azure_oidc::provision::DestroyPlan) {
+    let mut out = anstream::stdout();
+    if p.steps.is_empty() {
+        let _ = writeln!(out, "Nothing managed by this tool was found for {}.", p.org);
+    } else {
+        let _ = writeln!(out, "{} objects to remove:", p.steps.len());
+        for s in &p.steps {
+            let _ = writeln!(out, "  {}", s.summary());
+        }
+    }
+    for k in &p.kept {
+        note(&format!("kept: {k}"));
+    }
+}

@@ -1,0 +1,299 @@
+//! `apply`, `status`, `verify` and `destroy`: the executor, with the confirmation,
+//! progress and reports a person at a terminal (or a CI log) expects.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pulumi_azure_oidc::Error;
+use pulumi_azure_oidc::provision::{
+    AuthKind, AzureAuth, Cloud, Endpoints, Options, Progress, Provisioner, RetryPolicy, Secret,
+    VerifyRequest, pulumi_credentials,
+};
+
+use crate::args::{
+    ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, Output, StatusArgs, VerifyArgs,
+};
+use crate::commands::{print_json, read_arg, read_config, read_file, target_config};
+use crate::{EXIT_NEGATIVE, Failure, text};
+
+/// Where a Pulumi Deployments run finds its OIDC token (pulumi-oidc-facts.md §2.2).
+const DEPLOYMENTS_TOKEN_FILE: &str = "/mnt/pulumi/pulumi.oidc";
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Interrupted(format!("cannot start the async runtime: {e}")))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn endpoints(conn: &ConnArgs) -> Endpoints {
+    let cloud = match conn.cloud {
+        CloudArg::Public => Cloud::Public,
+        CloudArg::China => Cloud::China,
+        CloudArg::Usgov => Cloud::UsGov,
+    };
+    let mut e = Endpoints::for_cloud(cloud);
+    if let Some(base) = &conn.endpoint {
+        e = e.all_at(base);
+    }
+    if let Some(u) = &conn.login_url {
+        e.login = u.trim_end_matches('/').to_owned();
+    }
+    if let Some(u) = &conn.graph_url {
+        e.graph = u.trim_end_matches('/').to_owned();
+    }
+    if let Some(u) = &conn.arm_url {
+        e.arm = u.trim_end_matches('/').to_owned();
+    }
+    e
+}
+
+/// Build the executor. `azure` / `pulumi`: whether the command needs each service.
+fn provisioner(conn: &ConnArgs, azure: bool, pulumi: bool) -> Result<Arc<Provisioner>, Failure> {
+    let mut endpoints = endpoints(conn);
+    let pulumi_token = if pulumi {
+        let explicit = conn
+            .pulumi_api_url
+            .clone()
+            .or_else(|| conn.endpoint.clone());
+        let (api, token) = pulumi_credentials(explicit.as_deref())?;
+        endpoints.pulumi_api = api;
+        Some(token)
+    } else {
+        None
+    };
+    let azure = if azure {
+        let kind = match conn.auth {
+            AuthArg::Auto => AuthKind::Auto,
+            AuthArg::ClientSecret => AuthKind::ClientSecret,
+            AuthArg::WorkloadIdentity => AuthKind::WorkloadIdentity,
+            AuthArg::ManagedIdentity => AuthKind::ManagedIdentity,
+            AuthArg::AzureCli => AuthKind::AzureCli,
+        };
+        Some(AzureAuth::from_env(kind)?)
+    } else {
+        None
+    };
+    let ca_pem = conn
+        .ca_file
+        .as_deref()
+        .map(|p| read_file(p, "CA certificate"))
+        .transpose()?;
+    // Against a local emulator, waits are short; against Azure, replication takes minutes.
+    let retry = if conn.endpoint.as_deref().is_some_and(is_loopback) {
+        RetryPolicy::fast()
+    } else {
+        RetryPolicy::default()
+    };
+    Ok(Arc::new(Provisioner::new(Options {
+        endpoints,
+        azure,
+        pulumi_token,
+        tenant_id: None,
+        ca_pem,
+        retry,
+        concurrency: usize::from(conn.concurrency),
+        request_limit: None,
+    })?))
+}
+
+fn is_loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or(url);
+    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+}
+
+/// Progress on standard error: a bar on a terminal, one line per change otherwise.
+struct Reporter {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Reporter {
+    fn new(output: Output) -> Self {
+        let bar = (output == Output::Text && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Self { bar }
+    }
+}
+
+impl Progress for Reporter {
+    fn start(&self, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+        }
+    }
+    fn step(&self, summary: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.println(format!("  {summary}"));
+            }
+            None => eprintln!("  done: {summary}"),
+        }
+    }
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Ask on the terminal; refuse to write unasked when nobody can answer.
+fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::InvalidConfig {
+            message: "standard input is not a terminal, so nobody can confirm; re-run with --yes to write without asking".into(),
+            location: None,
+        });
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::UnreadableInput {
+            what: "the answer".into(),
+            reason: e.to_string(),
+        })?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
+    let config = target_config(&a.target)?;
+    let plan = pulumi_azure_oidc::plan(&config)?;
+    let p = provisioner(&a.conn, true, true)?;
+    let output = a.conn.output;
+    runtime()?.block_on(async {
+        let prepared = p.prepare(plan, a.prune).await?;
+        for w in &prepared.plan.warnings {
+            text::warning(w);
+        }
+        if output == Output::Text {
+            text::changes(&prepared.diff);
+        }
+        if prepared.diff.is_converged() || a.dry_run {
+            let report = p.dry_run_report(&prepared);
+            match output {
+                Output::Json => print_json(&report),
+                Output::Text => text::apps(&report.apps),
+            }
+            return Ok(0);
+        }
+        let n = prepared.diff.changes.len();
+        if !confirm(&format!("Apply these {n} changes?"), a.yes)? {
+            eprintln!("nothing changed");
+            return Ok(EXIT_NEGATIVE);
+        }
+        let report = p.apply(&prepared, &Reporter::new(output)).await?;
+        match output {
+            Output::Json => print_json(&report),
+            Output::Text => text::apply_report(&report),
+        }
+        Ok(0)
+    })
+}
+
+pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
+    let config = target_config(&a.target)?;
+    let plan = pulumi_azure_oidc::plan(&config)?;
+    let p = provisioner(&a.conn, true, true)?;
+    let report = runtime()?.block_on(p.status(plan))?;
+    match a.conn.output {
+        Output::Json => print_json(&report),
+        Output::Text => text::status(&report),
+    }
+    Ok(if report.converged { 0 } else { EXIT_NEGATIVE })
+}
+
+pub(crate) fn verify(a: VerifyArgs) -> Result<u8, Failure> {
+    let token = match &a.token {
+        Some(t) => read_arg(&t.0, "the token")?,
+        None => match env("PULUMI_OIDC_TOKEN") {
+            Some(t) => t,
+            None => std::fs::read_to_string(DEPLOYMENTS_TOKEN_FILE).map_err(|_| {
+                Error::MissingCredentials(format!(
+                    "no token: give --token, set PULUMI_OIDC_TOKEN, or run inside Pulumi Deployments ({DEPLOYMENTS_TOKEN_FILE})"
+                ))
+            })?,
+        },
+    };
+    let plan = a
+        .config
+        .as_deref()
+        .map(read_config)
+        .transpose()?
+        .map(|c| pulumi_azure_oidc::plan(&c))
+        .transpose()?;
+    // Graph is needed to find the apps of a config; without one, Azure credentials are
+    // used only if present, to read the app's credentials for a better diagnosis.
+    let azure = plan.is_some() || env("AZURE_CLIENT_SECRET").is_some();
+    let p = provisioner(&a.conn, azure, false)?;
+    let request = VerifyRequest {
+        token: Secret::new(token.trim().to_owned()),
+        client_id: a
+            .client_id
+            .clone()
+            .or_else(|| env("AZURE_CLIENT_ID"))
+            .or_else(|| env("ARM_CLIENT_ID")),
+        tenant_id: a
+            .tenant_id
+            .clone()
+            .or_else(|| env("AZURE_TENANT_ID"))
+            .or_else(|| env("ARM_TENANT_ID")),
+        plan,
+        wait: Duration::from_secs(a.wait),
+    };
+    let report = runtime()?.block_on(p.verify(request))?;
+    match a.conn.output {
+        Output::Json => print_json(&report),
+        Output::Text => text::verify(&report),
+    }
+    Ok(if report.ok { 0 } else { EXIT_NEGATIVE })
+}
+
+pub(crate) fn destroy(a: DestroyArgs) -> Result<u8, Failure> {
+    let config = target_config(&a.target)?;
+    let plan = pulumi_azure_oidc::plan(&config)?;
+    let p = provisioner(&a.conn, true, true)?;
+    let output = a.conn.output;
+    runtime()?.block_on(async {
+        let (steps, live) = p.plan_destroy(&plan).await?;
+        if output == Output::Text {
+            text::destroy_plan(&steps);
+        }
+        if steps.steps.is_empty() {
+            if output == Output::Json {
+                print_json(
+                    &serde_json::json!({"org": steps.org, "removed": [], "kept": steps.kept}),
+                );
+            }
+            return Ok(0);
+        }
+        if !confirm(
+            &format!("Remove these {} objects?", steps.steps.len()),
+            a.yes,
+        )? {
+            eprintln!("nothing changed");
+            return Ok(EXIT_NEGATIVE);
+        }
+        let report = p.destroy(&steps, &live, &Reporter::new(output)).await?;
+        match output {
+            Output::Json => print_json(&report),
+            Output::Text => println!("removed {} objects", report.removed.len()),
+        }
+        Ok(0)
+    })
+}
