@@ -11,6 +11,7 @@ use std::time::Instant;
 mod bench;
 mod capi;
 mod demo;
+mod emulator;
 mod header;
 mod python;
 mod wasm;

@@ -169,3 +169,469 @@ async fn apply_converges_verifies_and_destroys() {
     );
     e.shutdown().await;
 }
+
+const SMALL: &str = r#"
+org: contoso
+azure:
+  tenant: 6f2c1d4e-8a3b-4c5d-9e0f-1a2b3c4d5e6f
+deployments:
+  - project: core
+    stacks: [dev]
+    roles:
+      - { role: Contributor, scope: /subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/core }
+esc:
+  - project: azure
+    envs: [dev]
+"#;
+
+fn small_plan() -> pulumi_azure_oidc::Plan {
+    pulumi_azure_oidc::plan(&Config::from_yaml(SMALL).unwrap()).unwrap()
+}
+
+/// No object exists twice: one app per uniqueName, credential names unique per app,
+/// one service principal per app, role assignments unique by grant.
+fn assert_no_duplicates(state: &Value) {
+    let apps = state["applications"].as_array().unwrap();
+    let mut names: Vec<&str> = apps
+        .iter()
+        .map(|a| a["uniqueName"].as_str().unwrap())
+        .collect();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n, "duplicate apps: {state}");
+    for a in apps {
+        let mut fics: Vec<&str> = a["federatedIdentityCredentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let n = fics.len();
+        fics.sort();
+        fics.dedup();
+        assert_eq!(fics.len(), n, "duplicate credentials: {a}");
+    }
+    let sps = state["servicePrincipals"].as_array().unwrap();
+    let mut by_app: Vec<&str> = sps.iter().map(|s| s["appId"].as_str().unwrap()).collect();
+    let n = by_app.len();
+    by_app.sort();
+    by_app.dedup();
+    assert_eq!(by_app.len(), n, "duplicate service principals: {state}");
+    let ras = state["roleAssignments"].as_array().unwrap();
+    let mut grants: Vec<String> = ras
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}",
+                r["properties"]["scope"],
+                r["properties"]["roleDefinitionId"],
+                r["properties"]["principalId"]
+            )
+            .to_lowercase()
+        })
+        .collect();
+    let n = grants.len();
+    grants.sort();
+    grants.dedup();
+    assert_eq!(grants.len(), n, "duplicate role assignments: {state}");
+}
+
+async fn converged(p: &Arc<Provisioner>, plan: pulumi_azure_oidc::Plan) -> bool {
+    p.prepare(plan, false).await.unwrap().diff.is_converged()
+}
+
+async fn one_seed(seed: u64) {
+    let (e, p) = start(emu::Options {
+        seed,
+        faults: emu::FaultOptions {
+            throttle_rate: 0.1,
+            retry_after_max_secs: 0.05,
+            server_error_rate: 0.1,
+            drop_rate: 0.1,
+            ..Default::default()
+        },
+        replication: emu::Replication {
+            lag_ms: 40,
+            fic_propagation_ms: 0,
+        },
+        ..Default::default()
+    })
+    .await;
+    let prepared = p
+        .prepare(small_plan(), false)
+        .await
+        .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
+    p.apply(&prepared, &Quiet)
+        .await
+        .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
+    let faults = e.stats()["faults"].clone();
+    e.set_faults(emu::FaultOptions::default()).unwrap();
+    e.set_replication(emu::Replication::default());
+    assert!(
+        converged(&p, small_plan()).await,
+        "seed {seed} did not converge (faults {faults})"
+    );
+    let state = e.state();
+    assert_no_duplicates(&state);
+    assert_eq!(count(&state, "applications"), 2, "seed {seed}: {state}");
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeded_faults_converge_without_duplicates() {
+    // Fifty seeds, eight at a time: the runs mostly wait on injected faults.
+    let mut seeds = 0..50u64;
+    loop {
+        let batch: Vec<u64> = seeds.by_ref().take(8).collect();
+        if batch.is_empty() {
+            break;
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for seed in batch {
+            tasks.spawn(one_seed(seed));
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_interrupted_after_k_requests_is_finished_by_a_rerun() {
+    // How many requests a whole first run takes.
+    let (e, p) = start(emu::Options::default()).await;
+    let prepared = p.prepare(small_plan(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let total = p.requests();
+    let n = total.graph + total.arm + total.pulumi;
+    e.shutdown().await;
+    assert!(n > 10, "{total:?}");
+    for k in 0..n {
+        let e = emu::Emulator::start(emu::Options::default()).await.unwrap();
+        let cut = provisioner(&e, Some(k));
+        let outcome = async {
+            let prepared = cut.prepare(small_plan(), false).await?;
+            cut.apply(&prepared, &Quiet).await
+        }
+        .await;
+        assert!(
+            outcome.is_err(),
+            "k={k}: the run should have been cut short"
+        );
+        let p = provisioner(&e, None);
+        let prepared = p.prepare(small_plan(), false).await.unwrap();
+        p.apply(&prepared, &Quiet)
+            .await
+            .unwrap_or_else(|err| panic!("k={k}: {err}"));
+        assert!(converged(&p, small_plan()).await, "k={k}");
+        assert_no_duplicates(&e.state());
+        e.shutdown().await;
+    }
+}
+
+async fn verify_code(
+    e: &emu::Emulator,
+    p: &Arc<Provisioner>,
+    client: &str,
+    request: emu::MintRequest,
+) -> (Option<u32>, pulumi_azure_oidc::provision::VerifyResult) {
+    let token = e.mint(&request).unwrap();
+    let report = p
+        .verify(VerifyRequest {
+            token: Secret::new(token),
+            plan: None,
+            client_id: Some(client.into()),
+            tenant_id: Some(emu::DEFAULT_TENANT_ID.into()),
+            wait: Duration::ZERO,
+        })
+        .await
+        .unwrap();
+    assert!(!report.ok);
+    (report.results[0].aadsts, report.results[0].clone())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_names_the_aadsts_code_and_the_fix() {
+    let (e, p) = start(emu::Options::default()).await;
+    let prepared = p.prepare(small_plan(), false).await.unwrap();
+    let report = p.apply(&prepared, &Quiet).await.unwrap();
+    let holder = prepared
+        .plan
+        .app_for("deploy:contoso/core/dev")
+        .unwrap()
+        .unique_name
+        .clone();
+    let client = report
+        .apps
+        .iter()
+        .find(|a| a.unique_name == holder)
+        .unwrap()
+        .client_id
+        .clone()
+        .unwrap();
+    let base = || emu::MintRequest::deployment("contoso", "core", "dev", "update");
+
+    let mut wrong_subject = base();
+    wrong_subject.subject = Some(
+        "pulumi:deploy:org:contoso:project:core:stack:prod:operation:update:scope:write".into(),
+    );
+    let (code, r) = verify_code(&e, &p, &client, wrong_subject).await;
+    assert_eq!(code, Some(700213));
+    assert!(
+        r.diagnosis.is_some() && r.token_diagnosis.is_some(),
+        "{r:?}"
+    );
+
+    let mut wrong_issuer = base();
+    wrong_issuer.issuer = Some("https://api.pulumi.com/oidc/".into());
+    assert_eq!(
+        verify_code(&e, &p, &client, wrong_issuer).await.0,
+        Some(700211)
+    );
+
+    let mut expired = base();
+    expired.expires_in_secs = Some(-3600);
+    assert_eq!(verify_code(&e, &p, &client, expired).await.0, Some(700024));
+
+    let mut foreign = base();
+    foreign.foreign_key = true;
+    assert_eq!(verify_code(&e, &p, &client, foreign).await.0, Some(7000272));
+
+    let (code, r) = verify_code(&e, &p, "00000000-0000-4000-8000-000000000000", base()).await;
+    assert_eq!(code, Some(700016), "{r:?}");
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_waits_out_credential_propagation() {
+    let (e, p) = start(emu::Options {
+        replication: emu::Replication {
+            lag_ms: 0,
+            fic_propagation_ms: 800,
+        },
+        ..Default::default()
+    })
+    .await;
+    let prepared = p.prepare(small_plan(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let token = e
+        .mint(&emu::MintRequest::deployment(
+            "contoso", "core", "dev", "update",
+        ))
+        .unwrap();
+    let report = p
+        .verify(VerifyRequest {
+            token: Secret::new(token),
+            plan: Some(small_plan()),
+            client_id: None,
+            tenant_id: None,
+            wait: Duration::from_secs(20),
+        })
+        .await
+        .unwrap();
+    assert!(report.ok, "{:?}", report.results);
+    assert!(
+        report.results[0].attempts > 1,
+        "the first exchange should have met AADSTS70021"
+    );
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_are_clear_and_a_rerun_or_destroy_cleans_up() {
+    use pulumi_azure_oidc::ErrorCode;
+    // A wrong client secret.
+    let e = emu::Emulator::start(emu::Options::default()).await.unwrap();
+    let bad = Arc::new(
+        Provisioner::new(Options {
+            endpoints: Endpoints::default().all_at(e.https_url()),
+            azure: Some(AzureAuth::ClientSecret {
+                tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+                secret: Secret::new("not-the-secret-marker-123"),
+            }),
+            pulumi_token: Some(Secret::new("pul-wrong-marker-456")),
+            ca_pem: Some(e.ca_pem().to_owned()),
+            retry: RetryPolicy::fast(),
+            ..Options::default()
+        })
+        .unwrap(),
+    );
+    let err = bad.prepare(small_plan(), false).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AuthenticationFailed, "{err}");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("7000215"), "{text}");
+    assert!(!text.contains("not-the-secret-marker-123"), "{text}");
+    e.shutdown().await;
+
+    // A read-only operator: 403 on the first write, nothing made; the writer then converges.
+    let e = emu::Emulator::start(emu::Options {
+        operators: vec![
+            emu::Operator {
+                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+                client_secret: emu::DEFAULT_OPERATOR_SECRET.into(),
+                can_write: true,
+            },
+            emu::Operator {
+                client_id: "11111111-2222-4333-8444-555555555555".into(),
+                client_secret: "reader-secret".into(),
+                can_write: false,
+            },
+        ],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let reader = Arc::new(
+        Provisioner::new(Options {
+            endpoints: Endpoints::default().all_at(e.https_url()),
+            azure: Some(AzureAuth::ClientSecret {
+                tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                client_id: "11111111-2222-4333-8444-555555555555".into(),
+                secret: Secret::new("reader-secret"),
+            }),
+            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
+            ca_pem: Some(e.ca_pem().to_owned()),
+            retry: RetryPolicy::fast(),
+            ..Options::default()
+        })
+        .unwrap(),
+    );
+    let prepared = reader.prepare(small_plan(), false).await.unwrap();
+    let err = reader.apply(&prepared, &Quiet).await.unwrap_err();
+    match &err {
+        pulumi_azure_oidc::Error::Service { status, code, .. } => {
+            assert_eq!(*status, 403);
+            assert_eq!(code, "Authorization_RequestDenied");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(count(&e.state(), "applications"), 0);
+    let p = provisioner(&e, None);
+    let prepared = p.prepare(small_plan(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    assert!(converged(&p, small_plan()).await);
+    e.shutdown().await;
+
+    // An org without Deployments (402) and a missing stack (404): clear errors naming
+    // the stack; what was made before is managed, and destroy removes it.
+    for (options, status) in [
+        (
+            emu::Options {
+                free_orgs: vec!["contoso".into()],
+                ..Default::default()
+            },
+            402,
+        ),
+        (
+            emu::Options {
+                missing_stacks: vec!["contoso/core/dev".into()],
+                ..Default::default()
+            },
+            404,
+        ),
+    ] {
+        let (e, p) = start(options).await;
+        let result = async {
+            let prepared = p.prepare(small_plan(), false).await?;
+            p.apply(&prepared, &Quiet).await
+        }
+        .await;
+        let err = result.unwrap_err();
+        match &err {
+            pulumi_azure_oidc::Error::Service {
+                status: s,
+                operation,
+                service,
+                ..
+            } => {
+                assert_eq!(*s, status, "{err}");
+                assert!(operation.contains("contoso/core/dev"), "{err}");
+                assert_eq!(*service, "Pulumi Cloud");
+            }
+            other => panic!("{other}"),
+        }
+        let (steps, live) = p.plan_destroy(&small_plan()).await.unwrap();
+        p.destroy(&steps, &live, &Quiet).await.unwrap();
+        assert_eq!(count(&e.state(), "applications"), 0, "{}", e.state());
+        e.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_keeps_what_it_did_not_make() {
+    let (e, p) = start(emu::Options::default()).await;
+    let prepared = p.prepare(small_plan(), false).await.unwrap();
+    let report = p.apply(&prepared, &Quiet).await.unwrap();
+    // Somebody adds a credential to a managed app, and makes an app of their own.
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(e.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let token: Value = client
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            e.https_url(),
+            emu::DEFAULT_TENANT_ID
+        ))
+        .form(&[
+            ("client_id", emu::DEFAULT_OPERATOR_CLIENT_ID),
+            ("client_secret", emu::DEFAULT_OPERATOR_SECRET),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap();
+    let managed = &report.apps[0];
+    let r = client
+        .post(format!("{}/v1.0/applications/{}/federatedIdentityCredentials", e.https_url(), managed.object_id.as_ref().unwrap()))
+        .bearer_auth(bearer)
+        .json(&serde_json::json!({"name": "hand-made", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(format!("{}/v1.0/applications", e.https_url()))
+        .bearer_auth(bearer)
+        .json(&serde_json::json!({"displayName": "someone else's app"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let (steps, live) = p.plan_destroy(&small_plan()).await.unwrap();
+    assert!(
+        steps.kept.iter().any(|k| k.contains("hand-made")),
+        "{:?}",
+        steps.kept
+    );
+    p.destroy(&steps, &live, &Quiet).await.unwrap();
+    let state = e.state();
+    let apps = state["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 2, "{state}");
+    assert!(
+        apps.iter()
+            .any(|a| a["displayName"] == "someone else's app")
+    );
+    let kept = apps
+        .iter()
+        .find(|a| a["uniqueName"].as_str() == Some(managed.unique_name.as_str()))
+        .unwrap();
+    let names: Vec<&str> = kept["federatedIdentityCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hand-made"], "only the tool's credentials go");
+    e.shutdown().await;
+}

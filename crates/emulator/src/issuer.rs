@@ -71,6 +71,17 @@ impl IssuerKeys {
         })
     }
 
+    /// One key pair per process: RSA generation is the slowest part of a start, and
+    /// tests start many emulators. Each emulator still trusts only its own issuers.
+    pub(crate) fn shared() -> Result<std::sync::Arc<Self>, String> {
+        static KEYS: std::sync::OnceLock<std::sync::Arc<IssuerKeys>> = std::sync::OnceLock::new();
+        if let Some(k) = KEYS.get() {
+            return Ok(k.clone());
+        }
+        let keys = std::sync::Arc::new(Self::generate()?);
+        Ok(KEYS.get_or_init(|| keys).clone())
+    }
+
     pub(crate) fn jwks(&self) -> Value {
         serde_json::to_value(JwkSet {
             keys: vec![self.published.jwk.clone()],
@@ -168,8 +179,11 @@ pub(crate) fn mint(
         .clone()
         .unwrap_or_else(|| default_issuer.to_owned());
     let (target, _) = spec.build().map_err(|e| e.to_string())?;
+    // The subject and audience come from the target under the default issuer; an
+    // override only replaces `iss`, so it may be anything a broken token could carry
+    // (a trailing slash, another host) — the point of an override.
     let creds = target
-        .credentials(&pulumi_azure_oidc::Issuer::new(issuer.as_str()).map_err(|e| e.to_string())?)
+        .credentials(&pulumi_azure_oidc::Issuer::new(default_issuer).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let exp = now + req.expires_in_secs.unwrap_or(3600);

@@ -1,6 +1,7 @@
 //! `pulumi-azure-oidc-emulator`: run the emulator as a process, for the demo, for
 //! tests of other faces, and for anyone trying the tool without an Azure account.
 
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -169,9 +170,10 @@ fn main() -> ExitCode {
         println!("graph_url={}/v1.0", emulator.https_url());
         println!("ready");
         wait_for_signal().await;
-        eprintln!("stopping");
+        // Whoever started us may have closed our pipes by now; never panic on that.
+        let _ = writeln!(std::io::stderr(), "stopping");
         emulator.shutdown().await;
-        println!("stopped");
+        let _ = writeln!(std::io::stdout(), "stopped");
         ExitCode::SUCCESS
     })
 }

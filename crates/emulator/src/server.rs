@@ -147,7 +147,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) replication: Mutex<Replication>,
     pub(crate) stats: Mutex<Stats>,
-    pub(crate) keys: IssuerKeys,
+    pub(crate) keys: Arc<IssuerKeys>,
     pub(crate) http_url: String,
     pub(crate) https_url: String,
 }
@@ -368,19 +368,25 @@ fn retry_after(secs: f64) -> HeaderValue {
 fn throttled(service: Service, req: &Req, secs: f64) -> Response {
     let mut resp = match service {
         // Graph's sample throttling body (azure-facts.md §5.1).
-        Service::Graph => http::graph_error(
-            req,
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            "Please retry again later.",
-        ),
+        Service::Graph => http::graph_throttled(req),
         // ARM's subscription throttling code; the message wording is an assumption.
-        Service::Arm => http::arm_error(
-            req,
-            StatusCode::TOO_MANY_REQUESTS,
-            "SubscriptionRequestsThrottled",
-            "Number of requests for this subscription exceeded the limit. Please try again later.",
-        ),
+        // The remaining-budget header says why: nothing is left.
+        Service::Arm => {
+            let mut resp = http::arm_error(
+                req,
+                StatusCode::TOO_MANY_REQUESTS,
+                "SubscriptionRequestsThrottled",
+                "Number of requests for this subscription exceeded the limit. Please try again later.",
+            );
+            let name = if req.is_write() {
+                "x-ms-ratelimit-remaining-subscription-writes"
+            } else {
+                "x-ms-ratelimit-remaining-subscription-reads"
+            };
+            resp.headers_mut()
+                .insert(name, HeaderValue::from_static("0"));
+            resp
+        }
         Service::Token | Service::ManagedIdentity => http::plain_json(
             StatusCode::TOO_MANY_REQUESTS,
             &json!({"error": "temporarily_unavailable", "error_description": "The service is throttling requests (emulator fault injection)."}),
@@ -515,7 +521,7 @@ impl Emulator {
             None => default_ca_path(https_listener.local_addr()?.port()),
         };
         write_ca(&ca_file, &certs.ca_pem)?;
-        let keys = IssuerKeys::generate().map_err(io::Error::other)?;
+        let keys = IssuerKeys::shared().map_err(io::Error::other)?;
         let shared = Arc::new(Shared {
             dir: Mutex::new(Directory::default()),
             grants: Mutex::new(HashMap::new()),
