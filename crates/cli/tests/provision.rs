@@ -1,0 +1,261 @@
+//! The provisioning commands as a user runs them: the binary against an in-process
+//! emulator, with marker values for every secret to prove none is ever printed.
+#![allow(clippy::unwrap_used)]
+
+use assert_cmd::Command;
+use pulumi_azure_oidc_emulator as emu;
+
+const CLIENT_SECRET: &str = "MARKER-client-secret-7f3a";
+const PULUMI_TOKEN: &str = "MARKER-pulumi-token-91bc";
+
+const CONFIG: &str = r#"
+org: contoso
+azure:
+  tenant: 6f2c1d4e-8a3b-4c5d-9e0f-1a2b3c4d5e6f
+deployments:
+  - project: core
+    stacks: [dev, prod]
+    roles:
+      - { role: Contributor, scope: /subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/core }
+esc:
+  - project: azure
+    envs: [dev]
+"#;
+
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    emulator: Option<emu::Emulator>,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(options: emu::Options) -> Self {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let emulator = rt.block_on(emu::Emulator::start(emu::Options {
+            operators: vec![emu::Operator {
+                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                can_write: true,
+            }],
+            pulumi_token: PULUMI_TOKEN.into(),
+            ..options
+        }));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.yaml"), CONFIG).unwrap();
+        Self {
+            rt,
+            emulator: Some(emulator.unwrap()),
+            dir,
+        }
+    }
+
+    fn emu(&self) -> &emu::Emulator {
+        self.emulator.as_ref().unwrap()
+    }
+
+    fn config(&self) -> String {
+        self.dir.path().join("config.yaml").display().to_string()
+    }
+
+    fn cli(&self, args: &[&str]) -> Command {
+        let e = self.emu();
+        let mut cmd = Command::cargo_bin("pulumi-azure-oidc").unwrap();
+        for name in [
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "IDENTITY_ENDPOINT",
+            "MSI_ENDPOINT",
+            "ARM_CLIENT_ID",
+            "ARM_TENANT_ID",
+            "PULUMI_BACKEND_URL",
+            "PULUMI_OIDC_TOKEN",
+        ] {
+            cmd.env_remove(name);
+        }
+        cmd.env("HOME", self.dir.path())
+            .env("PULUMI_AZURE_OIDC_ENDPOINT", e.https_url())
+            .env("PULUMI_AZURE_OIDC_CA_FILE", e.ca_file())
+            .env("AZURE_TENANT_ID", emu::DEFAULT_TENANT_ID)
+            .env("AZURE_CLIENT_ID", emu::DEFAULT_OPERATOR_CLIENT_ID)
+            .env("AZURE_CLIENT_SECRET", CLIENT_SECRET)
+            .env("PULUMI_ACCESS_TOKEN", PULUMI_TOKEN)
+            .args(args);
+        cmd
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if let Some(e) = self.emulator.take() {
+            self.rt.block_on(e.shutdown());
+        }
+    }
+}
+
+/// Run, check the exit status, and return everything printed.
+fn run<C: std::borrow::BorrowMut<Command>>(mut cmd: C, expect: i32) -> String {
+    let out = cmd.borrow_mut().output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(expect), "{text}");
+    text
+}
+
+#[test]
+fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
+    let s = Setup::new(emu::Options::default());
+    let config = s.config();
+    let mut printed = String::new();
+
+    printed += &run(s.cli(&["apply", "--config", &config, "--dry-run"]), 0);
+    let out = run(
+        s.cli(&["apply", "--config", &config, "--yes", "--output", "json"]),
+        0,
+    );
+    let json_start = out.find('{').unwrap();
+    let report: serde_json::Value = serde_json::Deserializer::from_str(&out[json_start..])
+        .into_iter()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(report["dry_run"], false);
+    assert!(report["applied"].as_u64().unwrap() > 10, "{report}");
+    assert_eq!(report["apps"].as_array().unwrap().len(), 2);
+    assert!(report["apps"][0]["client_id"].is_string());
+    assert!(
+        report["esc_environments"]["contoso/azure/dev"]
+            .as_str()
+            .unwrap()
+            .contains("fn::open::azure-login")
+    );
+    printed += &out;
+
+    printed += &run(s.cli(&["status", "--config", &config]), 0);
+    let again = run(s.cli(&["apply", "--config", &config, "--yes"]), 0);
+    assert!(again.contains("nothing to change"), "{again}");
+    printed += &again;
+
+    let token = s
+        .emu()
+        .mint(&emu::MintRequest::deployment(
+            "contoso", "core", "prod", "preview",
+        ))
+        .unwrap();
+    let ok = run(
+        s.cli(&["verify", "--config", &config, "--token", &token]),
+        0,
+    );
+    assert!(ok.contains("accepted by app"), "{ok}");
+    printed += &ok;
+
+    let mut bad = emu::MintRequest::esc("contoso", "azure", "dev");
+    bad.subject = Some("pulumi:environments:org:contoso:env:<yaml>".into());
+    let bad_token = s.emu().mint(&bad).unwrap();
+    let token_file = s.dir.path().join("bad.jwt");
+    std::fs::write(&token_file, &bad_token).unwrap();
+    let refused = run(
+        s.cli(&[
+            "verify",
+            "--config",
+            &config,
+            "--token",
+            &format!("@{}", token_file.display()),
+            "--wait",
+            "0",
+            "--output",
+            "json",
+        ]),
+        1,
+    );
+    assert!(
+        refused.contains("no app in the plan trusts this token"),
+        "{refused}"
+    );
+    printed += &refused;
+
+    // Refuses to write unasked when nobody can confirm.
+    let mut unasked = s.cli(&["destroy", "--config", &config]);
+    let text = run(unasked.write_stdin(""), 2);
+    assert!(text.contains("--yes"), "{text}");
+    assert!(s.emu().state()["applications"].as_array().unwrap().len() == 2);
+
+    printed += &run(s.cli(&["destroy", "--config", &config, "--yes"]), 0);
+    assert_eq!(s.emu().state()["applications"].as_array().unwrap().len(), 0);
+
+    // A refused secret: a clear error, and still no secret in it.
+    let wrong = run(
+        s.cli(&["status", "--config", &config])
+            .env("AZURE_CLIENT_SECRET", "MARKER-wrong-secret-55aa"),
+        2,
+    );
+    assert!(wrong.contains("authentication failed"), "{wrong}");
+    assert!(!wrong.contains("MARKER-wrong-secret-55aa"), "{wrong}");
+    printed += &wrong;
+
+    for secret in [
+        CLIENT_SECRET,
+        PULUMI_TOKEN,
+        token.as_str(),
+        bad_token.as_str(),
+        "emu.",
+    ] {
+        assert!(
+            !printed.contains(secret),
+            "`{secret}` was printed:\n{printed}"
+        );
+    }
+}
+
+#[test]
+fn managed_identity_authenticates_through_the_emulator() {
+    let s = Setup::new(emu::Options {
+        managed_identity_header: Some("mi-header-value".into()),
+        ..emu::Options::default()
+    });
+    let config = s.config();
+    let text = run(
+        s.cli(&[
+            "apply",
+            "--config",
+            &config,
+            "--dry-run",
+            "--auth",
+            "managed-identity",
+        ])
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("AZURE_CLIENT_ID")
+        .env(
+            "IDENTITY_ENDPOINT",
+            format!("{}/msi/token", s.emu().http_url()),
+        )
+        .env("IDENTITY_HEADER", "mi-header-value"),
+        0,
+    );
+    assert!(text.contains("changes:"), "{text}");
+}
+
+#[test]
+fn missing_credentials_are_named() {
+    let s = Setup::new(emu::Options::default());
+    let config = s.config();
+    let text = run(
+        s.cli(&["status", "--config", &config])
+            .env_remove("PULUMI_ACCESS_TOKEN"),
+        2,
+    );
+    assert!(text.contains("PULUMI_ACCESS_TOKEN"), "{text}");
+    let text = run(
+        s.cli(&["status", "--config", &config, "--auth", "client-secret"])
+            .env_remove("AZURE_CLIENT_SECRET"),
+        2,
+    );
+    assert!(text.contains("AZURE_CLIENT_SECRET"), "{text}");
+    let text = run(
+        s.cli(&["verify", "--wait", "0"])
+            .env_remove("AZURE_CLIENT_SECRET"),
+        2,
+    );
+    assert!(text.contains("PULUMI_OIDC_TOKEN"), "{text}");
+}
