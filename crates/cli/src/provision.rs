@@ -3,18 +3,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use std::time::Duration;
 
 use pulumi_azure_oidc::Error;
-use pulumi_azure_oidc::provision::{
-    AuthKind, AzureAuth, Cloud, Endpoints, Options, Progress, Provisioner, RetryPolicy, Secret,
-    VerifyRequest, pulumi_credentials,
-};
+use pulumi_azure_oidc::provision::{Progress, Provisioner, RunOptions};
 
 use crate::args::{
     ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, Output, StatusArgs, VerifyArgs,
 };
-use crate::commands::{print_json, read_arg, read_config, read_file, target_config};
+use crate::commands::{print_json, read_arg, read_config, target_config};
 use crate::{EXIT_NEGATIVE, Failure, text};
 
 /// Where a Pulumi Deployments run finds its OIDC token (pulumi-oidc-facts.md §2.2).
@@ -31,80 +27,36 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn endpoints(conn: &ConnArgs) -> Endpoints {
+/// The flags as the core's run options; everything else comes from the environment.
+fn run_options(conn: &ConnArgs) -> RunOptions {
     let cloud = match conn.cloud {
-        CloudArg::Public => Cloud::Public,
-        CloudArg::China => Cloud::China,
-        CloudArg::Usgov => Cloud::UsGov,
+        CloudArg::Public => "public",
+        CloudArg::China => "china",
+        CloudArg::Usgov => "usgov",
     };
-    let mut e = Endpoints::for_cloud(cloud);
-    if let Some(base) = &conn.endpoint {
-        e = e.all_at(base);
+    let auth = match conn.auth {
+        AuthArg::Auto => "auto",
+        AuthArg::ClientSecret => "client-secret",
+        AuthArg::WorkloadIdentity => "workload-identity",
+        AuthArg::ManagedIdentity => "managed-identity",
+        AuthArg::AzureCli => "azure-cli",
+    };
+    RunOptions {
+        cloud: Some(cloud.to_owned()),
+        endpoint: conn.endpoint.clone(),
+        login_url: conn.login_url.clone(),
+        graph_url: conn.graph_url.clone(),
+        arm_url: conn.arm_url.clone(),
+        pulumi_api_url: conn.pulumi_api_url.clone(),
+        ca_file: conn.ca_file.as_ref().map(|p| p.display().to_string()),
+        auth: Some(auth.to_owned()),
+        concurrency: Some(usize::from(conn.concurrency)),
+        ..RunOptions::default()
     }
-    if let Some(u) = &conn.login_url {
-        e.login = u.trim_end_matches('/').to_owned();
-    }
-    if let Some(u) = &conn.graph_url {
-        e.graph = u.trim_end_matches('/').to_owned();
-    }
-    if let Some(u) = &conn.arm_url {
-        e.arm = u.trim_end_matches('/').to_owned();
-    }
-    e
 }
 
-/// Build the executor. `azure` / `pulumi`: whether the command needs each service.
 fn provisioner(conn: &ConnArgs, azure: bool, pulumi: bool) -> Result<Arc<Provisioner>, Failure> {
-    let mut endpoints = endpoints(conn);
-    let pulumi_token = if pulumi {
-        let explicit = conn
-            .pulumi_api_url
-            .clone()
-            .or_else(|| conn.endpoint.clone());
-        let (api, token) = pulumi_credentials(explicit.as_deref())?;
-        endpoints.pulumi_api = api;
-        Some(token)
-    } else {
-        None
-    };
-    let azure = if azure {
-        let kind = match conn.auth {
-            AuthArg::Auto => AuthKind::Auto,
-            AuthArg::ClientSecret => AuthKind::ClientSecret,
-            AuthArg::WorkloadIdentity => AuthKind::WorkloadIdentity,
-            AuthArg::ManagedIdentity => AuthKind::ManagedIdentity,
-            AuthArg::AzureCli => AuthKind::AzureCli,
-        };
-        Some(AzureAuth::from_env(kind)?)
-    } else {
-        None
-    };
-    let ca_pem = conn
-        .ca_file
-        .as_deref()
-        .map(|p| read_file(p, "CA certificate"))
-        .transpose()?;
-    // Against a local emulator, waits are short; against Azure, replication takes minutes.
-    let retry = if conn.endpoint.as_deref().is_some_and(is_loopback) {
-        RetryPolicy::fast()
-    } else {
-        RetryPolicy::default()
-    };
-    Ok(Arc::new(Provisioner::new(Options {
-        endpoints,
-        azure,
-        pulumi_token,
-        tenant_id: None,
-        ca_pem,
-        retry,
-        concurrency: usize::from(conn.concurrency),
-        request_limit: None,
-    })?))
-}
-
-fn is_loopback(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url);
-    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+    run_options(conn).provisioner(azure, pulumi)
 }
 
 /// Progress on standard error: a bar on a terminal, one line per change otherwise.
@@ -240,22 +192,15 @@ pub(crate) fn verify(a: VerifyArgs) -> Result<u8, Failure> {
     // Graph is needed to find the apps of a config; without one, Azure credentials are
     // used only if present, to read the app's credentials for a better diagnosis.
     let azure = plan.is_some() || env("AZURE_CLIENT_SECRET").is_some();
-    let p = provisioner(&a.conn, azure, false)?;
-    let request = VerifyRequest {
-        token: Secret::new(token.trim().to_owned()),
-        client_id: a
-            .client_id
-            .clone()
-            .or_else(|| env("AZURE_CLIENT_ID"))
-            .or_else(|| env("ARM_CLIENT_ID")),
-        tenant_id: a
-            .tenant_id
-            .clone()
-            .or_else(|| env("AZURE_TENANT_ID"))
-            .or_else(|| env("ARM_TENANT_ID")),
-        plan,
-        wait: Duration::from_secs(a.wait),
+    let options = RunOptions {
+        token: Some(token),
+        client_id: a.client_id.clone(),
+        tenant_id: a.tenant_id.clone(),
+        wait_secs: Some(a.wait),
+        ..run_options(&a.conn)
     };
+    let p = options.provisioner(azure, false)?;
+    let request = options.verify_request(plan)?;
     let report = runtime()?.block_on(p.verify(request))?;
     match a.conn.output {
         Output::Json => print_json(&report),
