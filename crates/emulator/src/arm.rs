@@ -301,13 +301,18 @@ fn list(shared: &Shared, req: &Req, scope: &str) -> Response {
     let filter = req.query("$filter").map(str::trim);
     let principal = match filter {
         None | Some("atScope()") => None,
-        Some(f) => match f
-            .strip_prefix("principalId eq ")
-            .and_then(|v| v.trim().strip_prefix('\''))
-            .and_then(|v| v.strip_suffix('\''))
-        {
-            Some(p) => Some(normalize_principal(p)),
-            None => {
+        // The docs write `principalId eq {id}`, the Azure CLI sends the id quoted;
+        // ARM takes both.
+        Some(f) => match f.strip_prefix("principalId eq ").map(|v| {
+            let v = v.trim();
+            v.strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v)
+        }) {
+            Some(p) if !p.is_empty() && !p.contains(|c: char| c.is_whitespace() || c == '\'') => {
+                Some(normalize_principal(p))
+            }
+            _ => {
                 return arm_error(
                     req,
                     StatusCode::BAD_REQUEST,

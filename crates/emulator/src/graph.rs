@@ -338,24 +338,23 @@ fn check_props(
 
 fn check_app_body(req: &Req, body: &Map<String, Value>) -> Result<(), Response> {
     check_props(req, body, APP_PROPS, "application")?;
-    if let Some(v) = body.get("displayName") {
-        if !v.is_string()
+    if let Some(v) = body.get("displayName")
+        && (!v.is_string()
             || v.as_str()
-                .is_some_and(|s| s.trim().is_empty() || s.chars().count() > 256)
-        {
-            return Err(graph_bad_request(
-                req,
-                "Invalid value specified for property 'displayName' of resource 'Application'.",
-            ));
-        }
+                .is_some_and(|s| s.trim().is_empty() || s.chars().count() > 256))
+    {
+        return Err(graph_bad_request(
+            req,
+            "Invalid value specified for property 'displayName' of resource 'Application'.",
+        ));
     }
-    if let Some(v) = body.get("signInAudience") {
-        if !v.as_str().is_some_and(|s| SIGN_IN_AUDIENCES.contains(&s)) {
-            return Err(graph_bad_request(
-                req,
-                "Invalid value specified for property 'signInAudience' of resource 'Application'.",
-            ));
-        }
+    if let Some(v) = body.get("signInAudience")
+        && !v.as_str().is_some_and(|s| SIGN_IN_AUDIENCES.contains(&s))
+    {
+        return Err(graph_bad_request(
+            req,
+            "Invalid value specified for property 'signInAudience' of resource 'Application'.",
+        ));
     }
     if let Some(v) = body.get("tags") {
         let ok = v
@@ -368,21 +367,21 @@ fn check_app_body(req: &Req, body: &Map<String, Value>) -> Result<(), Response> 
             ));
         }
     }
-    if let Some(v) = body.get("notes") {
-        if !(v.is_null() || v.as_str().is_some_and(|s| s.len() <= 1024)) {
-            return Err(graph_bad_request(
-                req,
-                "Invalid value specified for property 'notes' of resource 'Application'.",
-            ));
-        }
+    if let Some(v) = body.get("notes")
+        && !(v.is_null() || v.as_str().is_some_and(|s| s.len() <= 1024))
+    {
+        return Err(graph_bad_request(
+            req,
+            "Invalid value specified for property 'notes' of resource 'Application'.",
+        ));
     }
-    if let Some(v) = body.get("uniqueName") {
-        if !v.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 128) {
-            return Err(graph_bad_request(
-                req,
-                "Invalid value specified for property 'uniqueName' of resource 'Application'.",
-            ));
-        }
+    if let Some(v) = body.get("uniqueName")
+        && !v.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 128)
+    {
+        return Err(graph_bad_request(
+            req,
+            "Invalid value specified for property 'uniqueName' of resource 'Application'.",
+        ));
     }
     Ok(())
 }
@@ -408,21 +407,20 @@ fn create_app(ctx: &Ctx<'_>, dir: &mut Directory, unique_name: Option<String>) -
         (None, Some(v)) => v.as_str().map(str::to_owned),
         (None, None) => None,
     };
-    if let Some(u) = &unique {
-        if dir
+    if let Some(u) = &unique
+        && dir
             .applications
             .values()
             .any(|a| a.unique_name.as_deref() == Some(u))
-        {
-            return graph_error(
-                req,
-                StatusCode::CONFLICT,
-                "Request_MultipleObjectsWithSameKeyValue",
-                &format!(
-                    "Another object with the same value for property uniqueName already exists: '{u}'."
-                ),
-            );
-        }
+    {
+        return graph_error(
+            req,
+            StatusCode::CONFLICT,
+            "Request_MultipleObjectsWithSameKeyValue",
+            &format!(
+                "Another object with the same value for property uniqueName already exists: '{u}'."
+            ),
+        );
     }
     let app = Application {
         id: uuid::Uuid::new_v4().to_string(),
@@ -466,13 +464,13 @@ fn patch_app(ctx: &Ctx<'_>, dir: &mut Directory, key: &AppKey) -> Response {
     let Some(app) = dir.applications.get_mut(&id) else {
         return graph_not_found(req, key.text());
     };
-    if let Some(u) = body.get("uniqueName") {
-        if u.as_str() != app.unique_name.as_deref() {
-            return graph_bad_request(
-                req,
-                "Property 'uniqueName' is read-only and cannot be changed.",
-            );
-        }
+    if let Some(u) = body.get("uniqueName")
+        && u.as_str() != app.unique_name.as_deref()
+    {
+        return graph_bad_request(
+            req,
+            "Property 'uniqueName' is read-only and cannot be changed.",
+        );
     }
     let mut changed = false;
     for (k, v) in body {
@@ -944,22 +942,22 @@ fn check_credential(
         }
     }
     for (field, value) in [("issuer", &issuer), ("subject", &subject)] {
-        if let Some(v) = value {
-            if v.is_empty() || v.chars().count() > MAX_FIELD {
-                return Err(graph_bad_request(
-                    req,
-                    &format!("Property '{field}' must be 1 to {MAX_FIELD} characters."),
-                ));
-            }
-        }
-    }
-    if let Some(Some(d)) = &description {
-        if d.chars().count() > MAX_FIELD {
+        if let Some(v) = value
+            && (v.is_empty() || v.chars().count() > MAX_FIELD)
+        {
             return Err(graph_bad_request(
                 req,
-                &format!("Property 'description' must be at most {MAX_FIELD} characters."),
+                &format!("Property '{field}' must be 1 to {MAX_FIELD} characters."),
             ));
         }
+    }
+    if let Some(Some(d)) = &description
+        && d.chars().count() > MAX_FIELD
+    {
+        return Err(graph_bad_request(
+            req,
+            &format!("Property 'description' must be at most {MAX_FIELD} characters."),
+        ));
     }
     if let Some(a) = &audiences {
         // "This field can only accept a single value" (§1.4); wording from the
@@ -1167,10 +1165,10 @@ fn update_credential(ctx: &Ctx<'_>, dir: &mut Directory, app_id: &str, index: us
         return graph_not_found(req, app_id);
     };
     let current = app.credentials[index].clone();
-    if let Some(n) = &fields.name {
-        if *n != current.name {
-            return graph_bad_request(req, "Property 'name' is immutable and cannot be changed.");
-        }
+    if let Some(n) = &fields.name
+        && *n != current.name
+    {
+        return graph_bad_request(req, "Property 'name' is immutable and cannot be changed.");
     }
     let issuer = fields.issuer.unwrap_or(current.issuer.clone());
     let subject = fields.subject.unwrap_or(current.subject.clone());

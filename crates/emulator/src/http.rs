@@ -143,6 +143,25 @@ pub(crate) fn graph_error(req: &Req, status: StatusCode, code: &str, message: &s
     graph_json(req, status, &body)
 }
 
+/// Graph's throttling answer, as the sample in `azure-facts.md` §5.1: the inner error
+/// repeats the status as `code` and `status` and says "Please retry after".
+pub(crate) fn graph_throttled(req: &Req) -> Response {
+    let body = json!({
+        "error": {
+            "code": "TooManyRequests",
+            "innerError": {
+                "code": "429",
+                "date": now_rfc3339().trim_end_matches('Z'),
+                "message": "Please retry after",
+                "request-id": req.request_id,
+                "status": "429",
+            },
+            "message": "Please retry again later.",
+        }
+    });
+    graph_json(req, StatusCode::TOO_MANY_REQUESTS, &body)
+}
+
 pub(crate) fn graph_not_found(req: &Req, key: &str) -> Response {
     graph_error(
         req,

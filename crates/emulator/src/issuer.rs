@@ -60,14 +60,16 @@ impl SigningKey {
 #[derive(Debug)]
 pub(crate) struct IssuerKeys {
     pub(crate) published: SigningKey,
-    pub(crate) foreign: SigningKey,
+    /// Made on first use: RSA key generation is most of an emulator's start-up time,
+    /// and most runs never mint a foreign-key token.
+    foreign: std::sync::OnceLock<Result<SigningKey, String>>,
 }
 
 impl IssuerKeys {
     pub(crate) fn generate() -> Result<Self, String> {
         Ok(Self {
             published: SigningKey::generate("emulator-key-1")?,
-            foreign: SigningKey::generate("unpublished-key")?,
+            foreign: std::sync::OnceLock::new(),
         })
     }
 
@@ -87,6 +89,14 @@ impl IssuerKeys {
             keys: vec![self.published.jwk.clone()],
         })
         .unwrap_or(Value::Null)
+    }
+
+    /// A key the issuer never publishes, for tokens that must get AADSTS7000272.
+    pub(crate) fn foreign(&self) -> Result<&SigningKey, String> {
+        self.foreign
+            .get_or_init(|| SigningKey::generate("unpublished-key"))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The published key with this `kid`, if any.
@@ -258,7 +268,7 @@ pub(crate) fn mint(
     claims.insert("exp".into(), json!(exp));
     claims.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
     let key = if req.foreign_key {
-        &keys.foreign
+        keys.foreign()?
     } else {
         &keys.published
     };

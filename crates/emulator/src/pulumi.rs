@@ -270,16 +270,16 @@ fn env_routes(shared: &Shared, req: &Req, key: &str, method: &Method) -> Handled
             };
             // The ESC CLI sends the precondition as `ETag`; the spec says `If-Match`.
             let precondition = req.header("if-match").or_else(|| req.header("etag"));
-            if let Some(p) = precondition {
-                if p != env.etag() {
-                    return (
-                        "pulumi.esc.update",
-                        pulumi_error(
-                            StatusCode::CONFLICT,
-                            "Conflict: the environment has changed since it was read",
-                        ),
-                    );
-                }
+            if let Some(p) = precondition
+                && p != env.etag()
+            {
+                return (
+                    "pulumi.esc.update",
+                    pulumi_error(
+                        StatusCode::CONFLICT,
+                        "Conflict: the environment has changed since it was read",
+                    ),
+                );
             }
             let Ok(text) = std::str::from_utf8(&req.body) else {
                 return (

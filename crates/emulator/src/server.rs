@@ -307,10 +307,10 @@ async fn entry(State(listener): State<Listener>, request: Request) -> Response {
     };
     let mut stats = lock(&shared.stats);
     stats.in_flight -= 1;
-    if let Some(key) = &app_key {
-        if let Some(n) = stats.app_writes_in_flight.get_mut(key) {
-            *n -= 1;
-        }
+    if let Some(key) = &app_key
+        && let Some(n) = stats.app_writes_in_flight.get_mut(key)
+    {
+        *n -= 1;
     }
     if fault != Fault::None {
         let name = match fault {
