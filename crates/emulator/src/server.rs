@@ -235,7 +235,14 @@ pub(crate) fn classify(segments: &[String]) -> Service {
         {
             Service::Arm
         }
-        Some(_) if segments.get(1).is_some_and(|s| s == "oauth2") => Service::Token,
+        // `/{tenant}/oauth2/v2.0/token` and the tenant's `/{tenant}/v2.0/.well-known/…`.
+        Some(_)
+            if segments
+                .get(1)
+                .is_some_and(|s| s == "oauth2" || s == "v2.0") =>
+        {
+            Service::Token
+        }
         _ => Service::Unknown,
     }
 }
@@ -329,7 +336,7 @@ fn dispatch(shared: &Shared, base: &str, service: Service, req: &Req) -> Respons
     let (kind, response) = match service {
         Service::Graph => graph::handle(shared, base, req),
         Service::Arm => arm::handle(shared, req),
-        Service::Token => sts::handle(shared, req),
+        Service::Token => sts::handle(shared, base, req),
         Service::ManagedIdentity => sts::managed_identity(shared, req),
         Service::Pulumi => pulumi::handle(shared, req),
         Service::Admin | Service::Issuer | Service::Unknown => {

@@ -19,8 +19,16 @@ type Handled = (&'static str, Response);
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const DOCS: &str = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 
-pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
+pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
     let tenant = req.segments[0].clone();
+    if req.segments.len() == 4
+        && req.segments[1] == "v2.0"
+        && req.segments[2] == ".well-known"
+        && req.segments[3] == "openid-configuration"
+        && req.method == Method::GET
+    {
+        return ("sts.discovery", discovery(shared, base, &tenant));
+    }
     let path_ok =
         req.segments.len() == 4 && req.segments[2] == "v2.0" && req.segments[3] == "token";
     if !path_ok || req.method != Method::POST {
@@ -285,6 +293,37 @@ impl Sts<'_> {
         }
         self.error(StatusCode::UNAUTHORIZED, "invalid_client", 70021, &format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'. {DOCS}", aud.join(",")))
     }
+}
+
+/// The tenant's OpenID configuration, which MSAL-based clients (Python
+/// `azure-identity`'s ClientSecretCredential, with `disable_instance_discovery=True`)
+/// read before their first token request. The fields are those of Entra's public v2.0
+/// discovery document; only the endpoints MSAL reads are served (the token endpoint).
+/// An unknown tenant gets Entra's 400 with AADSTS90002.
+fn discovery(shared: &Shared, base: &str, tenant: &str) -> Response {
+    if tenant != shared.options.tenant_id && tenant != "organizations" {
+        let sts = Sts { shared, tenant };
+        return sts.error(StatusCode::BAD_REQUEST, "invalid_tenant", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
+    }
+    let id = &shared.options.tenant_id;
+    plain_json(
+        StatusCode::OK,
+        &json!({
+            "token_endpoint": format!("{base}/{id}/oauth2/v2.0/token"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": format!("{base}/{id}/discovery/v2.0/keys"),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": format!("{base}/{id}/v2.0"),
+            "authorization_endpoint": format!("{base}/{id}/oauth2/v2.0/authorize"),
+            "device_authorization_endpoint": format!("{base}/{id}/oauth2/v2.0/devicecode"),
+            "tenant_region_scope": null,
+            "cloud_instance_name": "microsoftonline.com",
+        }),
+    )
 }
 
 fn unverified_claims(token: &str) -> Option<Claims> {

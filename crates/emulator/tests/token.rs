@@ -129,6 +129,28 @@ async fn secret_grants_and_form_errors() {
     let wrong_tenant = common::Resp::read(wrong_tenant).await;
     wrong_tenant.assert_aadsts(400, "invalid_request", 90002);
     diagnosed(&wrong_tenant.text, 90002);
+
+    // The tenant's OpenID configuration, which MSAL reads before a secret grant.
+    let tenant = api.emu.tenant_id();
+    let url = format!(
+        "{}/{tenant}/v2.0/.well-known/openid-configuration",
+        api.base
+    );
+    let config = api.send(Method::GET, &url, None, None, &[]).await;
+    assert_eq!(config.status, 200, "{}", config.text);
+    assert_eq!(config.json["token_endpoint"], json!(api.token_url()));
+    assert_eq!(
+        config.json["issuer"],
+        json!(format!("{}/{tenant}/v2.0", api.base))
+    );
+    assert!(config.json["authorization_endpoint"].is_string());
+    let url = format!(
+        "{}/contoso.example/v2.0/.well-known/openid-configuration",
+        api.base
+    );
+    api.send(Method::GET, &url, None, None, &[])
+        .await
+        .assert_aadsts(400, "invalid_tenant", 90002);
 }
 
 #[tokio::test(flavor = "multi_thread")]
