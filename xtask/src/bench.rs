@@ -41,11 +41,12 @@ pub(crate) fn run(extra: &[String]) -> Result {
     }
     args.extend(extra);
     sh("cargo", &args)?;
+    let provision = provision_bench()?;
     let c_call = c_call_cost()?;
     let py = python_costs()?;
     let sizes = page_sizes()?;
     let load = page_load()?;
-    summarise(&sizes, &load, &c_call, &py)
+    summarise(&sizes, &load, &c_call, &py, &provision)
 }
 
 /// `import pulumi_azure_oidc` time (median of fresh interpreters, minus the median of
@@ -171,7 +172,13 @@ fn page_load() -> Result<serde_json::Value> {
     serde_json::from_slice(&out.stdout).map_err(|e| format!("bench-load output: {e}"))
 }
 
-fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value, py: &Value) -> Result {
+fn summarise(
+    sizes: &[(String, u64, u64)],
+    load: &Value,
+    c_call: &Value,
+    py: &Value,
+    provision: &Value,
+) -> Result {
     let criterion = crate::target_dir().join("criterion");
     let mut rows = Vec::new();
     let groups = ["subjects", "plan", "diff_converged"];
@@ -250,6 +257,7 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value, py: &Va
             .unwrap_or_else(|| "–".into()),
         rust_call.map(fmt_ns).unwrap_or_else(|| "–".into())
     ));
+    md.push_str(&provision_table(provision));
     md.push_str("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
     let (mut raw_total, mut gz_total) = (0, 0);
     for (name, raw, gz) in sizes {
@@ -272,6 +280,7 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value, py: &Va
         "page_load": load,
         "c_credentials_call": c_call,
         "python": py,
+        "provisioning": provision,
     });
     std::fs::write(
         out.join("report.json"),
@@ -282,4 +291,79 @@ fn summarise(sizes: &[(String, u64, u64)], load: &Value, c_call: &Value, py: &Va
     println!("\n{md}");
     println!("written: target/bench/report.json, target/bench/report.md");
     Ok(())
+}
+
+/// Provisioning against the emulator with latency injected per request, three
+/// strategies side by side (`crates/core/benches/provision.rs`).
+fn provision_bench() -> Result<Value> {
+    let out = crate::target_dir().join("bench/provision.json");
+    let _ = std::fs::remove_file(&out);
+    eprintln!("$ cargo bench --workspace --locked --bench provision");
+    let status = std::process::Command::new("cargo")
+        .args(["bench", "--workspace", "--locked", "--bench", "provision"])
+        .env("PROVISION_BENCH_OUT", &out)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if !status.success() {
+        return Err(format!("the provisioning benchmark failed ({status})"));
+    }
+    read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+}
+
+fn provision_table(rows: &Value) -> String {
+    let mut md = String::from(
+        "\nProvisioning against the emulator, latency injected on every request, one run per row, strategies side by side in one process:\n\n\
+         | stacks | latency | strategy | wall | vs executor | writes | requests (Graph/ARM/Pulumi/Entra) | critical path | requests × latency / in flight |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    let rows = rows.as_array().cloned().unwrap_or_default();
+    let mut reruns = String::new();
+    for r in &rows {
+        let executor = rows
+            .iter()
+            .find(|x| {
+                x["stacks"] == r["stacks"]
+                    && x["latency_ms"] == r["latency_ms"]
+                    && x["concurrency"] == 8
+                    && x["strategy"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("executor"))
+            })
+            .and_then(|x| x["wall_s"].as_f64());
+        let wall = r["wall_s"].as_f64().unwrap_or(f64::NAN);
+        let q = &r["requests"];
+        let total = q["total"].as_f64().unwrap_or(f64::NAN);
+        let latency = r["latency_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0;
+        let in_flight = r["concurrency"].as_f64().unwrap_or(1.0);
+        md.push_str(&format!(
+            "| {} | {} ms | {} | {:.2} s | {} | {} | {}/{}/{}/{} | {:.2} s | {:.2} s |\n",
+            r["stacks"],
+            r["latency_ms"],
+            r["strategy"].as_str().unwrap_or(""),
+            wall,
+            executor
+                .map(|e| format!("{:.1}×", wall / e))
+                .unwrap_or_default(),
+            r["writes"],
+            q["graph"],
+            q["arm"],
+            q["pulumi"],
+            q["entra"],
+            r["critical_path_s"].as_f64().unwrap_or(f64::NAN),
+            total * latency / in_flight,
+        ));
+        if r["strategy"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("executor"))
+        {
+            reruns.push_str(&format!(
+                "- {} stacks ({} apps), {} ms: converged re-run {} requests, {} writes; minimum {} (one read per object kind per app, one per target, one tag query)\n",
+                r["stacks"], r["apps"], r["latency_ms"], r["rerun"]["requests"], r["rerun"]["writes"], r["rerun"]["minimum"]
+            ));
+        }
+    }
+    md.push_str("\nCritical path: the longest app's chain of writes × latency (writes to one app are serialised). The last column is the bound the request limit sets.\n\n");
+    md.push_str(&reruns);
+    md
 }

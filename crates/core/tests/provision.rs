@@ -54,6 +54,7 @@ fn provisioner(e: &emu::Emulator, request_limit: Option<u64>) -> Arc<Provisioner
             retry: RetryPolicy::fast(),
             concurrency: 4,
             request_limit,
+            app_parallelism: None,
         })
         .unwrap(),
     )

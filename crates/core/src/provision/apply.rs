@@ -146,7 +146,12 @@ impl Provisioner {
             let prepared = shared.clone();
             let lines = progress_lines.clone();
             let written = written.clone();
+            let slots = self.app_slots.clone();
             tasks.spawn(async move {
+                let _slot = match &slots {
+                    Some(s) => s.clone().acquire_owned().await.ok(),
+                    None => None,
+                };
                 let mut learned = Learned::default();
                 if let Some(app) = prepared.live.app(&label) {
                     learned.ids = Some(ids_of(app));

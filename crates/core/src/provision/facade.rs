@@ -85,7 +85,16 @@ impl RunOptions {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_json::from_str(text).map_err(|e| invalid(format!("invalid options: {e}")))
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| invalid(format!("invalid options: {e}")))?;
+        // serde would also read a struct from an array, field by field; only an object
+        // names its options.
+        if !value.is_object() {
+            return Err(invalid(
+                "invalid options: expected a JSON object such as {\"dry_run\": true}".into(),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| invalid(format!("invalid options: {e}")))
     }
 
     pub fn endpoints(&self) -> Result<Endpoints> {
@@ -192,6 +201,7 @@ impl RunOptions {
             retry,
             concurrency: self.concurrency.unwrap_or(8).clamp(1, 64),
             request_limit: None,
+            app_parallelism: None,
         })?))
     }
 

@@ -50,6 +50,9 @@ pub struct Options {
     pub concurrency: usize,
     /// Stop after this many requests (for interruption tests); `None` in real use.
     pub request_limit: Option<u64>,
+    /// Apps written at once; `None`: as many as the request limit allows. `Some(1)`
+    /// is the one-app-at-a-time strategy the benchmarks compare against.
+    pub app_parallelism: Option<usize>,
 }
 
 impl Default for Options {
@@ -63,6 +66,7 @@ impl Default for Options {
             retry: RetryPolicy::default(),
             concurrency: 8,
             request_limit: None,
+            app_parallelism: None,
         }
     }
 }
@@ -86,6 +90,7 @@ pub struct Provisioner {
     azure: Option<Arc<dyn TokenCredential>>,
     pulumi: Option<Secret>,
     tenant_id: Option<String>,
+    app_slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl std::fmt::Debug for Provisioner {
@@ -119,6 +124,9 @@ impl Provisioner {
             azure,
             pulumi: options.pulumi_token,
             tenant_id,
+            app_slots: options
+                .app_parallelism
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
         })
     }
 
