@@ -1,6 +1,8 @@
 //! `cargo xtask test-c`: the C ABI tested from C, against the committed header and
-//! both the static and the shared library, then again under valgrind.
+//! both the static and the shared library, then again under valgrind; the
+//! provisioning calls against the emulator binary, started here.
 
+use crate::emulator::EmulatorProcess;
 use crate::{Result, root, sh};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -190,11 +192,79 @@ fn go_example(lib_dir: &Path, work: &Path) -> Result {
     Ok(())
 }
 
+/// Variables the C test must not inherit: they would change which credentials the
+/// executor picks, and the test checks what happens without them.
+const HOST_CREDENTIALS: [&str; 12] = [
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "IDENTITY_ENDPOINT",
+    "MSI_ENDPOINT",
+    "ARM_CLIENT_ID",
+    "ARM_TENANT_ID",
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_OIDC_TOKEN",
+    "PULUMI_AZURE_OIDC_ENDPOINT",
+];
+
+/// The emulator for the provisioning tests, and what the C test reads from its
+/// environment (`PAOIDC_TEST_*`, see `test_provisioning` in test_capi.c).
+fn provisioning_env(
+    emulator: &Path,
+    work: &Path,
+) -> Result<(EmulatorProcess, Vec<(String, String)>)> {
+    if !emulator.exists() {
+        return Err(format!(
+            "{} is missing: build it with `cargo build -p pulumi-azure-oidc-emulator`",
+            emulator.display()
+        ));
+    }
+    let ca = work.join("emulator-ca.pem");
+    let emu = EmulatorProcess::start(emulator, &["--ca-file", &ca.to_string_lossy()])?;
+    let options = serde_json::json!({
+        "endpoint": emu.get("https_url"),
+        "ca_file": emu.get("ca_file"),
+        "azure_tenant_id": emu.get("tenant_id"),
+        "azure_client_id": emu.get("client_id"),
+        "azure_client_secret": EMULATOR_OPERATOR_SECRET,
+        "pulumi_access_token": EMULATOR_PULUMI_TOKEN,
+    });
+    let target = serde_json::json!({"kind": "deployment", "org": "contoso", "project": "core", "stack": "dev"});
+    let token = emu.mint(&serde_json::json!({"target": target, "operation": "update"}))?;
+    let bad_token = emu.mint(
+        &serde_json::json!({"target": target, "operation": "update", "audience": "azure:contoso"}),
+    )?;
+    let env = vec![
+        ("PAOIDC_TEST_OPTIONS".to_owned(), options.to_string()),
+        (
+            "PAOIDC_TEST_TENANT".to_owned(),
+            emu.get("tenant_id").to_owned(),
+        ),
+        ("PAOIDC_TEST_TOKEN".to_owned(), token),
+        ("PAOIDC_TEST_BAD_TOKEN".to_owned(), bad_token),
+        // No Pulumi CLI login of the host's is read.
+        ("HOME".to_owned(), work.to_string_lossy().into_owned()),
+    ];
+    Ok((emu, env))
+}
+
+/// The emulator binary's default operator secret and Pulumi token
+/// (`crates/emulator/src/server.rs`).
+const EMULATOR_OPERATOR_SECRET: &str = "emulator-operator-secret";
+const EMULATOR_PULUMI_TOKEN: &str = "pul-emulator-access-token";
+
 /// Run a test binary and read its `N passed, N failed` line.
-fn run_counted(program: &str, args: &[&str]) -> Result<(u64, u64)> {
+fn run_counted(program: &str, args: &[&str], env: &[(String, String)]) -> Result<(u64, u64)> {
     eprintln!("$ {program} {}", args.join(" "));
-    let out = Command::new(program)
+    let mut command = Command::new(program);
+    for name in HOST_CREDENTIALS {
+        command.env_remove(name);
+    }
+    let out = command
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(root())
         .output()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
@@ -259,7 +329,14 @@ pub(crate) fn test() -> Result<(u64, u64)> {
     crate::header::run(&["--check".to_owned()])?;
     sh(
         "cargo",
-        &["build", "--package", "pulumi-azure-oidc-capi", "--locked"],
+        &[
+            "build",
+            "--package",
+            "pulumi-azure-oidc-capi",
+            "--package",
+            "pulumi-azure-oidc-emulator",
+            "--locked",
+        ],
     )?;
     tools()?;
     let lib_dir = crate::target_dir().join("debug");
@@ -383,9 +460,11 @@ pub(crate) fn test() -> Result<(u64, u64)> {
 
     go_example(&lib_dir, &work)?;
 
+    // One emulator for all four runs: each run destroys what it applied.
+    let (_emulator, env) = provisioning_env(&lib_dir.join("pulumi-azure-oidc-emulator"), &work)?;
     let mut total = (0, 0);
     for bin in [&static_bin, &shared_bin] {
-        let (p, f) = run_counted(bin, &[])?;
+        let (p, f) = run_counted(bin, &[], &env)?;
         total = (total.0 + p, total.1 + f);
     }
     if !Path::new("/usr/bin/valgrind").exists() {
@@ -403,6 +482,7 @@ pub(crate) fn test() -> Result<(u64, u64)> {
                 "--error-exitcode=1",
                 bin,
             ],
+            &env,
         )?;
         total = (total.0 + p, total.1 + f);
     }

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-// The result of every fallible call. `PAOIDC_STATUS_OK` is 0; the 1xxx–3xxx values
+// The result of every fallible call. `PAOIDC_STATUS_OK` is 0; the 1xxx–4xxx values
 // equal the core's error codes; 9xxx are failures at the C boundary (a NULL
 // argument, text that is not UTF-8, a caught panic).
 enum paoidc_status
@@ -47,6 +47,13 @@ enum paoidc_status
   PAOIDC_STATUS_INVALID_TIME = 2004,
   PAOIDC_STATUS_CREDENTIAL_LIMIT_EXCEEDED = 3001,
   PAOIDC_STATUS_CREDENTIAL_CONFLICT = 3002,
+  PAOIDC_STATUS_AUTHENTICATION_FAILED = 4001,
+  PAOIDC_STATUS_SERVICE_ERROR = 4002,
+  PAOIDC_STATUS_RETRIES_EXHAUSTED = 4003,
+  PAOIDC_STATUS_UNREACHABLE = 4004,
+  PAOIDC_STATUS_VERIFICATION_FAILED = 4005,
+  PAOIDC_STATUS_MISSING_CREDENTIALS = 4006,
+  PAOIDC_STATUS_INTERRUPTED = 4007,
   PAOIDC_STATUS_NULL_ARGUMENT = 9001,
   PAOIDC_STATUS_INVALID_UTF8 = 9002,
   PAOIDC_STATUS_PANIC = 9003,
@@ -136,6 +143,58 @@ paoidc_status paoidc_diagnose_token(const char *token,
 // # Safety
 // `text` is NULL or NUL-terminated; `out_json` is NULL or writable.
 paoidc_status paoidc_diagnose_error(const char *text, char **out_json);
+
+// Apply a config (YAML or JSON text): create or correct the apps, service principals,
+// federated credentials, role assignments, stack deployment settings and ESC
+// environments it describes, and (with `"prune":true`) remove what it no longer
+// describes. `options_json` is NULL or a JSON object of run options (unknown keys are
+// refused): `endpoint`, `ca_file`, `cloud`, `auth`, `azure_tenant_id`,
+// `azure_client_id`, `azure_client_secret`, `pulumi_access_token`, `concurrency`,
+// `dry_run`, `prune`, …; what is absent comes from the environment (`AZURE_*`,
+// `PULUMI_ACCESS_TOKEN`). Blocks until the run ends (network I/O, retries).
+// On success `*out_json` receives the report as `apply --output json` prints it; the
+// caller frees it with `paoidc_string_free`. No secret appears in the report or the
+// last error message.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_apply(const char *config, const char *options_json, char **out_json);
+
+// The live state of a config (YAML or JSON text) against its plan: whether it is
+// converged, the changes `apply` would make, and each target's health. Reads only.
+// (Named `_report` because `paoidc_status` is the result type of every call.)
+// `options_json` as for `paoidc_apply`. Blocks until done. On success `*out_json`
+// receives the report as `status --output json` prints it; the caller frees it with
+// `paoidc_string_free`.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_status_report(const char *config, const char *options_json, char **out_json);
+
+// Exchange a Pulumi OIDC token at the Entra token endpoint, as Azure's SDKs do, and
+// diagnose a refusal. `config` is NULL (then `client_id` and `tenant_id` in the
+// options, or `AZURE_CLIENT_ID`/`AZURE_TENANT_ID`, name the app) or a config whose
+// apps are tried. `options_json` as for `paoidc_apply`, plus `token` (else
+// `PULUMI_OIDC_TOKEN`), `client_id`, `tenant_id` and `wait_secs` (how long to retry
+// propagation errors, default 60). Blocks until done. A refused token is a result,
+// not a failure: the call returns `PAOIDC_STATUS_OK` and the report says `"ok":false`
+// with the AADSTS code and its diagnosis. On success `*out_json` receives the report
+// as `verify --output json` prints it (the token's claims, never the token); the
+// caller frees it with `paoidc_string_free`.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_verify(const char *config, const char *options_json, char **out_json);
+
+// Remove what this tool made for a config (YAML or JSON text): its marked apps with
+// their credentials and role assignments, the OIDC blocks it wrote to stack settings.
+// Objects it did not make are kept and listed. `options_json` as for `paoidc_apply`.
+// Blocks until done. On success `*out_json` receives the report as
+// `destroy --output json` prints it; the caller frees it with `paoidc_string_free`.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_destroy(const char *config, const char *options_json, char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

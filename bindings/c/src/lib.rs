@@ -351,3 +351,153 @@ pub unsafe extern "C" fn paoidc_diagnose_error(
         unsafe { give(out_json, json(&d)?) }
     })
 }
+
+// ── Provisioning ─────────────────────────────────────────────────────────────────
+//
+// The executor's blocking calls: each builds its own async runtime (two worker
+// threads), runs to the end, and shuts the runtime down before returning, so no
+// thread of this library outlives the call.
+
+/// The run options: NULL or empty means `{}` (everything from the environment).
+///
+/// # Safety
+/// As for [`arg`].
+unsafe fn run_options(options_json: *const c_char) -> Result<core::provision::RunOptions, Fail> {
+    // SAFETY: forwarded caller contract.
+    let text = unsafe { optional_arg(options_json, "options_json") }?;
+    Ok(core::provision::RunOptions::from_json(
+        text.unwrap_or_default(),
+    )?)
+}
+
+/// Refuse a NULL output pointer before a run, so it never costs a provisioning run.
+fn check_out(out: *mut *mut c_char) -> Result<(), Fail> {
+    if out.is_null() {
+        return Err(Fail {
+            status: PaoidcStatus::NullArgument,
+            message: "the output pointer is NULL".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Apply a config (YAML or JSON text): create or correct the apps, service principals,
+/// federated credentials, role assignments, stack deployment settings and ESC
+/// environments it describes, and (with `"prune":true`) remove what it no longer
+/// describes. `options_json` is NULL or a JSON object of run options (unknown keys are
+/// refused): `endpoint`, `ca_file`, `cloud`, `auth`, `azure_tenant_id`,
+/// `azure_client_id`, `azure_client_secret`, `pulumi_access_token`, `concurrency`,
+/// `dry_run`, `prune`, …; what is absent comes from the environment (`AZURE_*`,
+/// `PULUMI_ACCESS_TOKEN`). Blocks until the run ends (network I/O, retries).
+/// On success `*out_json` receives the report as `apply --output json` prints it; the
+/// caller frees it with `paoidc_string_free`. No secret appears in the report or the
+/// last error message.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_apply(
+    config: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (text, options) = unsafe { (arg(config, "config")?, run_options(options_json)?) };
+        check_out(out_json)?;
+        let config = core::Config::from_yaml(text)?;
+        let report = core::provision::apply_blocking(&config, &options, &core::provision::Quiet)?;
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&report)?) }
+    })
+}
+
+/// The live state of a config (YAML or JSON text) against its plan: whether it is
+/// converged, the changes `apply` would make, and each target's health. Reads only.
+/// (Named `_report` because `paoidc_status` is the result type of every call.)
+/// `options_json` as for `paoidc_apply`. Blocks until done. On success `*out_json`
+/// receives the report as `status --output json` prints it; the caller frees it with
+/// `paoidc_string_free`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_status_report(
+    config: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (text, options) = unsafe { (arg(config, "config")?, run_options(options_json)?) };
+        check_out(out_json)?;
+        let config = core::Config::from_yaml(text)?;
+        let report = core::provision::status_blocking(&config, &options)?;
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&report)?) }
+    })
+}
+
+/// Exchange a Pulumi OIDC token at the Entra token endpoint, as Azure's SDKs do, and
+/// diagnose a refusal. `config` is NULL (then `client_id` and `tenant_id` in the
+/// options, or `AZURE_CLIENT_ID`/`AZURE_TENANT_ID`, name the app) or a config whose
+/// apps are tried. `options_json` as for `paoidc_apply`, plus `token` (else
+/// `PULUMI_OIDC_TOKEN`), `client_id`, `tenant_id` and `wait_secs` (how long to retry
+/// propagation errors, default 60). Blocks until done. A refused token is a result,
+/// not a failure: the call returns `PAOIDC_STATUS_OK` and the report says `"ok":false`
+/// with the AADSTS code and its diagnosis. On success `*out_json` receives the report
+/// as `verify --output json` prints it (the token's claims, never the token); the
+/// caller frees it with `paoidc_string_free`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_verify(
+    config: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (text, options) =
+            unsafe { (optional_arg(config, "config")?, run_options(options_json)?) };
+        check_out(out_json)?;
+        let config = text.map(core::Config::from_yaml).transpose()?;
+        let report = core::provision::verify_blocking(config.as_ref(), &options)?;
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&report)?) }
+    })
+}
+
+/// Remove what this tool made for a config (YAML or JSON text): its marked apps with
+/// their credentials and role assignments, the OIDC blocks it wrote to stack settings.
+/// Objects it did not make are kept and listed. `options_json` as for `paoidc_apply`.
+/// Blocks until done. On success `*out_json` receives the report as
+/// `destroy --output json` prints it; the caller frees it with `paoidc_string_free`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_destroy(
+    config: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (text, options) = unsafe { (arg(config, "config")?, run_options(options_json)?) };
+        check_out(out_json)?;
+        let config = core::Config::from_yaml(text)?;
+        let report = core::provision::destroy_blocking(&config, &options)?;
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&report)?) }
+    })
+}

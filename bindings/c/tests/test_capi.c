@@ -1,12 +1,15 @@
 /* Tests of the C ABI against the committed header: the golden vectors of
  * tests/vectors/ (compiled in by `cargo xtask test-c` as vectors.h), every error path,
- * and ownership (every returned string is freed; valgrind checks that nothing leaks).
+ * ownership (every returned string is freed; valgrind checks that nothing leaks), and
+ * provisioning against the emulator binary that `cargo xtask test-c` starts and
+ * describes in PAOIDC_TEST_* variables (see provisioning_env below).
  * Prints `N passed, N failed` and exits non-zero on any failure. */
 
 #include "pulumi_azure_oidc.h"
 #include "vectors.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int passed = 0;
@@ -150,6 +153,149 @@ static void test_static_strings(void) {
     CHECK(strlen(paoidc_version()) > 0, "version");
 }
 
+/* Provisioning against the emulator. `cargo xtask test-c` starts the emulator binary,
+ * mints the tokens over its admin endpoint and sets:
+ *   PAOIDC_TEST_OPTIONS      run options JSON: endpoint, CA file, operator credentials
+ *   PAOIDC_TEST_TENANT       the emulated tenant id
+ *   PAOIDC_TEST_TOKEN        a Pulumi OIDC token for contoso/core/dev (update)
+ *   PAOIDC_TEST_BAD_TOKEN    the same with the ESC audience `azure:contoso` (refused)
+ * Without them the provisioning tests fail, unless PAOIDC_TEST_SKIP_PROVISIONING=1. */
+struct provisioning_env {
+    const char *options;
+    const char *tenant;
+    const char *token;
+    const char *bad_token;
+};
+
+static int provisioning_env(struct provisioning_env *env) {
+    env->options = getenv("PAOIDC_TEST_OPTIONS");
+    env->tenant = getenv("PAOIDC_TEST_TENANT");
+    env->token = getenv("PAOIDC_TEST_TOKEN");
+    env->bad_token = getenv("PAOIDC_TEST_BAD_TOKEN");
+    return env->options && env->tenant && env->token && env->bad_token;
+}
+
+/* `base` (a JSON object) with `extra` (members, no braces) added; freed by the caller. */
+static char *with_members(const char *base, const char *extra) {
+    size_t n = strlen(base);
+    char *out = malloc(n + strlen(extra) + 3);
+    if (out == NULL) {
+        return NULL;
+    }
+    const char *end = strrchr(base, '}');
+    size_t keep = end ? (size_t)(end - base) : n;
+    memcpy(out, base, keep);
+    sprintf(out + keep, ",%s}", extra);
+    return out;
+}
+
+static void test_provisioning(void) {
+    struct provisioning_env env;
+    if (!provisioning_env(&env)) {
+        const char *skip = getenv("PAOIDC_TEST_SKIP_PROVISIONING");
+        CHECK(skip != NULL && strcmp(skip, "1") == 0,
+              "PAOIDC_TEST_* not set: run through `cargo xtask test-c`, or set PAOIDC_TEST_SKIP_PROVISIONING=1");
+        return;
+    }
+    char config[256];
+    snprintf(config, sizeof config,
+             "org: contoso\n"
+             "azure:\n"
+             "  tenant: %s\n"
+             "deployments:\n"
+             "  - project: core\n"
+             "    stacks: [dev]\n",
+             env.tenant);
+
+    /* A dry run writes nothing; the apply creates the app and its four credentials. */
+    char *dry_options = with_members(env.options, "\"dry_run\":true");
+    char *out = NULL;
+    CHECK(paoidc_apply(config, dry_options, &out) == PAOIDC_STATUS_OK, "apply dry run");
+    CHECK(out && strstr(out, "\"dry_run\":true") != NULL, "dry run report: %s", out ? out : "(null)");
+    paoidc_string_free(out);
+    free(dry_options);
+
+    out = NULL;
+    CHECK(paoidc_apply(config, env.options, &out) == PAOIDC_STATUS_OK, "apply");
+    CHECK(out && strstr(out, "\"dry_run\":false") != NULL, "apply report: %s", out ? out : "(null)");
+    CHECK(out && strstr(out, "\"client_id\":\"") != NULL, "the app's client id is reported");
+    CHECK(out && strstr(out, "emulator-operator-secret") == NULL, "no secret in the report");
+    paoidc_string_free(out);
+
+    out = NULL;
+    CHECK(paoidc_status_report(config, env.options, &out) == PAOIDC_STATUS_OK, "status");
+    CHECK(out && strstr(out, "\"converged\":true") != NULL, "converged after apply: %s", out ? out : "(null)");
+    paoidc_string_free(out);
+
+    /* The minted token is exchanged for real at the emulator's Entra token endpoint. */
+    char extra[4096];
+    snprintf(extra, sizeof extra, "\"token\":\"%s\",\"wait_secs\":30", env.token);
+    char *verify_options = with_members(env.options, extra);
+    out = NULL;
+    CHECK(paoidc_verify(config, verify_options, &out) == PAOIDC_STATUS_OK, "verify");
+    CHECK(out && strncmp(out, "{\"ok\":true", 10) == 0, "token accepted: %s", out ? out : "(null)");
+    CHECK(out && strstr(out, env.token) == NULL, "the token is not in the report");
+    paoidc_string_free(out);
+    free(verify_options);
+
+    /* A refused token is a result (status OK, "ok":false) with the AADSTS code. */
+    snprintf(extra, sizeof extra, "\"token\":\"%s\",\"wait_secs\":0", env.bad_token);
+    verify_options = with_members(env.options, extra);
+    out = NULL;
+    CHECK(paoidc_verify(config, verify_options, &out) == PAOIDC_STATUS_OK, "verify, wrong audience");
+    CHECK(out && strncmp(out, "{\"ok\":false", 11) == 0, "wrong audience refused: %s", out ? out : "(null)");
+    CHECK(out && strstr(out, "\"aadsts\":700212") != NULL, "AADSTS700212 named");
+    paoidc_string_free(out);
+    free(verify_options);
+
+    /* Destroy removes what apply made; the next status sees nothing to keep. */
+    out = NULL;
+    CHECK(paoidc_destroy(config, env.options, &out) == PAOIDC_STATUS_OK, "destroy");
+    CHECK(out && strstr(out, "\"removed\":[\"") != NULL, "destroy removed objects: %s", out ? out : "(null)");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_status_report(config, env.options, &out) == PAOIDC_STATUS_OK, "status after destroy");
+    CHECK(out && strstr(out, "\"converged\":false") != NULL, "not converged after destroy");
+    paoidc_string_free(out);
+
+    /* Error paths: each is a status and a message, with nothing to free. */
+    out = (char *)"sentinel";
+    CHECK(paoidc_apply(config, "{\"endpoint\":", &out) == PAOIDC_STATUS_INVALID_CONFIG, "malformed options");
+    CHECK(out == NULL, "no output after a failure");
+    CHECK(paoidc_apply(config, "{\"dry_runn\":true}", &out) == PAOIDC_STATUS_INVALID_CONFIG, "unknown option");
+    CHECK(strstr(paoidc_last_error_message(), "dry_runn") != NULL, "unknown option named");
+    CHECK(paoidc_status_report(config, "[]", &out) == PAOIDC_STATUS_INVALID_CONFIG, "options not an object");
+    CHECK(paoidc_apply(NULL, env.options, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL config");
+    CHECK(strstr(paoidc_last_error_message(), "config") != NULL, "NULL config named");
+    CHECK(paoidc_status_report(NULL, env.options, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL status config");
+    CHECK(paoidc_destroy(NULL, env.options, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL destroy config");
+    CHECK(paoidc_apply(config, env.options, NULL) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL out");
+    CHECK(paoidc_apply("org: contoso\nstak: x\n", env.options, &out) == PAOIDC_STATUS_INVALID_CONFIG,
+          "bad config");
+    static const char bad_utf8[] = {'{', '"', (char)0xff, '"', '}', 0};
+    CHECK(paoidc_apply(config, bad_utf8, &out) == PAOIDC_STATUS_INVALID_UTF8, "options not UTF-8");
+
+    /* Client-secret authentication without AZURE_* (cargo xtask test-c removes them). */
+    char missing[1024];
+    const char *endpoint = strstr(env.options, "\"endpoint\":");
+    const char *endpoint_end = endpoint ? strchr(endpoint + 12, '"') : NULL;
+    if (endpoint && endpoint_end) {
+        snprintf(missing, sizeof missing,
+                 "{%.*s,\"auth\":\"client-secret\",\"pulumi_access_token\":\"pul-emulator-access-token\"}",
+                 (int)(endpoint_end + 1 - endpoint), endpoint);
+        CHECK(paoidc_apply(config, missing, &out) == PAOIDC_STATUS_MISSING_CREDENTIALS, "no Azure credentials");
+        CHECK(strstr(paoidc_last_error_message(), "AZURE_CLIENT_SECRET") != NULL, "the variable is named");
+    } else {
+        CHECK(0, "PAOIDC_TEST_OPTIONS has no endpoint: %s", env.options);
+    }
+    /* verify with neither a token nor PULUMI_OIDC_TOKEN. */
+    CHECK(paoidc_verify(NULL, "{\"client_id\":\"11111111-1111-1111-1111-111111111111\"}", &out) ==
+              PAOIDC_STATUS_MISSING_CREDENTIALS,
+          "no token");
+    CHECK(strstr(paoidc_last_error_message(), "PULUMI_OIDC_TOKEN") != NULL, "the token variable is named");
+    CHECK(out == NULL, "no output after failures");
+}
+
 int main(void) {
     test_subject_vectors();
     test_error_vectors();
@@ -158,6 +304,7 @@ int main(void) {
     test_plan_and_render();
     test_boundary_errors();
     test_static_strings();
+    test_provisioning();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
