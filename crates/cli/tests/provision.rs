@@ -259,3 +259,26 @@ fn missing_credentials_are_named() {
     );
     assert!(text.contains("PULUMI_OIDC_TOKEN"), "{text}");
 }
+
+#[test]
+fn the_pulumi_token_comes_from_the_pulumi_cli_login_too() {
+    let s = Setup::new(emu::Options::default());
+    let config = s.config();
+    // What `pulumi login` leaves behind, keyed by the backend URL.
+    let home = s.dir.path().join(".pulumi");
+    std::fs::create_dir_all(&home).unwrap();
+    let url = s.emu().https_url().to_owned();
+    std::fs::write(
+        home.join("credentials.json"),
+        serde_json::json!({"current": url, "accessTokens": {url.clone(): PULUMI_TOKEN}})
+            .to_string(),
+    )
+    .unwrap();
+    let text = run(
+        s.cli(&["status", "--config", &config])
+            .env_remove("PULUMI_ACCESS_TOKEN"),
+        1,
+    );
+    assert!(text.contains("run apply"), "{text}");
+    assert!(!text.contains(PULUMI_TOKEN), "{text}");
+}
