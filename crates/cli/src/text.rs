@@ -225,11 +225,7 @@ pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
 pub(crate) fn changes(diff: &pulumi_azure_oidc::Diff) {
     let mut out = anstream::stdout();
     if diff.is_converged() {
-        let _ = writeln!(
-            out,
-            "{}",
-            "Everything matches the config; nothing to change."
-        );
+        let _ = writeln!(out, "Everything matches the config; nothing to change.");
     } else {
         let _ = writeln!(out, "{} changes:", diff.changes.len());
         for c in &diff.changes {

@@ -160,7 +160,6 @@ impl AzureAuth {
                 ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                     user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
                     client_options: options,
-                    ..Default::default()
                 }))
                 .map_err(fail)?
             }
@@ -197,7 +196,7 @@ pub fn pulumi_credentials(api: Option<&str>) -> Result<(String, Secret)> {
         let tokens = stored.as_ref()?.get("accessTokens")?;
         tokens
             .get(&api)
-            .or_else(|| tokens.get(&format!("{api}/")))
+            .or_else(|| tokens.get(format!("{api}/")))
             .and_then(|t| t.as_str())
             .map(str::to_owned)
     });

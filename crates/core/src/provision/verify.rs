@@ -61,6 +61,13 @@ pub struct VerifyReport {
     pub results: Vec<VerifyResult>,
 }
 
+/// An app to try: its client id (if it exists), its plan label, its planned credentials.
+type Candidate = (
+    Option<String>,
+    Option<String>,
+    Option<Vec<ObservedCredential>>,
+);
+
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -68,11 +75,7 @@ fn now() -> i64 {
 impl Provisioner {
     pub async fn verify(self: &Arc<Self>, request: VerifyRequest) -> Result<VerifyReport> {
         let claims = crate::diagnose::jwt::decode(request.token.expose())?;
-        let mut targets: Vec<(
-            Option<String>,
-            Option<String>,
-            Option<Vec<ObservedCredential>>,
-        )> = Vec::new();
+        let mut targets: Vec<Candidate> = Vec::new();
         let tenant = request
             .tenant_id
             .clone()
