@@ -636,3 +636,107 @@ async fn destroy_keeps_what_it_did_not_make() {
     assert_eq!(names, ["hand-made"], "only the tool's credentials go");
     e.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_applies_at_once_make_no_duplicates() {
+    let (e, a) = start(emu::Options::default()).await;
+    let b = provisioner(&e, None);
+    let run = |p: Arc<Provisioner>| async move {
+        let prepared = p.prepare(plan(), false).await?;
+        p.apply(&prepared, &Quiet).await
+    };
+    let (ra, rb) = tokio::join!(run(a.clone()), run(b.clone()));
+    // Both may succeed (every write is an upsert by key); a loser may report a clear
+    // conflict, and a re-run converges either way.
+    for r in [&ra, &rb] {
+        if let Err(err) = r {
+            assert!(
+                matches!(err, pulumi_azure_oidc::Error::Service { .. }),
+                "{err}"
+            );
+        }
+    }
+    let prepared = a.prepare(plan(), false).await.unwrap();
+    a.apply(&prepared, &Quiet).await.unwrap();
+    assert!(converged(&a, plan()).await);
+    assert_no_duplicates(&e.state());
+    assert_eq!(count(&e.state(), "applications"), plan().apps.len());
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sustained_throttling_is_waited_out_within_the_concurrency_limit() {
+    let e = emu::Emulator::start(emu::Options {
+        seed: 11,
+        faults: emu::FaultOptions {
+            throttle_rate: 0.5,
+            retry_after_max_secs: 0.05,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let p = Arc::new(
+        Provisioner::new(Options {
+            endpoints: Endpoints::default().all_at(e.https_url()),
+            azure: Some(AzureAuth::ClientSecret {
+                tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+                secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
+            }),
+            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
+            ca_pem: Some(e.ca_pem().to_owned()),
+            retry: RetryPolicy::fast(),
+            concurrency: 3,
+            ..Options::default()
+        })
+        .unwrap(),
+    );
+    let prepared = p.prepare(plan(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let stats = e.stats();
+    assert!(
+        stats["faults"]["throttle"].as_u64().unwrap() > 20,
+        "{stats}"
+    );
+    assert!(stats["max_in_flight"].as_u64().unwrap() <= 3, "{stats}");
+    assert!(p.requests().retries > 20);
+    e.set_faults(emu::FaultOptions::default()).unwrap();
+    assert!(converged(&p, plan()).await);
+    e.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_after_a_partial_apply_removes_exactly_what_was_made() {
+    let (e, p) = start(emu::Options::default()).await;
+    let prepared = p.prepare(small_plan(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let total = p.requests();
+    let n = total.graph + total.arm + total.pulumi;
+    e.shutdown().await;
+    for k in [n / 4, n / 2, 3 * n / 4, n - 1] {
+        let e = emu::Emulator::start(emu::Options::default()).await.unwrap();
+        let cut = provisioner(&e, Some(k));
+        let partial = async {
+            let prepared = cut.prepare(small_plan(), false).await?;
+            cut.apply(&prepared, &Quiet).await
+        }
+        .await;
+        assert!(partial.is_err(), "k={k}");
+        let p = provisioner(&e, None);
+        let (steps, live) = p.plan_destroy(&small_plan()).await.unwrap();
+        p.destroy(&steps, &live, &Quiet).await.unwrap();
+        let state = e.state();
+        for kind in ["applications", "servicePrincipals", "roleAssignments"] {
+            assert_eq!(count(&state, kind), 0, "k={k}: {kind} left: {state}");
+        }
+        let settings_point_nowhere = state["deploymentSettings"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|v| v["operationContext"]["oidc"].get("azure").is_none());
+        assert!(settings_point_nowhere, "k={k}: {state}");
+        e.shutdown().await;
+    }
+}

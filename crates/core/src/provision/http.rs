@@ -314,6 +314,14 @@ impl Http {
         }
     }
 
+    /// A slot of the concurrency limit, for requests sent outside [`Http::send`].
+    pub(crate) async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Interrupted("the client was shut down".into()))
+    }
+
     async fn send_once(&self, call: &Call<'_>) -> Result<Response> {
         let _permit = self
             .permits

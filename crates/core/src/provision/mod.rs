@@ -145,6 +145,9 @@ impl Provisioner {
                 "this command needs an Azure credential (see --auth)".into(),
             ));
         };
+        // Token requests count against the concurrency limit too: the limit is what the
+        // services see from us, whoever sends the request.
+        let _permit = self.http.permit().await?;
         let token = cred.get_token(&[scope], None).await.map_err(|e| {
             Error::AuthenticationFailed(format!("cannot get a token for {scope}: {e}"))
         })?;
