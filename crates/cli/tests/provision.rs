@@ -57,9 +57,9 @@ impl Setup {
         self.dir.path().join("config.yaml").display().to_string()
     }
 
-    fn cli(&self, args: &[&str]) -> Command {
+    fn std_cli(&self, args: &[&str]) -> std::process::Command {
         let e = self.emu();
-        let mut cmd = Command::cargo_bin("pulumi-azure-oidc").unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pulumi-azure-oidc"));
         for name in [
             "AZURE_FEDERATED_TOKEN_FILE",
             "IDENTITY_ENDPOINT",
@@ -80,6 +80,10 @@ impl Setup {
             .env("PULUMI_ACCESS_TOKEN", PULUMI_TOKEN)
             .args(args);
         cmd
+    }
+
+    fn cli(&self, args: &[&str]) -> Command {
+        Command::from_std(self.std_cli(args))
     }
 }
 
@@ -281,4 +285,41 @@ fn the_pulumi_token_comes_from_the_pulumi_cli_login_too() {
     );
     assert!(text.contains("run apply"), "{text}");
     assert!(!text.contains(PULUMI_TOKEN), "{text}");
+}
+
+#[test]
+fn an_apply_killed_at_any_point_is_finished_by_a_rerun() {
+    let s = Setup::new(emu::Options {
+        faults: emu::FaultOptions {
+            latency_ms: 15,
+            ..Default::default()
+        },
+        ..emu::Options::default()
+    });
+    let config = s.config();
+    for (i, after_ms) in [40u64, 120, 250, 400, 600, 900].into_iter().enumerate() {
+        // SIGKILL mid-run: no handler runs, whatever request was in flight is cut.
+        let mut child = s
+            .std_cli(&["apply", "--config", &config, "--yes"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(after_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        run(s.cli(&["apply", "--config", &config, "--yes"]), 0);
+        let status = run(s.cli(&["status", "--config", &config]), 0);
+        assert!(
+            status.contains("Everything matches"),
+            "kill {i} at {after_ms} ms: {status}"
+        );
+        let state = s.emu().state();
+        let apps = state["applications"].as_array().unwrap();
+        assert_eq!(apps.len(), 2, "kill {i}: {state}");
+        let sps = state["servicePrincipals"].as_array().unwrap();
+        assert_eq!(sps.len(), 2, "kill {i}: {state}");
+        // Start the next round from nothing.
+        run(s.cli(&["destroy", "--config", &config, "--yes"]), 0);
+    }
 }
