@@ -218,68 +218,15 @@ pub(crate) enum RenderKind {
 pub(crate) struct RenderArgs {
     #[arg(value_enum)]
     pub kind: RenderKind,
-    /// Config file; or describe one target with the flags below
-    #[arg(
-        long,
-        short = 'c',
-        value_name = "FILE",
-        conflicts_with_all = [
-            "org", "project", "stack", "env", "operations", "subject_attributes", "default_subject",
-            "user", "root_env", "include_yaml_subject", "roles", "scopes", "issuer",
-        ]
-    )]
-    pub config: Option<PathBuf>,
-    /// Pulumi organization (one-target mode)
-    #[arg(long, requires = "project")]
-    pub org: Option<String>,
-    /// Pulumi or ESC project (one-target mode)
-    #[arg(long)]
-    pub project: Option<String>,
-    /// Stack: render for a Deployments stack
-    #[arg(long, conflicts_with = "env")]
-    pub stack: Option<String>,
-    /// Operation to trust (repeatable; with --stack)
-    #[arg(long = "operation", value_name = "OP", requires = "stack")]
-    pub operations: Vec<String>,
-    /// ESC environment: render for an ESC environment
-    #[arg(long)]
-    pub env: Option<String>,
-    /// subjectAttributes entry (repeatable; with --env)
-    #[arg(
-        long = "subject-attribute",
-        value_name = "ATTRIBUTE",
-        requires = "env",
-        conflicts_with = "default_subject"
-    )]
-    pub subject_attributes: Vec<String>,
-    /// Pulumi's default ESC subject (no subjectAttributes; with --env)
-    #[arg(long, requires = "env")]
-    pub default_subject: bool,
-    /// Pulumi user login, for pulumi.user.login
-    #[arg(long, value_name = "LOGIN", requires = "env")]
-    pub user: Option<String>,
-    /// Root environment PROJECT/ENV, for rootEnvironment.name
-    #[arg(long, value_name = "PROJECT/ENV", requires = "env")]
-    pub root_env: Option<String>,
-    /// Also trust the `<yaml>` subject (with --env)
-    #[arg(long, requires = "env")]
-    pub include_yaml_subject: bool,
-    /// Role to grant (repeatable, paired in order with --scope)
-    #[arg(long = "role", value_name = "ROLE")]
-    pub roles: Vec<String>,
-    /// Scope of the role at the same position
-    #[arg(long = "scope", value_name = "SCOPE")]
-    pub scopes: Vec<String>,
-    /// OIDC issuer (one-target mode)
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Client id of the app, once known
     #[arg(long, value_name = "GUID")]
     pub client_id: Option<String>,
-    /// Tenant id
+    /// Tenant id (written into the output; in one-target mode also the config's)
     #[arg(long, value_name = "GUID")]
     pub tenant_id: Option<String>,
-    /// Subscription id
+    /// Subscription id (written into the output; in one-target mode also the config's)
     #[arg(long, value_name = "GUID")]
     pub subscription_id: Option<String>,
 }
@@ -324,7 +271,6 @@ pub(crate) struct TargetArgs {
         conflicts_with_all = [
             "org", "project", "stack", "env", "operations", "subject_attributes", "default_subject",
             "user", "root_env", "include_yaml_subject", "roles", "scopes", "issuer",
-            "tenant_id", "subscription_id",
         ]
     )]
     pub config: Option<PathBuf>,
@@ -372,11 +318,17 @@ pub(crate) struct TargetArgs {
     /// OIDC issuer (one-target mode)
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// Tenant id written into the stack's settings or the ESC environment
-    #[arg(long, value_name = "GUID")]
+}
+
+/// The Azure ids a one-target run writes into the stack's settings or the ESC
+/// environment (a config file names them under `azure:`).
+#[derive(Debug, Args)]
+pub(crate) struct AzureIds {
+    /// Tenant id (one-target mode)
+    #[arg(long, value_name = "GUID", conflicts_with = "config")]
     pub tenant_id: Option<String>,
-    /// Subscription id written into the stack's settings or the ESC environment
-    #[arg(long, value_name = "GUID")]
+    /// Subscription id (one-target mode)
+    #[arg(long, value_name = "GUID", conflicts_with = "config")]
     pub subscription_id: Option<String>,
 }
 
@@ -436,6 +388,8 @@ pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
+    pub ids: AzureIds,
+    #[command(flatten)]
     pub conn: ConnArgs,
     /// Apply without asking
     #[arg(long, short = 'y')]
@@ -453,6 +407,8 @@ pub(crate) struct StatusArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
+    pub ids: AzureIds,
+    #[command(flatten)]
     pub conn: ConnArgs,
 }
 
@@ -460,6 +416,8 @@ pub(crate) struct StatusArgs {
 pub(crate) struct DestroyArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub ids: AzureIds,
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Remove without asking

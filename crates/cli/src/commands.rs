@@ -218,24 +218,11 @@ pub(crate) fn read_arg(value: &str, what: &str) -> Result<String, Failure> {
 }
 
 fn render(a: RenderArgs) -> Result<u8, Failure> {
-    let config = target_config(&crate::args::TargetArgs {
-        config: a.config.clone(),
-        org: a.org.clone(),
-        project: a.project.clone(),
-        stack: a.stack.clone(),
-        operations: a.operations.clone(),
-        env: a.env.clone(),
-        subject_attributes: a.subject_attributes.clone(),
-        default_subject: a.default_subject,
-        user: a.user.clone(),
-        root_env: a.root_env.clone(),
-        include_yaml_subject: a.include_yaml_subject,
-        roles: a.roles.clone(),
-        scopes: a.scopes.clone(),
-        issuer: a.issuer.clone(),
-        tenant_id: a.tenant_id.clone(),
-        subscription_id: a.subscription_id.clone(),
-    })?;
+    let config = target_config(
+        &a.target,
+        a.tenant_id.as_deref(),
+        a.subscription_id.as_deref(),
+    )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
     let format = match a.kind {
         RenderKind::Az => RenderFormat::Az,
@@ -258,7 +245,11 @@ fn render(a: RenderArgs) -> Result<u8, Failure> {
 }
 
 /// The config a command works on: the file, or the one target its flags describe.
-pub(crate) fn target_config(a: &crate::args::TargetArgs) -> Result<Config, Failure> {
+pub(crate) fn target_config(
+    a: &crate::args::TargetArgs,
+    tenant_id: Option<&str>,
+    subscription_id: Option<&str>,
+) -> Result<Config, Failure> {
     let config = match &a.config {
         Some(path) => read_config(path)?,
         None => {
@@ -319,14 +310,8 @@ pub(crate) fn target_config(a: &crate::args::TargetArgs) -> Result<Config, Failu
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             let azure = AzureSettings {
-                tenant: a
-                    .tenant_id
-                    .as_deref()
-                    .map(|t| Guid::parse("tenant id", t))
-                    .transpose()?,
-                subscription: a
-                    .subscription_id
-                    .as_deref()
+                tenant: tenant_id.map(|t| Guid::parse("tenant id", t)).transpose()?,
+                subscription: subscription_id
                     .map(|s| Guid::parse("subscription id", s))
                     .transpose()?,
             };

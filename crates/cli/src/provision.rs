@@ -124,7 +124,11 @@ fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
 }
 
 pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
-    let config = target_config(&a.target)?;
+    let config = target_config(
+        &a.target,
+        a.ids.tenant_id.as_deref(),
+        a.ids.subscription_id.as_deref(),
+    )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
     let p = provisioner(&a.conn, true, true)?;
     let output = a.conn.output;
@@ -159,7 +163,11 @@ pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
 }
 
 pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
-    let config = target_config(&a.target)?;
+    let config = target_config(
+        &a.target,
+        a.ids.tenant_id.as_deref(),
+        a.ids.subscription_id.as_deref(),
+    )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
     let p = provisioner(&a.conn, true, true)?;
     let report = runtime()?.block_on(p.status(plan))?;
@@ -210,7 +218,11 @@ pub(crate) fn verify(a: VerifyArgs) -> Result<u8, Failure> {
 }
 
 pub(crate) fn destroy(a: DestroyArgs) -> Result<u8, Failure> {
-    let config = target_config(&a.target)?;
+    let config = target_config(
+        &a.target,
+        a.ids.tenant_id.as_deref(),
+        a.ids.subscription_id.as_deref(),
+    )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
     let p = provisioner(&a.conn, true, true)?;
     let output = a.conn.output;

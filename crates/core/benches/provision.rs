@@ -9,10 +9,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use pulumi_azure_oidc::Config;
 use pulumi_azure_oidc::provision::{
     AzureAuth, Endpoints, Options, Provisioner, Quiet, RetryPolicy, Secret,
 };
-use pulumi_azure_oidc::{Change, Config};
 use pulumi_azure_oidc_emulator as emu;
 use serde_json::{Value, json};
 
@@ -114,19 +114,7 @@ async fn one(stacks: usize, latency_ms: u64, s: &Strategy) -> Value {
     // The longest app's chain of writes; its settings writes ride along in its task.
     let mut chain = std::collections::HashMap::<String, usize>::new();
     for c in &prepared.diff.changes {
-        let app = match c {
-            Change::CreateApp { app, .. }
-            | Change::UpdateApp { app, .. }
-            | Change::CreateServicePrincipal { app }
-            | Change::DeleteCredential { app, .. }
-            | Change::UpdateCredential { app, .. }
-            | Change::CreateCredential { app, .. }
-            | Change::CreateRoleAssignment { app, .. }
-            | Change::DeleteRoleAssignment { app, .. }
-            | Change::ConfigureDeploymentSettings { app, .. }
-            | Change::WriteEscEnvironment { app, .. }
-            | Change::DeleteApp { app, .. } => app.clone(),
-        };
+        let app = c.app().to_owned();
         *chain.entry(app).or_default() += 1;
     }
     let longest = chain.values().copied().max().unwrap_or(0);

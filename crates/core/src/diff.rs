@@ -174,6 +174,24 @@ pub enum Change {
 }
 
 impl Change {
+    /// The app the change belongs to (its uniqueName label); each app's changes run in
+    /// order, apart from other apps'.
+    pub fn app(&self) -> &str {
+        match self {
+            Change::CreateApp { app, .. }
+            | Change::UpdateApp { app, .. }
+            | Change::CreateServicePrincipal { app }
+            | Change::DeleteCredential { app, .. }
+            | Change::UpdateCredential { app, .. }
+            | Change::CreateCredential { app, .. }
+            | Change::CreateRoleAssignment { app, .. }
+            | Change::DeleteRoleAssignment { app, .. }
+            | Change::ConfigureDeploymentSettings { app, .. }
+            | Change::WriteEscEnvironment { app, .. }
+            | Change::DeleteApp { app, .. } => app,
+        }
+    }
+
     /// One line for humans, such as `+ credential deploy-core-dev-preview in pulumi-oidc-…`.
     pub fn summary(&self) -> String {
         match self {

@@ -82,22 +82,6 @@ pub struct StatusReport {
     pub requests: RequestCounts,
 }
 
-fn app_label(change: &Change) -> &str {
-    match change {
-        Change::CreateApp { app, .. }
-        | Change::UpdateApp { app, .. }
-        | Change::CreateServicePrincipal { app }
-        | Change::DeleteCredential { app, .. }
-        | Change::UpdateCredential { app, .. }
-        | Change::CreateCredential { app, .. }
-        | Change::CreateRoleAssignment { app, .. }
-        | Change::DeleteRoleAssignment { app, .. }
-        | Change::ConfigureDeploymentSettings { app, .. }
-        | Change::WriteEscEnvironment { app, .. }
-        | Change::DeleteApp { app, .. } => app,
-    }
-}
-
 /// Ids learned while running, per app label.
 #[derive(Debug, Default, Clone)]
 struct Learned {
@@ -129,7 +113,7 @@ impl Provisioner {
         let mut by_app: BTreeMap<String, Vec<Change>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         for c in &prepared.diff.changes {
-            let label = app_label(c).to_owned();
+            let label = c.app().to_owned();
             if !by_app.contains_key(&label) {
                 order.push(label.clone());
             }
@@ -232,7 +216,7 @@ impl Provisioner {
                     .diff
                     .changes
                     .iter()
-                    .filter(|c| app_label(c) == app.unique_name)
+                    .filter(|c| c.app() == app.unique_name)
                     .filter(|c| concerns(c, t))
                     .map(Change::summary)
                     .collect();
