@@ -13,7 +13,18 @@ mod classes {
     pyo3::import_exception!(pulumi_azure_oidc.errors, OidcError);
     pyo3::import_exception!(pulumi_azure_oidc.errors, InputError);
     pyo3::import_exception!(pulumi_azure_oidc.errors, InternalError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, ApiError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, AuthenticationError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, RetriesExhaustedError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, UnreachableError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, VerificationError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, MissingCredentialsError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, InterruptedRunError);
 }
+use classes::{
+    ApiError, AuthenticationError, InterruptedRunError, MissingCredentialsError,
+    RetriesExhaustedError, UnreachableError, VerificationError,
+};
 pub(crate) use classes::{InputError, InternalError, OidcError};
 
 /// The code a caught panic is reported with: the C ABI's `PAOIDC_STATUS_PANIC`, so
@@ -21,22 +32,44 @@ pub(crate) use classes::{InputError, InternalError, OidcError};
 pub(crate) const PANIC_CODE: i32 = 9003;
 
 /// Map a core error: input problems (the core's `is_input_error`) to `InputError`
-/// (a `ValueError`), everything else to `OidcError`; both carry `.code` and `.path`.
+/// (a `ValueError`); a service's refusal (`Error::Service`) to `ApiError` with the
+/// HTTP status and the service's error code; the other provisioning failures to their
+/// `OidcError` subclass; everything else to `OidcError`. All carry `.code`, `.path`
+/// and `.kind`.
 ///
 /// The core's `Error` and `ErrorCode` are `#[non_exhaustive]`, so an exhaustive match
 /// is impossible from here; the classification is the core's own.
 pub(crate) fn to_py_err(e: core::Error) -> PyErr {
     let code = e.code();
-    let args = (
-        e.to_string(),
-        code.as_i32(),
-        e.path().map(str::to_owned),
-        code.name(),
-    );
+    let message = e.to_string();
+    let path = e.path().map(str::to_owned);
+    if let core::Error::Service {
+        status,
+        code: service_code,
+        ..
+    } = &e
+    {
+        return ApiError::new_err((
+            message,
+            code.as_i32(),
+            *status,
+            service_code.clone(),
+            path,
+            code.name(),
+        ));
+    }
+    let args = (message, code.as_i32(), path, code.name());
     if code.is_input_error() {
-        InputError::new_err(args)
-    } else {
-        OidcError::new_err(args)
+        return InputError::new_err(args);
+    }
+    match code {
+        core::ErrorCode::AuthenticationFailed => AuthenticationError::new_err(args),
+        core::ErrorCode::RetriesExhausted => RetriesExhaustedError::new_err(args),
+        core::ErrorCode::Unreachable => UnreachableError::new_err(args),
+        core::ErrorCode::VerificationFailed => VerificationError::new_err(args),
+        core::ErrorCode::MissingCredentials => MissingCredentialsError::new_err(args),
+        core::ErrorCode::Interrupted => InterruptedRunError::new_err(args),
+        _ => OidcError::new_err(args),
     }
 }
 

@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyList, PyString};
 use std::ffi::CString;
 
 mod errors;
+mod provision;
 mod types;
 
 use errors::{guard, invalid_input, to_py_err};
@@ -419,5 +420,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diagnose_error, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     types::register(m)?;
+    provision::register(m)?;
     Ok(())
 }

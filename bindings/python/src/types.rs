@@ -41,18 +41,24 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<
     })
 }
 
-fn to_dict<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_dict<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     let value = serde_json::to_value(value)
         .map_err(|e| crate::errors::invalid_input(format!("cannot represent the result: {e}")))?;
     json_to_py(py, &value)
 }
 
-fn strings(py: Python<'_>, items: impl IntoIterator<Item = String>) -> PyResult<Py<PyTuple>> {
+pub(crate) fn strings(
+    py: Python<'_>,
+    items: impl IntoIterator<Item = String>,
+) -> PyResult<Py<PyTuple>> {
     let items: Vec<String> = items.into_iter().collect();
     Ok(PyTuple::new(py, items)?.unbind())
 }
 
-fn objects<T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>>(
+pub(crate) fn objects<T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>>(
     py: Python<'_>,
     items: impl IntoIterator<Item = T>,
 ) -> PyResult<Py<PyTuple>> {
@@ -583,6 +589,26 @@ pub(crate) struct TokenClaims {
     other: Py<PyDict>,
 }
 
+impl TokenClaims {
+    pub(crate) fn new(py: Python<'_>, c: &core::diagnose::jwt::TokenClaims) -> PyResult<Self> {
+        let other = PyDict::new(py);
+        for (k, v) in &c.other {
+            other.set_item(k, json_to_py(py, v)?)?;
+        }
+        Ok(TokenClaims {
+            issuer: c.issuer.clone(),
+            subject: c.subject.clone(),
+            audiences: strings(py, c.audiences.iter().cloned())?,
+            expires_at: c.expires_at,
+            not_before: c.not_before,
+            issued_at: c.issued_at,
+            algorithm: c.algorithm.clone(),
+            key_id: c.key_id.clone(),
+            other: other.unbind(),
+        })
+    }
+}
+
 #[pymethods]
 impl TokenClaims {
     fn __repr__(&self) -> String {
@@ -613,22 +639,7 @@ fn snake<T: serde::Serialize>(value: &T) -> String {
 
 impl TokenDiagnosis {
     pub(crate) fn new(py: Python<'_>, d: core::diagnose::TokenDiagnosis) -> PyResult<Self> {
-        let c = &d.claims;
-        let other = PyDict::new(py);
-        for (k, v) in &c.other {
-            other.set_item(k, json_to_py(py, v)?)?;
-        }
-        let claims = TokenClaims {
-            issuer: c.issuer.clone(),
-            subject: c.subject.clone(),
-            audiences: strings(py, c.audiences.iter().cloned())?,
-            expires_at: c.expires_at,
-            not_before: c.not_before,
-            issued_at: c.issued_at,
-            algorithm: c.algorithm.clone(),
-            key_id: c.key_id.clone(),
-            other: other.unbind(),
-        };
+        let claims = TokenClaims::new(py, &d.claims)?;
         let candidates = d
             .candidates
             .iter()

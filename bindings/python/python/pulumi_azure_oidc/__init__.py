@@ -5,22 +5,33 @@ Pulumi ESC need in Entra, plans that pack them into apps of at most 20, renders
 (``az`` script, ESC YAML, Pulumi programs, JSON) and diagnoses of tokens and AADSTS
 errors: the same answers as the ``pulumi-azure-oidc`` CLI, from the same Rust core.
 
-The Pulumi component resource lives in :mod:`pulumi_azure_oidc.pulumi` (install the
-``[pulumi]`` extra).
+Provisioning (``apply``, ``status``, ``verify``, ``destroy`` and their ``*_async``
+forms) runs the CLI's executor against Azure and Pulumi Cloud; see
+:mod:`pulumi_azure_oidc.provision`. The Pulumi component resource lives in
+:mod:`pulumi_azure_oidc.pulumi` (install the ``[pulumi]`` extra).
 """
 
 from ._native import (
     AppPlan,
+    AppSummary,
+    ApplyReport,
     Candidate,
+    DestroyReport,
     Difference,
     ErrorDiagnosis,
     FederatedCredential,
     Plan,
     PlannedTarget,
     Presented,
+    RequestCounts,
     RoleGrant,
+    StatusReport,
+    TargetHealth,
     TokenClaims,
     TokenDiagnosis,
+    UnmanagedCredential,
+    VerifyReport,
+    VerifyResult,
     deployment_credentials,
     diagnose_error,
     diagnose_token,
@@ -31,29 +42,70 @@ from ._native import (
     render,
     version,
 )
-from .errors import ApiError, InputError, InternalError, OidcError, OidcWarning
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    InputError,
+    InternalError,
+    InterruptedRunError,
+    MissingCredentialsError,
+    OidcError,
+    OidcWarning,
+    RetriesExhaustedError,
+    UnreachableError,
+    VerificationError,
+)
+from .provision import (
+    apply,
+    apply_async,
+    destroy,
+    destroy_async,
+    status,
+    status_async,
+    verify,
+    verify_async,
+)
 
 __version__ = version()
 
 __all__ = [
     "ApiError",
     "AppPlan",
+    "AppSummary",
+    "ApplyReport",
+    "AuthenticationError",
     "Candidate",
+    "DestroyReport",
     "Difference",
     "ErrorDiagnosis",
     "FederatedCredential",
     "InputError",
     "InternalError",
+    "InterruptedRunError",
+    "MissingCredentialsError",
     "OidcError",
     "OidcWarning",
     "Plan",
     "PlannedTarget",
     "Presented",
+    "RequestCounts",
+    "RetriesExhaustedError",
     "RoleGrant",
+    "StatusReport",
+    "TargetHealth",
     "TokenClaims",
     "TokenDiagnosis",
+    "UnmanagedCredential",
+    "UnreachableError",
+    "VerificationError",
+    "VerifyReport",
+    "VerifyResult",
     "__version__",
+    "apply",
+    "apply_async",
     "deployment_credentials",
+    "destroy",
+    "destroy_async",
     "diagnose_error",
     "diagnose_token",
     "error_codes",
@@ -61,5 +113,9 @@ __all__ = [
     "esc_environment_yaml",
     "plan",
     "render",
+    "status",
+    "status_async",
+    "verify",
+    "verify_async",
     "version",
 ]

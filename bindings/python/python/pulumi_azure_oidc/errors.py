@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from typing import Any, Optional, Tuple
 
-__all__ = ["ApiError", "InputError", "InternalError", "OidcError", "OidcWarning"]
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "InputError",
+    "InternalError",
+    "InterruptedRunError",
+    "MissingCredentialsError",
+    "OidcError",
+    "OidcWarning",
+    "RetriesExhaustedError",
+    "UnreachableError",
+    "VerificationError",
+]
 
 
 class OidcError(Exception):
@@ -60,7 +72,7 @@ class ApiError(OidcError):
 
     ``status`` is the HTTP status, ``service_code`` the service's own error code
     (``Request_ResourceNotFound``, ``AADSTS70021``, ``RoleAssignmentExists``).
-    Raised by provisioning.
+    Raised by provisioning (code 4002, ``service_error``).
     """
 
     status: Optional[int]
@@ -90,6 +102,33 @@ class ApiError(OidcError):
             f"{type(self).__name__}({self.message!r}, code={self.code}, "
             f"status={self.status}, service_code={self.service_code!r})"
         )
+
+
+class AuthenticationError(OidcError):
+    """Azure or Pulumi Cloud refused our credentials (code 4001)."""
+
+
+class RetriesExhaustedError(OidcError):
+    """A retryable failure (throttling, replication, 5xx) outlasted the retry budget
+    (code 4003). Re-running continues where the run stopped."""
+
+
+class UnreachableError(OidcError):
+    """A service could not be reached: DNS, connection, TLS (code 4004)."""
+
+
+class VerificationError(OidcError):
+    """A token exchange failed in a way that is not a result (code 4005). A refused
+    token is reported by ``verify`` as ``VerifyReport.ok == False`` instead."""
+
+
+class MissingCredentialsError(OidcError):
+    """A secret or token the call needs is not configured (code 4006); the message
+    names the keyword argument or environment variable that supplies it."""
+
+
+class InterruptedRunError(OidcError):
+    """The run stopped before it finished (code 4007); re-running completes it."""
 
 
 class OidcWarning(UserWarning):
