@@ -487,6 +487,8 @@ pub struct Emulator {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     ca_pem: String,
     ca_file: PathBuf,
+    /// The directory made for the CA file when the caller named none; removed on drop.
+    owned_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -526,6 +528,10 @@ impl Emulator {
         let ca_file = match &options.ca_file {
             Some(p) => p.clone(),
             None => default_ca_path(https_listener.local_addr()?.port()),
+        };
+        let options_ca_dir = match &options.ca_file {
+            Some(_) => None,
+            None => ca_file.parent().map(Path::to_path_buf),
         };
         write_ca(&ca_file, &certs.ca_pem)?;
         let keys = IssuerKeys::shared().map_err(io::Error::other)?;
@@ -574,6 +580,7 @@ impl Emulator {
             https_handle,
             tasks,
             ca_pem: certs.ca_pem,
+            owned_dir: options_ca_dir,
             ca_file,
         })
     }
@@ -642,6 +649,10 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         self.http_handle.shutdown();
         self.https_handle.shutdown();
+        // Tests start hundreds of emulators; leave no CA directories behind.
+        if let Some(dir) = self.owned_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
