@@ -740,3 +740,45 @@ async fn destroy_after_a_partial_apply_removes_exactly_what_was_made() {
         e.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_login_endpoint_fails_fast_and_says_so() {
+    let e = emu::Emulator::start(emu::Options::default()).await.unwrap();
+    let mut endpoints = Endpoints::default().all_at(e.https_url());
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    endpoints.login = format!("https://127.0.0.1:{closed}");
+    let p = Arc::new(
+        Provisioner::new(Options {
+            endpoints,
+            azure: Some(AzureAuth::ClientSecret {
+                tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+                secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
+            }),
+            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
+            ca_pem: Some(e.ca_pem().to_owned()),
+            retry: RetryPolicy::fast(),
+            ..Options::default()
+        })
+        .unwrap(),
+    );
+    let started = std::time::Instant::now();
+    let err = p.prepare(small_plan(), false).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        err.code(),
+        pulumi_azure_oidc::ErrorCode::Unreachable,
+        "{err}"
+    );
+    assert!(err.to_string().contains(&closed.to_string()), "{err}");
+    e.shutdown().await;
+}

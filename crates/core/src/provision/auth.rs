@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_identity::{
     ClientSecretCredential, ClientSecretCredentialOptions, DeveloperToolsCredential,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
@@ -126,9 +126,22 @@ impl AzureAuth {
         &self,
         endpoints: &Endpoints,
         client: reqwest::Client,
+        policy: &super::RetryPolicy,
     ) -> Result<Arc<dyn TokenCredential>> {
+        // The SDK retries token requests itself; bound it by our policy, so an
+        // unreachable login endpoint fails as fast as any other service does.
+        let ms = |d: std::time::Duration| {
+            time::Duration::milliseconds(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        };
+        let retry = RetryOptions::exponential(ExponentialRetryOptions {
+            initial_delay: ms(policy.base),
+            max_retries: 4,
+            max_total_elapsed: ms(policy.max_elapsed.min(std::time::Duration::from_secs(60))),
+            max_delay: ms(policy.cap),
+        });
         let mut options = ClientOptions {
             transport: Some(Transport::new(Arc::new(client))),
+            retry,
             ..ClientOptions::default()
         };
         let mut custom = CustomConfiguration::default();

@@ -111,7 +111,9 @@ impl Provisioner {
             options.request_limit,
         )?;
         let azure = match &options.azure {
-            Some(auth) => Some(auth.credential(&options.endpoints, http.client.clone())?),
+            Some(auth) => {
+                Some(auth.credential(&options.endpoints, http.client.clone(), &options.retry)?)
+            }
             None => None,
         };
         let tenant_id = options
@@ -148,10 +150,39 @@ impl Provisioner {
         // Token requests count against the concurrency limit too: the limit is what the
         // services see from us, whoever sends the request.
         let _permit = self.http.permit().await?;
-        let token = cred.get_token(&[scope], None).await.map_err(|e| {
-            Error::AuthenticationFailed(format!("cannot get a token for {scope}: {e}"))
-        })?;
+        let token = cred
+            .get_token(&[scope], None)
+            .await
+            .map_err(|e| self.token_error(scope, &e))?;
         Ok(Secret::new(token.token.secret().to_owned()))
+    }
+
+    /// Tell "the login endpoint cannot be reached" from "it refused us": the SDK
+    /// reports both as a credential error, the first after its retries run out.
+    fn token_error(&self, scope: &str, e: &azure_core::Error) -> Error {
+        let mut transport = matches!(e.kind(), azure_core::error::ErrorKind::Io);
+        let mut source: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = source {
+            if let Some(inner) = s.downcast_ref::<azure_core::Error>() {
+                transport |= matches!(inner.kind(), azure_core::error::ErrorKind::Io);
+            }
+            if let Some(r) = s.downcast_ref::<reqwest::Error>() {
+                transport |= r.is_connect() || r.is_timeout();
+            }
+            transport |= s.downcast_ref::<std::io::Error>().is_some();
+            source = s.source();
+        }
+        let text = e.to_string();
+        if transport || text.contains("retry policy expired") {
+            return Error::Unreachable {
+                url: self.endpoints.login.clone(),
+                reason: format!(
+                    "no answer to the token request for {scope}: {}",
+                    text.lines().next().unwrap_or("")
+                ),
+            };
+        }
+        Error::AuthenticationFailed(format!("cannot get a token for {scope}: {e}"))
     }
 
     fn pulumi_token(&self) -> Result<&Secret> {
