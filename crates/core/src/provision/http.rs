@@ -53,7 +53,7 @@ impl RetryPolicy {
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.base.saturating_mul(1 << attempt.min(16)).min(self.cap);
         let jitter: f64 = rand::rng().random_range(0.5..=1.0);
         exp.mul_f64(jitter)

@@ -147,42 +147,93 @@ impl Provisioner {
                 "this command needs an Azure credential (see --auth)".into(),
             ));
         };
-        // Token requests count against the concurrency limit too: the limit is what the
-        // services see from us, whoever sends the request.
-        let _permit = self.http.permit().await?;
-        let token = cred
-            .get_token(&[scope], None)
-            .await
-            .map_err(|e| self.token_error(scope, &e))?;
-        Ok(Secret::new(token.token.secret().to_owned()))
+        // The SDK retries a token request a few times itself (bounded by our policy);
+        // a token endpoint that keeps throttling or failing is retried here, under the
+        // same budget as every other request.
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            let result = {
+                // Token requests count against the concurrency limit too: the limit is
+                // what the services see from us, whoever sends the request.
+                let _permit = self.http.permit().await?;
+                cred.get_token(&[scope], None).await
+            };
+            let e = match result {
+                Ok(token) => return Ok(Secret::new(token.token.secret().to_owned())),
+                Err(e) => e,
+            };
+            let (error, transient) = self.token_error(scope, &e);
+            attempt += 1;
+            let wait = self.http.policy.backoff(attempt);
+            let policy = &self.http.policy;
+            if !transient {
+                return Err(error);
+            }
+            if attempt >= policy.max_attempts || started.elapsed() + wait > policy.max_elapsed {
+                return Err(match error {
+                    Error::RetriesExhausted {
+                        operation, last, ..
+                    } => Error::RetriesExhausted {
+                        operation,
+                        attempts: attempt,
+                        seconds: started.elapsed().as_secs(),
+                        last,
+                    },
+                    other => other,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
     }
 
-    /// Tell "the login endpoint cannot be reached" from "it refused us": the SDK
-    /// reports both as a credential error, the first after its retries run out.
-    fn token_error(&self, scope: &str, e: &azure_core::Error) -> Error {
-        let mut transport = matches!(e.kind(), azure_core::error::ErrorKind::Io);
+    /// Tell "the login endpoint cannot be reached" and "it is throttling or failing
+    /// for now" (transient: retried) from "it refused us": the SDK reports all three
+    /// as a credential error.
+    fn token_error(&self, scope: &str, e: &azure_core::Error) -> (Error, bool) {
+        use azure_core::error::ErrorKind;
+        let mut unreachable = false;
+        let mut transient = false;
         let mut source: Option<&dyn std::error::Error> = Some(e);
         while let Some(s) = source {
             if let Some(inner) = s.downcast_ref::<azure_core::Error>() {
-                transport |= matches!(inner.kind(), azure_core::error::ErrorKind::Io);
+                match inner.kind() {
+                    ErrorKind::Io | ErrorKind::Connection => unreachable = true,
+                    ErrorKind::HttpResponse { status, .. } => {
+                        transient |=
+                            matches!(u16::from(*status), 408 | 429 | 500 | 502 | 503 | 504);
+                    }
+                    _ => {}
+                }
             }
             if let Some(r) = s.downcast_ref::<reqwest::Error>() {
-                transport |= r.is_connect() || r.is_timeout();
+                unreachable |= r.is_connect() || r.is_timeout();
             }
-            transport |= s.downcast_ref::<std::io::Error>().is_some();
+            unreachable |= s.downcast_ref::<std::io::Error>().is_some();
             source = s.source();
         }
         let text = e.to_string();
-        if transport || text.contains("retry policy expired") {
-            return Error::Unreachable {
+        let first_line = text.lines().next().unwrap_or("").to_owned();
+        if unreachable || (!transient && text.contains("retry policy expired")) {
+            let error = Error::Unreachable {
                 url: self.endpoints.login.clone(),
-                reason: format!(
-                    "no answer to the token request for {scope}: {}",
-                    text.lines().next().unwrap_or("")
-                ),
+                reason: format!("no answer to the token request for {scope}: {first_line}"),
             };
+            return (error, false);
         }
-        Error::AuthenticationFailed(format!("cannot get a token for {scope}: {e}"))
+        if transient {
+            let error = Error::RetriesExhausted {
+                operation: format!("get a token for {scope} from {}", self.endpoints.login),
+                attempts: 0,
+                seconds: 0,
+                last: first_line,
+            };
+            return (error, true);
+        }
+        (
+            Error::AuthenticationFailed(format!("cannot get a token for {scope}: {e}")),
+            false,
+        )
     }
 
     fn pulumi_token(&self) -> Result<&Secret> {
