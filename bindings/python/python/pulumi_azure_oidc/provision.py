@@ -22,7 +22,6 @@ appear in reports, reprs or messages.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, Optional
@@ -106,11 +105,15 @@ async def apply_async(
     config: ConfigInput, *, dry_run: bool = False, prune: bool = False, **options: Any
 ) -> ApplyReport:
     """``apply`` in a worker thread (``asyncio.to_thread``)."""
+    import asyncio  # only here: importing it costs ~80 ms, more than the module itself
+
     return await asyncio.to_thread(apply, config, dry_run=dry_run, prune=prune, **options)
 
 
 async def status_async(config: ConfigInput, **options: Any) -> StatusReport:
     """``status`` in a worker thread (``asyncio.to_thread``)."""
+    import asyncio  # only here: importing it costs ~80 ms, more than the module itself
+
     return await asyncio.to_thread(status, config, **options)
 
 
@@ -124,6 +127,8 @@ async def verify_async(
     **options: Any,
 ) -> VerifyReport:
     """``verify`` in a worker thread (``asyncio.to_thread``)."""
+    import asyncio  # only here: importing it costs ~80 ms, more than the module itself
+
     return await asyncio.to_thread(
         verify, config, token=token, client_id=client_id, tenant_id=tenant_id, wait=wait, **options
     )
@@ -131,4 +136,6 @@ async def verify_async(
 
 async def destroy_async(config: ConfigInput, **options: Any) -> DestroyReport:
     """``destroy`` in a worker thread (``asyncio.to_thread``)."""
+    import asyncio  # only here: importing it costs ~80 ms, more than the module itself
+
     return await asyncio.to_thread(destroy, config, **options)
