@@ -6,42 +6,23 @@ the workspace before the Python suite); these tests fail, not skip, when it is m
 """
 
 import json
-import os
-import queue
-import signal
 import ssl
-import subprocess
-import threading
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, ClientSecretCredential
+from conftest import run_emulator
 from pulumi_azure_oidc import diagnose_error
 
-REPO = Path(__file__).resolve().parents[3]
 GRAPH = "https://graph.microsoft.com/.default"
 ARM = "https://management.azure.com/.default"
 PULUMI_ISSUER = "https://api.pulumi.com/oidc"
 SUBJECT = "pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write"
 # The emulator's documented defaults (crates/emulator, `--help`); test values, not secrets.
 OPERATOR_SECRET = "emulator-operator-secret"
-
-
-def emulator_binary() -> Path:
-    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
-    if not target.is_absolute():
-        target = REPO / target
-    path = target / "debug" / "pulumi-azure-oidc-emulator"
-    if not path.is_file():
-        pytest.fail(
-            f"{path} does not exist: build it first with "
-            "`cargo build -p pulumi-azure-oidc-emulator` (cargo xtask test builds the workspace)"
-        )
-    return path
 
 
 class Emulator:
@@ -84,39 +65,8 @@ class Emulator:
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    ca_file = tmp_path_factory.mktemp("emulator") / "ca.pem"
-    process = subprocess.Popen(
-        [str(emulator_binary()), "--ca-file", str(ca_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: "queue.Queue[str]" = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-
-    threading.Thread(target=read, daemon=True).start()
-    info: Dict[str, str] = {}
-    try:
-        while True:
-            line = lines.get(timeout=30)
-            if line == "ready":
-                break
-            key, sep, value = line.partition("=")
-            if sep:
-                info[key] = value
+    with run_emulator(tmp_path_factory.mktemp("emulator")) as info:
         yield Emulator(info)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            code = process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert code == 0
 
 
 def operator_credential(emulator: Emulator, secret: str = OPERATOR_SECRET) -> ClientSecretCredential:

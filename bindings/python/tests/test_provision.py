@@ -11,9 +11,6 @@ import asyncio
 import contextlib
 import json
 import pickle
-import queue
-import signal
-import subprocess
 import threading
 import time
 import urllib.request
@@ -22,7 +19,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 from azure.identity import ClientAssertionCredential
-from test_emulator_azure_identity import emulator_binary
+from conftest import run_emulator
 
 import pulumi_azure_oidc as oidc
 
@@ -80,37 +77,8 @@ class Emulator:
 
 @contextlib.contextmanager
 def start(tmp: Path, *args: str) -> Iterator[Emulator]:
-    process = subprocess.Popen(
-        [str(emulator_binary()), "--ca-file", str(tmp / "ca.pem"), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: "queue.Queue[str]" = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line.rstrip("\n"))
-
-    threading.Thread(target=read, daemon=True).start()
-    info: Dict[str, str] = {}
-    try:
-        while True:
-            line = lines.get(timeout=30)
-            if line == "ready":
-                break
-            key, sep, value = line.partition("=")
-            if sep:
-                info[key] = value
+    with run_emulator(tmp, *args) as info:
         yield Emulator(info)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 @pytest.fixture(scope="module")
