@@ -222,15 +222,26 @@ fn provisioning_env(
         ));
     }
     let ca = work.join("emulator-ca.pem");
-    let emu = EmulatorProcess::start(emulator, &["--ca-file", &ca.to_string_lossy()])?;
-    let options = serde_json::json!({
+    let emu = EmulatorProcess::start(
+        emulator,
+        &[
+            "--ca-file",
+            &ca.to_string_lossy(),
+            "--client-secret",
+            EMULATOR_OPERATOR_SECRET,
+            "--pulumi-token",
+            EMULATOR_PULUMI_TOKEN,
+        ],
+    )?;
+    let base_options = serde_json::json!({
         "endpoint": emu.get("https_url"),
         "ca_file": emu.get("ca_file"),
         "azure_tenant_id": emu.get("tenant_id"),
         "azure_client_id": emu.get("client_id"),
-        "azure_client_secret": EMULATOR_OPERATOR_SECRET,
-        "pulumi_access_token": EMULATOR_PULUMI_TOKEN,
     });
+    let mut options = base_options.clone();
+    options["azure_client_secret"] = EMULATOR_OPERATOR_SECRET.into();
+    options["pulumi_access_token"] = EMULATOR_PULUMI_TOKEN.into();
     let target = serde_json::json!({"kind": "deployment", "org": "contoso", "project": "core", "stack": "dev"});
     let token = emu.mint(&serde_json::json!({"target": target, "operation": "update"}))?;
     let bad_token = emu.mint(
@@ -238,6 +249,10 @@ fn provisioning_env(
     )?;
     let env = vec![
         ("PAOIDC_TEST_OPTIONS".to_owned(), options.to_string()),
+        (
+            "PAOIDC_TEST_BASE_OPTIONS".to_owned(),
+            base_options.to_string(),
+        ),
         (
             "PAOIDC_TEST_TENANT".to_owned(),
             emu.get("tenant_id").to_owned(),
@@ -250,10 +265,13 @@ fn provisioning_env(
     Ok((emu, env))
 }
 
-/// The emulator binary's default operator secret and Pulumi token
-/// (`crates/emulator/src/server.rs`).
-const EMULATOR_OPERATOR_SECRET: &str = "emulator-operator-secret";
-const EMULATOR_PULUMI_TOKEN: &str = "pul-emulator-access-token";
+/// The operator secret and Pulumi token the emulator is started with: the marker
+/// values of test_capi.c (`MARKER_CLIENT_SECRET`, `MARKER_PULUMI_TOKEN`), which
+/// checks that no result or error message holds them.
+const EMULATOR_OPERATOR_SECRET: &str = "MARKER-client-secret-9d2e";
+const EMULATOR_PULUMI_TOKEN: &str = "MARKER-pulumi-token-4a7c";
+/// What test_capi.c's secrets all start with; a test run that prints one fails.
+const SECRET_MARKER: &str = "MARKER-";
 
 /// Run a test binary and read its `N passed, N failed` line.
 fn run_counted(program: &str, args: &[&str], env: &[(String, String)]) -> Result<(u64, u64)> {
@@ -284,6 +302,14 @@ fn run_counted(program: &str, args: &[&str], env: &[(String, String)]) -> Result
             "`{program} {}` failed ({})",
             args.join(" "),
             out.status
+        ));
+    }
+    // The library prints nothing of its own; were it to, no secret may be in it.
+    if stdout.contains(SECRET_MARKER) || stderr.contains(SECRET_MARKER) {
+        eprint!("{stderr}");
+        return Err(format!(
+            "`{program} {}` printed a secret marker (`{SECRET_MARKER}…`)",
+            args.join(" ")
         ));
     }
     counts.ok_or_else(|| format!("`{program}` printed no `N passed, N failed` line"))

@@ -8,6 +8,7 @@
 #include "pulumi_azure_oidc.h"
 #include "vectors.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +157,25 @@ static void test_static_strings(void) {
 /* Provisioning against the emulator. `cargo xtask test-c` starts the emulator binary,
  * mints the tokens over its admin endpoint and sets:
  *   PAOIDC_TEST_OPTIONS      run options JSON: endpoint, CA file, operator credentials
+ *                            (the marker secrets below, which the emulator accepts)
+ *   PAOIDC_TEST_BASE_OPTIONS the same without azure_client_secret and pulumi_access_token
  *   PAOIDC_TEST_TENANT       the emulated tenant id
  *   PAOIDC_TEST_TOKEN        a Pulumi OIDC token for contoso/core/dev (update)
  *   PAOIDC_TEST_BAD_TOKEN    the same with the ESC audience `azure:contoso` (refused)
  * Without them the provisioning tests fail, unless PAOIDC_TEST_SKIP_PROVISIONING=1. */
+/* Marker values for every secret (as in crates/cli/tests/provision.rs): the emulator's
+ * operator secret and Pulumi token (set by `cargo xtask test-c`, which also fails if
+ * any marker reaches this program's stdout or stderr), wrong ones, and token parts. */
+#define MARKER_CLIENT_SECRET "MARKER-client-secret-9d2e"
+#define MARKER_PULUMI_TOKEN "MARKER-pulumi-token-4a7c"
+#define MARKER_WRONG_SECRET "MARKER-wrong-secret-1f60"
+#define MARKER_WRONG_PULUMI_TOKEN "MARKER-wrong-pulumi-token-b3d8"
+#define MARKER_SIGNATURE "MARKER-signature-7e15"
+#define MARKER_MALFORMED "MARKER-malformed-token-c5a9"
+
 struct provisioning_env {
     const char *options;
+    const char *base_options;
     const char *tenant;
     const char *token;
     const char *bad_token;
@@ -169,10 +183,11 @@ struct provisioning_env {
 
 static int provisioning_env(struct provisioning_env *env) {
     env->options = getenv("PAOIDC_TEST_OPTIONS");
+    env->base_options = getenv("PAOIDC_TEST_BASE_OPTIONS");
     env->tenant = getenv("PAOIDC_TEST_TENANT");
     env->token = getenv("PAOIDC_TEST_TOKEN");
     env->bad_token = getenv("PAOIDC_TEST_BAD_TOKEN");
-    return env->options && env->tenant && env->token && env->bad_token;
+    return env->options && env->base_options && env->tenant && env->token && env->bad_token;
 }
 
 /* `base` (a JSON object) with `extra` (members, no braces) added; freed by the caller. */
@@ -219,7 +234,7 @@ static void test_provisioning(void) {
     CHECK(paoidc_apply(config, env.options, &out) == PAOIDC_STATUS_OK, "apply");
     CHECK(out && strstr(out, "\"dry_run\":false") != NULL, "apply report: %s", out ? out : "(null)");
     CHECK(out && strstr(out, "\"client_id\":\"") != NULL, "the app's client id is reported");
-    CHECK(out && strstr(out, "emulator-operator-secret") == NULL, "no secret in the report");
+    CHECK(out && strstr(out, MARKER_CLIENT_SECRET) == NULL, "no secret in the report");
     paoidc_string_free(out);
 
     out = NULL;
@@ -281,7 +296,7 @@ static void test_provisioning(void) {
     const char *endpoint_end = endpoint ? strchr(endpoint + 12, '"') : NULL;
     if (endpoint && endpoint_end) {
         snprintf(missing, sizeof missing,
-                 "{%.*s,\"auth\":\"client-secret\",\"pulumi_access_token\":\"pul-emulator-access-token\"}",
+                 "{%.*s,\"auth\":\"client-secret\",\"pulumi_access_token\":\"" MARKER_PULUMI_TOKEN "\"}",
                  (int)(endpoint_end + 1 - endpoint), endpoint);
         CHECK(paoidc_apply(config, missing, &out) == PAOIDC_STATUS_MISSING_CREDENTIALS, "no Azure credentials");
         CHECK(strstr(paoidc_last_error_message(), "AZURE_CLIENT_SECRET") != NULL, "the variable is named");
@@ -296,6 +311,222 @@ static void test_provisioning(void) {
     CHECK(out == NULL, "no output after failures");
 }
 
+/* A formatted string on the heap; freed by the caller. */
+static char *format(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(NULL, 0, fmt, args);
+    va_end(args);
+    if (n < 0) {
+        return NULL;
+    }
+    char *out = malloc((size_t)n + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    va_start(args, fmt);
+    vsnprintf(out, (size_t)n + 1, fmt, args);
+    va_end(args);
+    return out;
+}
+
+/* Which secret `text` holds, or NULL: a marker, an Azure access token the emulator
+ * issued (`emu.<uuid>.<uuid>`), or one of `extra` (NULL-terminated; may be NULL). */
+static const char *secret_in(const char *text, const char *const *extra) {
+    static const char *const markers[] = {
+        MARKER_CLIENT_SECRET, MARKER_PULUMI_TOKEN, MARKER_WRONG_SECRET, MARKER_WRONG_PULUMI_TOKEN,
+        MARKER_SIGNATURE,     MARKER_MALFORMED,    "MARKER-",           "emu.",
+    };
+    if (text == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
+        if (strstr(text, markers[i]) != NULL) {
+            return markers[i];
+        }
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        if (extra[i][0] != '\0' && strstr(text, extra[i]) != NULL) {
+            return extra[i];
+        }
+    }
+    return NULL;
+}
+
+/* A call's status is `expected`, and neither its result nor the last error message
+ * holds a secret. Frees `out`. */
+static void expect_redacted(const char *what, int32_t status, int32_t expected, char *out,
+                            const char *const *extra) {
+    CHECK(status == expected, "%s: status %d (%s), expected %d", what, (int)status, paoidc_status_str(status),
+          (int)expected);
+    CHECK(expected == PAOIDC_STATUS_OK || strlen(paoidc_last_error_message()) > 0, "%s: a message", what);
+    CHECK(secret_in(paoidc_last_error_message(), extra) == NULL, "%s: a secret in the error message", what);
+    CHECK(secret_in(out, extra) == NULL, "%s: a secret in the result: %s", what, out);
+    CHECK(expected == PAOIDC_STATUS_OK || out == NULL, "%s: no result after a failure", what);
+    paoidc_string_free(out);
+}
+
+/* A Deployments token for contoso/core/dev (update), unsigned; the signature is added. */
+#define UNSIGNED_HEADER_PAYLOAD                                                                                    \
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."                                                                         \
+    "eyJpc3MiOiJodHRwczovL2FwaS5wdWx1bWkuY29tL29pZGMiLCJzdWIiOiJwdWx1bWk6ZGVwbG95Om9yZzpjb250b3NvOnByb2plY3Q6Y29yZT" \
+    "pzdGFjazpkZXY6b3BlcmF0aW9uOnVwZGF0ZTpzY29wZTp3cml0ZSIsImF1ZCI6ImNvbnRvc28iLCJleHAiOjE3NjcyMjkyMDAsImlhdCI6MTc2" \
+    "NzIyNTYwMH0"
+
+/* Diagnosis shows a token by its claims only: never its signature or its text. */
+static void test_diagnose_redaction(void) {
+    static const char forged[] = UNSIGNED_HEADER_PAYLOAD "." MARKER_SIGNATURE;
+    static const char bearer[] = "Bearer " UNSIGNED_HEADER_PAYLOAD "." MARKER_SIGNATURE;
+    const char *const extra[] = {UNSIGNED_HEADER_PAYLOAD, NULL};
+    static const char credentials[] =
+        "[{\"name\":\"deploy-core-dev-update\",\"issuer\":\"https://api.pulumi.com/oidc\","
+        "\"subject\":\"pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write\","
+        "\"audiences\":[\"contoso\"]}]";
+    char *out = NULL;
+    int32_t status = paoidc_diagnose_token(forged, NULL, 1767225700, &out);
+    CHECK(out && strstr(out, "operation:update:scope:write") != NULL, "the claims are shown: %s", out ? out : "");
+    expect_redacted("diagnose a forged token", status, PAOIDC_STATUS_OK, out, extra);
+    out = NULL;
+    status = paoidc_diagnose_token(forged, credentials, 1767225700, &out);
+    CHECK(out && strstr(out, "\"accepted\":true") != NULL, "accepted by its claims: %s", out ? out : "");
+    expect_redacted("diagnose a forged token with credentials", status, PAOIDC_STATUS_OK, out, extra);
+    out = NULL;
+    status = paoidc_diagnose_token(bearer, credentials, 1767225700, &out);
+    expect_redacted("diagnose a Bearer token", status, PAOIDC_STATUS_OK, out, extra);
+
+    static const char *const malformed[] = {
+        MARKER_MALFORMED,
+        MARKER_MALFORMED "." MARKER_MALFORMED,
+        MARKER_MALFORMED "." MARKER_MALFORMED "." MARKER_SIGNATURE,
+        "eyJhbGciOiJSUzI1NiJ9." MARKER_MALFORMED "." MARKER_SIGNATURE,
+        MARKER_MALFORMED "." MARKER_MALFORMED "." MARKER_MALFORMED "." MARKER_MALFORMED "." MARKER_SIGNATURE,
+        "Bearer " MARKER_MALFORMED,
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        out = (char *)"sentinel";
+        status = paoidc_diagnose_token(malformed[i], NULL, 0, &out);
+        expect_redacted("diagnose a malformed token", status, PAOIDC_STATUS_MALFORMED_TOKEN, out, extra);
+    }
+    /* The marker in the credential list's place: a malformed list, not echoed either. */
+    out = (char *)"sentinel";
+    status = paoidc_diagnose_token(forged, "[\"" MARKER_MALFORMED "\"]", 0, &out);
+    expect_redacted("diagnose with a malformed credential list", status, PAOIDC_STATUS_MALFORMED_CREDENTIAL_LIST,
+                    out, extra);
+}
+
+/* Provisioning with marker secrets, right and WRONG, and marker tokens: no secret in
+ * any result or error message. */
+static void test_provisioning_redaction(void) {
+    struct provisioning_env env;
+    if (!provisioning_env(&env)) {
+        return; /* test_provisioning says why */
+    }
+    CHECK(strstr(env.options, MARKER_CLIENT_SECRET) && strstr(env.options, MARKER_PULUMI_TOKEN),
+          "cargo xtask test-c starts the emulator with this file's marker secrets");
+    char config[256];
+    snprintf(config, sizeof config,
+             "org: contoso\nazure:\n  tenant: %s\ndeployments:\n  - project: core\n    stacks: [dev]\n", env.tenant);
+    const char *signature = strrchr(env.token, '.');
+    size_t signed_part = signature ? (size_t)(signature - env.token) : strlen(env.token);
+    char *forged = format("%.*s.%s", (int)signed_part, env.token, MARKER_SIGNATURE);
+    char *header_payload = format("%.*s", (int)signed_part, env.token);
+    const char *const extra[] = {env.token, env.bad_token, signature ? signature + 1 : "", header_payload, NULL};
+    char *wrong_secret = with_members(env.base_options, "\"azure_client_secret\":\"" MARKER_WRONG_SECRET
+                                                        "\",\"pulumi_access_token\":\"" MARKER_PULUMI_TOKEN "\"");
+    char *wrong_pulumi = with_members(env.base_options, "\"azure_client_secret\":\"" MARKER_CLIENT_SECRET
+                                                        "\",\"pulumi_access_token\":\"" MARKER_WRONG_PULUMI_TOKEN "\"");
+    char *wrong_secret_dry = with_members(wrong_secret, "\"dry_run\":true");
+    char *verify_wrong_secret = format("%.*s,\"token\":\"%s\",\"wait_secs\":0}",
+                                       (int)(strrchr(wrong_secret, '}') - wrong_secret), wrong_secret, env.token);
+    char *verify_forged = format("%.*s,\"token\":\"%s\",\"wait_secs\":0}",
+                                 (int)(strrchr(env.options, '}') - env.options), env.options, forged);
+    char *verify_wrong = format("%.*s,\"token\":\"%s\",\"wait_secs\":0}",
+                                (int)(strrchr(env.options, '}') - env.options), env.options, env.bad_token);
+    char *verify_malformed = with_members(env.options, "\"token\":\"" MARKER_MALFORMED "\",\"wait_secs\":0");
+    char *verify_malformed3 = with_members(env.options, "\"token\":\"" MARKER_MALFORMED "." MARKER_MALFORMED
+                                                        "." MARKER_SIGNATURE "\",\"wait_secs\":0");
+    char *verify_by_id = format("%.*s,\"client_id\":\"5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b\",\"tenant_id\":\"%s\","
+                                "\"token\":\"%s\",\"wait_secs\":0}",
+                                (int)(strrchr(env.options, '}') - env.options), env.options, env.tenant, forged);
+    if (!forged || !header_payload || !wrong_secret || !wrong_pulumi || !wrong_secret_dry || !verify_wrong_secret ||
+        !verify_forged || !verify_wrong || !verify_malformed || !verify_malformed3 || !verify_by_id) {
+        CHECK(0, "out of memory");
+        return;
+    }
+
+    char *out = NULL;
+    int32_t status = paoidc_apply(config, env.options, &out);
+    expect_redacted("apply", status, PAOIDC_STATUS_OK, out, extra);
+
+    /* Tokens: a forged signature and a wrong audience are refused results; a
+     * malformed token is an error; none is echoed. */
+    out = NULL;
+    status = paoidc_verify(config, verify_forged, &out);
+    CHECK(out && strncmp(out, "{\"ok\":false", 11) == 0, "a forged token is refused");
+    CHECK(out && strstr(out, "operation:update:scope:write") != NULL, "shown by its claims");
+    expect_redacted("verify a forged token", status, PAOIDC_STATUS_OK, out, extra);
+    out = NULL;
+    status = paoidc_verify(config, verify_wrong, &out);
+    CHECK(out && strstr(out, "\"aadsts\":700212") != NULL, "the wrong audience is refused");
+    expect_redacted("verify a wrong token", status, PAOIDC_STATUS_OK, out, extra);
+    out = NULL;
+    status = paoidc_verify(NULL, verify_by_id, &out);
+    CHECK(out && strncmp(out, "{\"ok\":false", 11) == 0, "a forged token for an unknown app is refused");
+    expect_redacted("verify a forged token by client id", status, PAOIDC_STATUS_OK, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_verify(config, verify_malformed, &out);
+    expect_redacted("verify a malformed token", status, PAOIDC_STATUS_MALFORMED_TOKEN, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_verify(config, verify_malformed3, &out);
+    expect_redacted("verify a malformed three-part token", status, PAOIDC_STATUS_MALFORMED_TOKEN, out, extra);
+
+    /* A WRONG client secret: authentication fails, and the message does not quote it. */
+    out = (char *)"sentinel";
+    status = paoidc_apply(config, wrong_secret, &out);
+    CHECK(strstr(paoidc_last_error_message(), "AADSTS7000215") != NULL, "the AADSTS code is named");
+    expect_redacted("apply, wrong secret", status, PAOIDC_STATUS_AUTHENTICATION_FAILED, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_apply(config, wrong_secret_dry, &out);
+    expect_redacted("apply dry run, wrong secret", status, PAOIDC_STATUS_AUTHENTICATION_FAILED, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_status_report(config, wrong_secret, &out);
+    expect_redacted("status, wrong secret", status, PAOIDC_STATUS_AUTHENTICATION_FAILED, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_verify(config, verify_wrong_secret, &out);
+    expect_redacted("verify, wrong secret", status, PAOIDC_STATUS_AUTHENTICATION_FAILED, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_destroy(config, wrong_secret, &out);
+    expect_redacted("destroy, wrong secret", status, PAOIDC_STATUS_AUTHENTICATION_FAILED, out, extra);
+
+    /* A WRONG Pulumi access token: Pulumi Cloud's 401, as a service error. */
+    out = (char *)"sentinel";
+    status = paoidc_apply(config, wrong_pulumi, &out);
+    CHECK(strstr(paoidc_last_error_message(), "401") != NULL, "the HTTP status is named");
+    expect_redacted("apply, wrong Pulumi token", status, PAOIDC_STATUS_SERVICE_ERROR, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_status_report(config, wrong_pulumi, &out);
+    expect_redacted("status, wrong Pulumi token", status, PAOIDC_STATUS_SERVICE_ERROR, out, extra);
+    out = (char *)"sentinel";
+    status = paoidc_destroy(config, wrong_pulumi, &out);
+    expect_redacted("destroy, wrong Pulumi token", status, PAOIDC_STATUS_SERVICE_ERROR, out, extra);
+
+    out = NULL;
+    status = paoidc_destroy(config, env.options, &out);
+    expect_redacted("destroy", status, PAOIDC_STATUS_OK, out, extra);
+
+    free(forged);
+    free(header_payload);
+    free(wrong_secret);
+    free(wrong_pulumi);
+    free(wrong_secret_dry);
+    free(verify_wrong_secret);
+    free(verify_forged);
+    free(verify_wrong);
+    free(verify_malformed);
+    free(verify_malformed3);
+    free(verify_by_id);
+}
+
 int main(void) {
     test_subject_vectors();
     test_error_vectors();
@@ -305,6 +536,8 @@ int main(void) {
     test_boundary_errors();
     test_static_strings();
     test_provisioning();
+    test_diagnose_redaction();
+    test_provisioning_redaction();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
