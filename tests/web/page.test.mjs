@@ -610,6 +610,104 @@ test("the URL fragment round-trips a view, and never holds the token or the erro
   await other.close();
 });
 
+// ───────────────────────── secrets ─────────────────────────
+
+test("a pasted token is never echoed: not in the URL, title, DOM, storage or console", async () => {
+  const SIGNATURE = "MARKER-signature-7e15";
+  const MALFORMED = "MARKER-malformed-token-c5a9";
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const subject = "pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write";
+  const headerPayload = `${part({ alg: "RS256", typ: "JWT", kid: "k1" })}.${part({
+    iss: "https://api.pulumi.com/oidc",
+    sub: subject,
+    aud: "contoso",
+    exp: 1767229200,
+    iat: 1767225600,
+  })}`;
+  const signed = `${headerPayload}.${SIGNATURE}`;
+  const credentials = JSON.stringify([
+    { name: "deploy-core-dev-update", issuer: "https://api.pulumi.com/oidc", subject: subject.replace("update", "preview"), audiences: ["contoso"] },
+  ]);
+
+  const p = await context.newPage();
+  watch(p);
+  const messages = [];
+  p.on("console", (message) => messages.push(`${message.type()}: ${message.text()}`));
+  p.on("pageerror", (error) => messages.push(`pageerror: ${error.message}\n${error.stack ?? ""}`));
+  await open("view=diagnose", p);
+
+  /** Everything the page shows or keeps, except the token field's own value. */
+  const exposed = () =>
+    p.evaluate(() => {
+      const body = document.body.cloneNode(true);
+      const input = body.querySelector("#x-token");
+      input.value = "";
+      input.textContent = "";
+      const storage = (s) => Object.keys(s).map((k) => `${k}=${s.getItem(k)}`).join("\n");
+      const others = [...document.querySelectorAll("input, textarea, select")].filter((el) => el.id !== "x-token").map((el) => el.value);
+      const live = document.getElementById("x-token").cloneNode(false);
+      return {
+        url: location.href,
+        title: document.title,
+        text: document.body.innerText.replace(document.getElementById("x-token").value, ""),
+        html: body.innerHTML,
+        head: document.head.outerHTML,
+        attributes: live.outerHTML,
+        values: others.join("\n"),
+        local: storage(localStorage),
+        session: storage(sessionStorage),
+        cookie: document.cookie,
+        history: JSON.stringify(history.state),
+      };
+    });
+
+  const check = async (token, secrets, what) => {
+    await p.fill("#x-token", token);
+    await settled(p);
+    await p.waitForTimeout(60); // the live region is written in a later task
+    assert.equal(await p.inputValue("#x-token"), token, `${what}: the field holds the token`);
+    const seen = { ...(await exposed()), pageUrl: p.url(), console: messages.join("\n") };
+    for (const [where, value] of Object.entries(seen)) {
+      for (const secret of secrets) assert.ok(!String(value).includes(secret), `${what}: \`${secret}\` is in ${where}:\n${value}`);
+    }
+  };
+
+  // Claims are shown, the signature and the compact token are not.
+  const forbidden = [SIGNATURE, MALFORMED, "MARKER-", headerPayload, headerPayload.split(".")[1]];
+  await check(signed, forbidden, "a signed token");
+  assert.equal(await state("xt", p), "ok");
+  assert.equal(await p.textContent('#x-claims [data-claim="subject"] code'), subject);
+  await p.fill("#x-credentials", credentials);
+  await check(signed, forbidden, "a signed token against credentials");
+  assert.equal(await p.getAttribute("#x-verdict", "data-aadsts"), "700213");
+  await check(`Bearer ${signed}`, forbidden, "a Bearer token");
+  assert.equal(await state("xt", p), "ok");
+
+  // Not a token: the error names the rule, never the text.
+  for (const bad of [
+    MALFORMED,
+    `${MALFORMED}.${MALFORMED}`,
+    `${MALFORMED}.${MALFORMED}.${SIGNATURE}`,
+    `${headerPayload.split(".")[0]}.${MALFORMED}.${SIGNATURE}`,
+    `${MALFORMED}.${MALFORMED}.${MALFORMED}.${MALFORMED}.${SIGNATURE}`,
+  ]) {
+    await check(bad, forbidden, `malformed ${bad.slice(0, 40)}`);
+    assert.equal(await p.getAttribute("#x-token-error", "data-code"), "2001", `${bad}: malformed`);
+    assert.equal(await state("xt", p), "error");
+  }
+  // Back to a token, then a reload: nothing of either comes back.
+  await check(signed, forbidden, "a signed token again");
+  await p.reload();
+  await p.waitForSelector("html[data-ready='true']");
+  await settled(p);
+  assert.equal(await p.inputValue("#x-token"), "");
+  const after = { ...(await exposed()), console: messages.join("\n") };
+  for (const [where, value] of Object.entries(after)) {
+    for (const secret of forbidden) assert.ok(!String(value).includes(secret), `after a reload: \`${secret}\` is in ${where}`);
+  }
+  await p.close();
+});
+
 // ───────────────────────── copy ─────────────────────────
 
 test("copy buttons put the right text on the clipboard and say so", async () => {
