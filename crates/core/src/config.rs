@@ -10,7 +10,9 @@ use crate::names::{EscEnvRef, EscProjectName, OrgName, ProjectName, UserLogin};
 use crate::roles::{Guid, Role, RoleGrant, Scope};
 use crate::spec::TargetSpec;
 use crate::target::Target;
+use serde::de::{self, DeserializeSeed};
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::collections::HashSet;
 
 #[derive(Debug, Deserialize)]
@@ -155,7 +157,7 @@ impl Config {
     /// Parse YAML (or JSON, which is YAML) text.
     pub fn from_yaml(text: &str) -> Result<Self> {
         check_shape(text)?;
-        let raw: RawConfig = serde_norway::from_str(text).map_err(|e| {
+        let yaml_error = |e: serde_norway::Error| {
             let location = e
                 .location()
                 .map(|l| format!("line {}, column {}", l.line(), l.column()));
@@ -166,9 +168,19 @@ impl Config {
                 Some(i) if location.is_some() => message[..i].to_owned(),
                 _ => message,
             };
-            let message = shorten_quoted(&message);
+            let message = crate::error::tidy(&message);
             Error::InvalidConfig { message, location }
-        })?;
+        };
+        // First walk the document without keeping anything, counting values as the
+        // parser replays them: a YAML alias used a thousand times (the "billion laughs"
+        // bomb) is counted a thousand times and refused before anything is built.
+        Budget {
+            left: &Cell::new(MAX_CONFIG_VALUES),
+            depth: 0,
+        }
+        .deserialize(serde_norway::Deserializer::from_str(text))
+        .map_err(yaml_error)?;
+        let raw: RawConfig = serde_norway::from_str(text).map_err(yaml_error)?;
         Self::from_raw(raw)
     }
 
@@ -182,7 +194,9 @@ impl Config {
             });
         }
         let raw: RawConfig = serde_json::from_str(text).map_err(|e| Error::InvalidConfig {
-            message: shorten_quoted(e.to_string().split(" at line ").next().unwrap_or_default()),
+            message: crate::error::tidy(
+                e.to_string().split(" at line ").next().unwrap_or_default(),
+            ),
             location: Some(format!("line {}, column {}", e.line(), e.column())),
         })?;
         Self::from_raw(raw)
@@ -213,6 +227,20 @@ impl Config {
             None => AzureSettings::default(),
         };
         let mut targets = Vec::new();
+        let mut grant_count = 0usize;
+        let mut count_grants = |here: &str, targets: usize, roles: usize| {
+            grant_count = grant_count.saturating_add(targets.saturating_mul(roles));
+            if grant_count > MAX_ROLE_GRANTS {
+                return Err(Error::InvalidConfig {
+                    message: format!(
+                        "the targets ask for more than {MAX_ROLE_GRANTS} role grants in all \
+                         (each target times its roles); split the config"
+                    ),
+                    location: Some(here.to_owned()),
+                });
+            }
+            Ok(())
+        };
         // Each value is checked where it appears so an error names its path; the
         // targets themselves are built by `TargetSpec`, as for every other face.
         for (i, d) in raw.deployments.into_iter().enumerate() {
@@ -231,6 +259,7 @@ impl Config {
                 at(|| format!("{here}.operations[{j}]"), Operation::parse(o))?;
             }
             let roles = grants(&here, d.roles)?;
+            count_grants(&here, stacks.len(), roles.len())?;
             for (j, stack) in stacks.into_iter().enumerate() {
                 let spec = TargetSpec::Deployment {
                     org: org.to_string(),
@@ -275,6 +304,7 @@ impl Config {
                     )
                 })
                 .transpose()?;
+            count_grants(&here, envs.len(), roles.len())?;
             for (j, env) in envs.into_iter().enumerate() {
                 let spec = TargetSpec::Esc {
                     org: org.to_string(),
@@ -334,17 +364,156 @@ impl Config {
 
 /// The largest config accepted; real ones are a few kilobytes.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
-const MAX_NESTING: usize = 32;
+/// The deepest nesting of collections accepted; a config nests four deep
+/// (`esc[0].keyVault.secrets[0]`).
+pub const MAX_NESTING: usize = 32;
+/// The most values (scalars and collections) a YAML config may hold, counting a value
+/// reached through an alias each time the alias is used. Real configs hold tens to
+/// hundreds; this bounds the memory and time alias expansion can cost.
+pub const MAX_CONFIG_VALUES: usize = 10_000;
+/// The most role grants a config may ask for in all (each target times its roles):
+/// every target keeps its own list, so a long `stacks` list times a long `roles` list
+/// would otherwise multiply in memory.
+pub const MAX_ROLE_GRANTS: usize = 20_000;
+
+/// Walks a document without keeping it, spending one unit of `left` per value and
+/// refusing nesting deeper than [`MAX_NESTING`].
+struct Budget<'a> {
+    left: &'a Cell<usize>,
+    depth: usize,
+}
+
+impl Budget<'_> {
+    fn spend<E: de::Error>(&self) -> std::result::Result<(), E> {
+        let left = self.left.get();
+        if left == 0 {
+            return Err(E::custom(format!(
+                "the config holds more than {MAX_CONFIG_VALUES} values (each use of a YAML alias counts its values again); a config never needs that many"
+            )));
+        }
+        self.left.set(left - 1);
+        Ok(())
+    }
+
+    fn inner<E: de::Error>(&self) -> std::result::Result<Self, E> {
+        if self.depth >= MAX_NESTING {
+            return Err(E::custom(format!(
+                "values nest more than {MAX_NESTING} deep; a config never needs more"
+            )));
+        }
+        Ok(Budget {
+            left: self.left,
+            depth: self.depth + 1,
+        })
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for Budget<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! spend_on {
+    ($($name:ident($ty:ty)),*) => {$(
+        fn $name<E: de::Error>(self, _: $ty) -> std::result::Result<(), E> {
+            self.spend()
+        }
+    )*};
+}
+
+impl<'de> de::Visitor<'de> for Budget<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a config")
+    }
+
+    spend_on!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_i128(i128),
+        visit_u128(u128),
+        visit_f64(f64),
+        visit_str(&str),
+        visit_bytes(&[u8])
+    );
+
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        self.spend()
+    }
+
+    fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+        self.spend()
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        self.spend()?;
+        while seq.next_element_seed(self.inner()?)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        self.spend()?;
+        while map.next_key_seed(self.inner()?)?.is_some() {
+            map.next_value_seed(self.inner()?)?;
+        }
+        Ok(())
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> std::result::Result<(), A::Error> {
+        use de::VariantAccess;
+        let ((), variant) = data.variant_seed(self.inner()?)?;
+        variant.newtype_variant_seed(self.inner()?)
+    }
+}
 
 /// Refuse what no config looks like before the YAML parser sees it: a huge text, or
-/// flow collections nested deeper than any config needs (the parser slows down
-/// sharply on pathological nesting).
+/// collections nested deeper than any config needs (the parser slows down sharply
+/// and holds hundreds of bytes per level on pathological nesting). Nesting that gets
+/// past this (by indentation) is refused by the counting walk in `from_yaml`.
 fn check_shape(text: &str) -> Result<()> {
     if text.len() > MAX_CONFIG_BYTES {
         return Err(Error::InputTooLarge {
             what: "the config",
             len: text.len(),
             max: MAX_CONFIG_BYTES,
+        });
+    }
+    // Block collections nest by indentation, which costs a line per level, except in
+    // the compact forms `- - - x` and `? ? x`: count those per line.
+    let compact = text
+        .lines()
+        .map(|line| {
+            let mut rest = line.trim_start_matches(' ');
+            let mut n = 0usize;
+            while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+                n += 1;
+                rest = r.trim_start_matches(' ');
+            }
+            n
+        })
+        .max()
+        .unwrap_or(0);
+    if compact > MAX_NESTING {
+        return Err(Error::InvalidConfig {
+            message: format!(
+                "block collections nest {compact} deep on one line; a config never needs more than {MAX_NESTING}"
+            ),
+            location: None,
         });
     }
     let (mut depth, mut deepest) = (0usize, 0usize);
@@ -374,29 +543,6 @@ fn check_shape(text: &str) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// Long quoted values in parser messages are cut: a config error must not echo a
-/// token or secret pasted into the wrong file.
-fn shorten_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(start) = rest.find('"') {
-        out.push_str(&rest[..=start]);
-        rest = &rest[start + 1..];
-        let Some(end) = rest.find('"') else { break };
-        let quoted = &rest[..end];
-        if quoted.chars().count() > 24 {
-            out.extend(quoted.chars().take(12));
-            out.push('…');
-        } else {
-            out.push_str(quoted);
-        }
-        out.push('"');
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn one_or_many(

@@ -97,25 +97,29 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("invalid {kind} `{value}`: {rule}")]
+    #[error("invalid {kind} `{}`: {rule}", Shown(.value))]
     InvalidName {
         kind: NameKind,
         value: String,
         rule: &'static str,
     },
-    #[error("invalid issuer `{value}`: {rule}")]
+    #[error("invalid issuer `{}`: {rule}", Shown(.value))]
     InvalidIssuer { value: String, rule: &'static str },
-    #[error("{claim} is {len} characters long; Azure accepts at most 600 (`{value}`)")]
+    #[error("{claim} is {len} characters long; Azure accepts at most 600 (`{}`)", Shown(.value))]
     ClaimTooLong {
         claim: &'static str,
         value: String,
         len: usize,
     },
-    #[error("invalid operation `{0}`: expected one of preview, update, refresh, destroy")]
+    #[error(
+        "invalid operation `{}`: expected one of preview, update, refresh, destroy",
+        Shown(.0)
+    )]
     InvalidOperation(String),
     #[error(
-        "invalid subject attribute `{0}`: expected one of rootEnvironment.name, \
-         currentEnvironment.name, pulumi.user.login, pulumi.organization.login"
+        "invalid subject attribute `{}`: expected one of rootEnvironment.name, \
+         currentEnvironment.name, pulumi.user.login, pulumi.organization.login",
+        Shown(.0)
     )]
     InvalidSubjectAttribute(String),
     #[error("subject attribute `{0}` is listed twice; each attribute may appear once")]
@@ -125,14 +129,15 @@ pub enum Error {
         attribute: &'static str,
         hint: &'static str,
     },
-    #[error("invalid user login `{value}`: {rule}")]
+    #[error("invalid user login `{}`: {rule}", Shown(.value))]
     InvalidUserLogin { value: String, rule: &'static str },
-    #[error("invalid role `{value}`: {rule}")]
+    #[error("invalid role `{}`: {rule}", Shown(.value))]
     InvalidRole { value: String, rule: String },
-    #[error("invalid scope `{value}`: {rule}")]
+    #[error("invalid scope `{}`: {rule}", Shown(.value))]
     InvalidScope { value: String, rule: &'static str },
     #[error(
-        "invalid {what} `{value}`: expected a GUID such as 00000000-0000-0000-0000-000000000000"
+        "invalid {what} `{}`: expected a GUID such as 00000000-0000-0000-0000-000000000000",
+        Shown(.value)
     )]
     InvalidGuid { what: &'static str, value: String },
     #[error("invalid config{}: {message}", location.as_deref().map(|l| format!(" ({l})")).unwrap_or_default())]
@@ -140,7 +145,7 @@ pub enum Error {
         message: String,
         location: Option<String>,
     },
-    #[error("target `{0}` is listed more than once")]
+    #[error("target `{}` is listed more than once", Shown(.0))]
     DuplicateTarget(String),
     #[error("{0}")]
     EmptyTarget(String),
@@ -152,7 +157,10 @@ pub enum Error {
         "no AADSTS error code found in the text: expected something like `AADSTS70021: No matching federated identity record found ...`"
     )]
     UnrecognisedError,
-    #[error("invalid time `{value}`: expected RFC 3339, such as 2026-01-31T12:00:00Z")]
+    #[error(
+        "invalid time `{}`: expected RFC 3339, such as 2026-01-31T12:00:00Z",
+        Shown(.value)
+    )]
     InvalidTime { value: String },
     #[error(
         "application `{app}` would hold {count} federated identity credentials; Azure allows at most 20 per application"
@@ -160,7 +168,7 @@ pub enum Error {
     CredentialLimitExceeded { app: String, count: usize },
     #[error("{0}")]
     CredentialConflict(String),
-    #[error("invalid Key Vault {what} `{value}`: {rule}")]
+    #[error("invalid Key Vault {what} `{}`: {rule}", Shown(.value))]
     InvalidKeyVault {
         what: &'static str,
         value: String,
@@ -173,7 +181,7 @@ pub enum Error {
         max: usize,
     },
     /// Input the caller named could not be read (a file, standard input).
-    #[error("cannot read {what}: {reason}")]
+    #[error("cannot read {}: {}", ShownLong(.what), ShownLong(.reason))]
     UnreadableInput { what: String, reason: String },
     /// Azure or Pulumi Cloud could not authenticate us (no credential, a refused secret).
     #[error("authentication failed: {0}")]
@@ -213,6 +221,87 @@ pub enum Error {
     /// Any of the above, found at `path` in a config file; keeps the inner code.
     #[error("{path}: {inner}")]
     InConfig { path: String, inner: Box<Error> },
+}
+
+/// Values longer than this many characters are shown abbreviated in messages.
+const SHOWN_MAX: usize = 64;
+/// How many characters of a long value a message keeps.
+const SHOWN_KEEP: usize = 24;
+
+/// A value as a message shows it: control characters escaped (`\u{1b}`, `\n`), so a
+/// value cannot drive the terminal or forge log lines, and a value longer than 64
+/// characters cut to its first 24 and its length, so a message stays short whatever
+/// was pasted (megabytes of garbage, or a secret in the wrong place).
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a>(pub &'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        show(f, self.0, SHOWN_MAX, SHOWN_KEEP)
+    }
+}
+
+/// As [`Shown`], for text that is legitimately longer but not unbounded (a file path
+/// and the reason it cannot be read): cut past 256 characters.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownLong<'a>(pub &'a str);
+
+impl std::fmt::Display for ShownLong<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        show(f, self.0, 256, 120)
+    }
+}
+
+fn show(f: &mut std::fmt::Formatter<'_>, value: &str, max: usize, keep: usize) -> std::fmt::Result {
+    use std::fmt::Write;
+    let long = value.len() > max && value.chars().nth(max).is_some();
+    let keep = if long { keep } else { max };
+    for c in value.chars().take(keep) {
+        if c.is_control() {
+            write!(f, "{}", c.escape_default())?;
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    if long {
+        write!(f, "… ({} characters)", value.chars().count())?;
+    }
+    Ok(())
+}
+
+/// A parser's message made fit to show: quoted values (`"…"` and `` `…` ``) longer
+/// than 24 characters are cut, since a config or description error must not echo a
+/// token or secret pasted into the wrong place, and control characters are escaped
+/// everywhere, as [`Shown`] does.
+pub(crate) fn tidy(message: &str) -> String {
+    let escaped = |s: &str, out: &mut String| {
+        for c in s.chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+    };
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut rest = message;
+    while let Some(start) = rest.find(['"', '`']) {
+        let quote = &rest[start..=start];
+        escaped(&rest[..=start], &mut out);
+        rest = &rest[start + 1..];
+        let Some(end) = rest.find(quote) else { break };
+        let quoted = &rest[..end];
+        if quoted.chars().nth(24).is_some() {
+            escaped(&quoted.chars().take(12).collect::<String>(), &mut out);
+            out.push('…');
+        } else {
+            escaped(quoted, &mut out);
+        }
+        out.push_str(quote);
+        rest = &rest[end + 1..];
+    }
+    escaped(rest, &mut out);
+    out
 }
 
 /// Which validated name an [`Error::InvalidName`] is about.
@@ -334,6 +423,25 @@ mod tests {
             assert_eq!(ErrorCode::from_i32(code.as_i32()), Some(*code));
         }
         assert_eq!(ErrorCode::from_i32(0), None);
+    }
+
+    #[test]
+    fn shown_escapes_control_characters_and_abbreviates_long_values() {
+        assert_eq!(Shown("dev").to_string(), "dev");
+        assert_eq!(Shown("a\u{1b}[31mb\n").to_string(), "a\\u{1b}[31mb\\n");
+        let long = "x".repeat(10_000);
+        let shown = Shown(&long).to_string();
+        assert!(shown.starts_with(&"x".repeat(SHOWN_KEEP)), "{shown}");
+        assert!(shown.ends_with("… (10000 characters)"), "{shown}");
+        assert!(shown.len() < 64, "{shown}");
+        let exact = "y".repeat(SHOWN_MAX);
+        assert_eq!(Shown(&exact).to_string(), exact);
+        let err = Error::InvalidName {
+            kind: NameKind::Stack,
+            value: "dev\u{7}\u{1b}]0;pwned\u{7}".into(),
+            rule: "may only contain letters, digits, hyphens, underscores and periods",
+        };
+        assert!(!err.to_string().chars().any(char::is_control), "{err}");
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn parse(yaml: &str, what: &str) -> Result<Mapping> {
             location: None,
         }),
         Err(e) => Err(Error::InvalidConfig {
-            message: format!("{what}: the definition is not valid YAML: {e}"),
+            message: crate::error::tidy(&format!("{what}: the definition is not valid YAML: {e}")),
             location: None,
         }),
     }

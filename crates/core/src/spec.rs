@@ -50,7 +50,7 @@ impl TargetSpec {
     /// `{"kind":"deployment","org":"contoso","project":"core","stack":"dev"}`.
     pub fn from_json(text: &str) -> Result<Self> {
         serde_json::from_str(text).map_err(|e| Error::InvalidConfig {
-            message: format!("invalid target description: {e}"),
+            message: crate::error::tidy(&format!("invalid target description: {e}")),
             location: None,
         })
     }

@@ -56,7 +56,8 @@ impl RenderFormat {
             .find(|f| f.as_str() == value)
             .ok_or_else(|| Error::InvalidConfig {
                 message: format!(
-                    "unknown render `{value}`: expected one of az, esc, pulumi-python, pulumi-typescript, json"
+                    "unknown render `{}`: expected one of az, esc, pulumi-python, pulumi-typescript, json",
+                    crate::error::Shown(value)
                 ),
                 location: None,
             })

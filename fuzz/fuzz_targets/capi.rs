@@ -1,0 +1,5 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    pulumi_azure_oidc_fuzz::capi::capi(data);
+});
