@@ -3,6 +3,7 @@
 //! - `test`  : set-up, `cargo fmt --check`, clippy `-D warnings`, build, every test suite
 //! - `demo`  : the main job, end to end, offline
 //! - `bench` : criterion benchmarks, summarised into `target/bench/`
+//! - `fuzz`  : the cargo-fuzz targets in `fuzz/`, N seconds each (nightly)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -12,6 +13,7 @@ mod bench;
 mod capi;
 mod demo;
 mod emulator;
+mod fuzz;
 mod header;
 mod python;
 mod wasm;
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "demo" => demo::run(),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "wasm" => wasm::build().map(|_| ()),
         "serve" => web::serve(rest),
         "header" => header::run(rest),
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
                  demo   run the whole flow offline: subjects, plan, every render, diagnosis\n  \
                  test   set up what the suites need, then fmt, clippy, build and every test\n  \
                  bench  run the benchmarks and write target/bench/report.{{json,md}}\n  \
+                 fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
