@@ -146,6 +146,104 @@ static void test_boundary_errors(void) {
     paoidc_string_free(NULL);
 }
 
+/* Hostile input: text that is not UTF-8 at every string entry point (a clean status
+ * naming the argument and the byte, never a crash), and oversized input (refused by
+ * its size, without echoing it). */
+static void expect_invalid_utf8(const char *what, int32_t status, char *out, const char *arg) {
+    CHECK(status == PAOIDC_STATUS_INVALID_UTF8, "%s: status %d", what, (int)status);
+    CHECK(out == NULL, "%s: no output", what);
+    CHECK(paoidc_last_error_code() == PAOIDC_STATUS_INVALID_UTF8, "%s: last error code", what);
+    const char *message = paoidc_last_error_message();
+    CHECK(strstr(message, arg) != NULL && strstr(message, "not UTF-8") != NULL, "%s: message `%s`", what,
+          message);
+    CHECK(strcmp(paoidc_status_str(PAOIDC_STATUS_INVALID_UTF8), "invalid_utf8") == 0, "%s: status name", what);
+}
+
+static void test_hostile_input(void) {
+    /* A lone continuation byte, an overlong encoding, a UTF-16 surrogate (ED A0 80),
+     * a truncated sequence at the end. */
+    static const char cont[] = {'o', 'r', 'g', ':', ' ', (char)0x80, 0};
+    static const char overlong[] = {'{', (char)0xc0, (char)0xaf, '}', 0};
+    static const char surrogate[] = {'a', 'z', (char)0xed, (char)0xa0, (char)0x80, 0};
+    static const char truncated[] = {'e', 'y', 'J', (char)0xe2, (char)0x82, 0};
+    /* The call first, then the checks: C leaves the order of arguments unspecified. */
+    char *out;
+    int32_t status;
+    out = (char *)"sentinel";
+    status = paoidc_credentials(overlong, &out);
+    expect_invalid_utf8("credentials", status, out, "spec_json");
+    out = (char *)"sentinel";
+    status = paoidc_plan(cont, &out);
+    expect_invalid_utf8("plan", status, out, "config");
+    out = (char *)"sentinel";
+    status = paoidc_render(cont, "az", NULL, &out);
+    expect_invalid_utf8("render config", status, out, "config");
+    out = (char *)"sentinel";
+    status = paoidc_render("org: contoso", surrogate, NULL, &out);
+    expect_invalid_utf8("render format", status, out, "format");
+    out = (char *)"sentinel";
+    status = paoidc_render("org: contoso", "az", overlong, &out);
+    expect_invalid_utf8("render options", status, out, "options_json");
+    out = (char *)"sentinel";
+    status = paoidc_diagnose_token(truncated, NULL, 0, &out);
+    expect_invalid_utf8("diagnose token", status, out, "token");
+    out = (char *)"sentinel";
+    status = paoidc_diagnose_token("a.b.c", surrogate, 0, &out);
+    expect_invalid_utf8("diagnose token list", status, out, "credentials_json");
+    out = (char *)"sentinel";
+    status = paoidc_diagnose_error(cont, &out);
+    expect_invalid_utf8("diagnose error", status, out, "text");
+
+    /* A 10 MB token: refused by size, its text never echoed. */
+    size_t len = 10u * 1024 * 1024;
+    char *token = malloc(len + 1);
+    CHECK(token != NULL, "allocate 10 MB");
+    if (token != NULL) {
+        memset(token, 'A', len);
+        memcpy(token, "eyJzZWNyZXQi", 12);
+        token[len] = 0;
+        out = (char *)"sentinel";
+        status = paoidc_diagnose_token(token, NULL, 0, &out);
+        CHECK(status == PAOIDC_STATUS_INPUT_TOO_LARGE, "10 MB token: status %d", (int)status);
+        CHECK(out == NULL, "10 MB token: no output");
+        const char *message = paoidc_last_error_message();
+        CHECK(strstr(message, "the token") != NULL && strstr(message, "65536") != NULL,
+              "10 MB token: message `%s`", message);
+        CHECK(strstr(message, "eyJzZWNyZXQi") == NULL && strlen(message) < 200, "10 MB token: echoed");
+        free(token);
+    }
+
+    /* Deep nesting and an alias bomb in a config: refused by the rule, quickly. */
+    size_t depth = 100000;
+    char *nested = malloc(depth + 6);
+    CHECK(nested != NULL, "allocate nesting");
+    if (nested != NULL) {
+        memcpy(nested, "org: ", 5);
+        memset(nested + 5, '[', depth);
+        nested[depth + 5] = 0;
+        out = (char *)"sentinel";
+        status = paoidc_plan(nested, &out);
+        CHECK(status == PAOIDC_STATUS_INVALID_CONFIG, "deep nesting: status %d", (int)status);
+        CHECK(strstr(paoidc_last_error_message(), "nest") != NULL, "deep nesting: message `%s`",
+              paoidc_last_error_message());
+        free(nested);
+    }
+    const char *laughs = "org: contoso\n"
+                         "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                         "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                         "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                         "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                         "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                         "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    out = (char *)"sentinel";
+    status = paoidc_plan(laughs, &out);
+    CHECK(status == PAOIDC_STATUS_INVALID_CONFIG, "alias bomb: status %d", (int)status);
+    CHECK(strstr(paoidc_last_error_message(), "alias") != NULL, "alias bomb: message `%s`",
+          paoidc_last_error_message());
+    CHECK(out == NULL, "no output after hostile input");
+}
+
 static void test_static_strings(void) {
     CHECK(strcmp(paoidc_status_str(PAOIDC_STATUS_OK), "ok") == 0, "ok name");
     CHECK(strcmp(paoidc_status_str(PAOIDC_STATUS_INVALID_STACK), "invalid_stack") == 0, "stack name");
@@ -534,6 +632,7 @@ int main(void) {
     test_error_text_vectors();
     test_plan_and_render();
     test_boundary_errors();
+    test_hostile_input();
     test_static_strings();
     test_provisioning();
     test_diagnose_redaction();
