@@ -20,6 +20,10 @@ use std::path::PathBuf;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log to stderr: -v retries, -vv every request, -vvv everything the HTTP and Azure
+    /// libraries log too. Secrets are never logged at any level.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -361,7 +365,7 @@ pub(crate) struct ConnArgs {
     #[arg(long, value_name = "FILE", env = "PULUMI_AZURE_OIDC_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Requests in flight at once
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = pulumi_azure_oidc::provision::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
     #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,

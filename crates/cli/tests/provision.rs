@@ -7,6 +7,8 @@ use pulumi_azure_oidc_emulator as emu;
 
 const CLIENT_SECRET: &str = "MARKER-client-secret-7f3a";
 const PULUMI_TOKEN: &str = "MARKER-pulumi-token-91bc";
+/// Put into every Azure access token the emulator issues.
+const ACCESS_TOKEN_MARKER: &str = "MARKER-access-token-c41d";
 
 const CONFIG: &str = r#"
 org: contoso
@@ -38,6 +40,7 @@ impl Setup {
                 can_write: true,
             }],
             pulumi_token: PULUMI_TOKEN.into(),
+            token_marker: ACCESS_TOKEN_MARKER.into(),
             ..options
         }));
         let dir = tempfile::tempdir().unwrap();
@@ -115,7 +118,9 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
 
     printed += &run(s.cli(&["apply", "--config", &config, "--dry-run"]), 0);
     let out = run(
-        s.cli(&["apply", "--config", &config, "--yes", "--output", "json"]),
+        s.cli(&[
+            "-vvv", "apply", "--config", &config, "--yes", "--output", "json",
+        ]),
         0,
     );
     let json_start = out.find('{').unwrap();
@@ -136,7 +141,13 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
     );
     printed += &out;
 
-    printed += &run(s.cli(&["status", "--config", &config]), 0);
+    let status = run(s.cli(&["status", "--config", &config, "-vv"]), 0);
+    // The most verbose level does log every request, so the checks below mean something.
+    assert!(
+        status.contains("request") && status.contains("status=200"),
+        "{status}"
+    );
+    printed += &status;
     let again = run(s.cli(&["apply", "--config", &config, "--yes"]), 0);
     assert!(again.contains("nothing to change"), "{again}");
     printed += &again;
@@ -148,7 +159,7 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
         ))
         .unwrap();
     let ok = run(
-        s.cli(&["verify", "--config", &config, "--token", &token]),
+        s.cli(&["verify", "--config", &config, "--token", &token, "-vvv"]),
         0,
     );
     assert!(ok.contains("accepted by app"), "{ok}");
@@ -185,12 +196,12 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
     assert!(text.contains("--yes"), "{text}");
     assert!(s.emu().state()["applications"].as_array().unwrap().len() == 2);
 
-    printed += &run(s.cli(&["destroy", "--config", &config, "--yes"]), 0);
+    printed += &run(s.cli(&["destroy", "--config", &config, "--yes", "-vvv"]), 0);
     assert_eq!(s.emu().state()["applications"].as_array().unwrap().len(), 0);
 
     // A refused secret: a clear error, and still no secret in it.
     let wrong = run(
-        s.cli(&["status", "--config", &config])
+        s.cli(&["status", "--config", &config, "-vvv"])
             .env("AZURE_CLIENT_SECRET", "MARKER-wrong-secret-55aa"),
         2,
     );
@@ -203,7 +214,10 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
         PULUMI_TOKEN,
         token.as_str(),
         bad_token.as_str(),
+        signature(&token),
+        signature(&bad_token),
         "emu.",
+        ACCESS_TOKEN_MARKER,
     ] {
         assert!(
             !printed.contains(secret),
@@ -322,4 +336,9 @@ fn an_apply_killed_at_any_point_is_finished_by_a_rerun() {
         // Start the next round from nothing.
         run(s.cli(&["destroy", "--config", &config, "--yes"]), 0);
     }
+}
+
+/// The signature segment of a compact JWT: never shown, even where claims are.
+fn signature(jwt: &str) -> &str {
+    jwt.rsplit('.').next().unwrap()
 }

@@ -94,6 +94,24 @@ struct Args {
     /// Enable the managed identity endpoint /msi/token, requiring this x-identity-header.
     #[arg(long)]
     managed_identity_header: Option<String>,
+    /// Put this text ([A-Za-z0-9-]) into every access token issued, so a test can
+    /// prove no token is ever printed.
+    #[arg(long, default_value = "", value_parser = token_marker)]
+    token_marker: String,
+}
+
+fn token_marker(value: &str) -> Result<String, String> {
+    if value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && value.len() <= 64
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "{value:?}: a token marker is at most 64 of A-Z, a-z, 0-9 and '-'"
+        ))
+    }
 }
 
 fn main() -> ExitCode {
@@ -140,6 +158,7 @@ fn main() -> ExitCode {
         missing_stacks: args.missing_stacks,
         ca_file: args.ca_file,
         managed_identity_header: args.managed_identity_header,
+        token_marker: args.token_marker,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

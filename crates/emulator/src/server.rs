@@ -80,6 +80,8 @@ pub struct Options {
     /// Enables the App Service style managed identity endpoint `/msi/token`, which
     /// requires this value in `x-identity-header`.
     pub managed_identity_header: Option<String>,
+    /// Put into every access token issued, so a test can prove none is ever printed.
+    pub token_marker: String,
 }
 
 impl Default for Options {
@@ -103,6 +105,7 @@ impl Default for Options {
             missing_stacks: Vec::new(),
             ca_file: None,
             managed_identity_header: None,
+            token_marker: String::new(),
         }
     }
 }
@@ -114,6 +117,13 @@ pub(crate) enum Resource {
 }
 
 impl Resource {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Graph => "graph",
+            Self::Arm => "arm",
+        }
+    }
+
     /// The resource of a `.default` scope, for all three clouds (the resource id stays
     /// the cloud's own even when the endpoint is overridden).
     pub(crate) fn from_scope(scope: &str) -> Option<Self> {
@@ -186,7 +196,8 @@ impl Shared {
         can_write: bool,
     ) -> String {
         let token = format!(
-            "emu.{}.{}",
+            "emu.{}{}.{}",
+            self.options.token_marker,
             uuid::Uuid::new_v4().simple(),
             uuid::Uuid::new_v4().simple()
         );
@@ -199,6 +210,10 @@ impl Shared {
                 expires: Instant::now() + Duration::from_secs(3599),
             },
         );
+        *lock(&self.stats)
+            .tokens_issued
+            .entry(resource.name().to_owned())
+            .or_default() += 1;
         token
     }
 

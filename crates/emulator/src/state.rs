@@ -182,6 +182,8 @@ pub(crate) struct Stats {
     pub(crate) max_in_flight: u64,
     pub(crate) app_writes_in_flight: HashMap<String, u64>,
     pub(crate) max_app_writes_in_flight: u64,
+    /// Access tokens issued, by resource (`graph`, `arm`).
+    pub(crate) tokens_issued: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -194,6 +196,7 @@ impl Stats {
             "max_app_writes_in_flight": self.max_app_writes_in_flight,
             "by_kind": self.by_kind,
             "faults": self.faults,
+            "tokens_issued": self.tokens_issued,
         })
     }
 }

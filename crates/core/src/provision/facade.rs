@@ -199,7 +199,10 @@ impl RunOptions {
             tenant_id: None,
             ca_pem,
             retry,
-            concurrency: self.concurrency.unwrap_or(8).clamp(1, 64),
+            concurrency: self
+                .concurrency
+                .unwrap_or(super::DEFAULT_CONCURRENCY)
+                .clamp(1, 64),
             request_limit: None,
             app_parallelism: None,
         })?))

@@ -310,6 +310,13 @@ impl Http {
                 });
             }
             self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                operation = %call.operation,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                last = %last,
+                "retrying"
+            );
             tokio::time::sleep(wait).await;
         }
     }
@@ -372,15 +379,27 @@ impl Http {
             url: strip_query(&call.url),
             reason: describe_transport(&e),
         };
+        let sent_at = Instant::now();
         let resp = req.send().await.map_err(unreachable)?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.bytes().await.map_err(unreachable)?;
-        Ok(Response {
+        let resp = Response {
             status,
             headers,
             body,
-        })
+        };
+        // The URL without its query (which may hold names, never a secret); for an
+        // error, the service's code and message, as they would appear in an error.
+        let url = strip_query(&call.url);
+        let ms = sent_at.elapsed().as_millis() as u64;
+        if resp.ok() {
+            tracing::debug!(service = ?call.service, method = %call.method, %url, status, ms, "request");
+        } else {
+            let (code, message) = resp.error_parts();
+            tracing::debug!(service = ?call.service, method = %call.method, %url, status, ms, %code, %message, "request");
+        }
+        Ok(resp)
     }
 }
 

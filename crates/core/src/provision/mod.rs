@@ -33,6 +33,12 @@ pub use verify::{VerifyReport, VerifyRequest, VerifyResult};
 
 use crate::error::{Error, Result};
 
+/// Requests in flight at once unless asked otherwise. Graph meters apps by resource
+/// units per 10 s and writes per 150 s, not by requests in flight (azure-facts.md
+/// §5.1), so the limit exists to be polite and to bound memory; 32 keeps 20 apps'
+/// write chains (a 100-stack org) moving at once, and 429s are honoured regardless.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
 /// How to reach and authenticate to the services.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -64,7 +70,7 @@ impl Default for Options {
             tenant_id: None,
             ca_pem: None,
             retry: RetryPolicy::default(),
-            concurrency: 8,
+            concurrency: DEFAULT_CONCURRENCY,
             request_limit: None,
             app_parallelism: None,
         }
@@ -160,7 +166,10 @@ impl Provisioner {
                 cred.get_token(&[scope], None).await
             };
             let e = match result {
-                Ok(token) => return Ok(Secret::new(token.token.secret().to_owned())),
+                Ok(token) => {
+                    tracing::debug!(scope, "access token acquired");
+                    return Ok(Secret::new(token.token.secret().to_owned()));
+                }
                 Err(e) => e,
             };
             let (error, transient) = self.token_error(scope, &e);
