@@ -53,7 +53,7 @@ pub(crate) fn to_py_err(e: core::Error) -> PyErr {
             message,
             code.as_i32(),
             *status,
-            service_code.clone(),
+            (!service_code.is_empty()).then(|| service_code.clone()),
             path,
             code.name(),
         ));

@@ -187,8 +187,9 @@ pub enum Error {
     #[error("authentication failed: {0}")]
     AuthenticationFailed(String),
     /// A service refused a request. `code` is the service's own error code
-    /// (`Request_BadRequest`, `RoleAssignmentExists`, `402`…).
-    #[error("{service} refused {operation}: HTTP {status} {code}: {message}")]
+    /// (`Request_BadRequest`, `RoleAssignmentExists`), empty when its
+    /// body has none.
+    #[error("{service} refused {operation}: {}: {message}", status_line(*.status, .code))]
     Service {
         service: &'static str,
         operation: String,
@@ -406,6 +407,15 @@ pub struct ErrorReport {
     pub code: i32,
     pub name: &'static str,
     pub message: String,
+}
+
+/// `HTTP 409 RoleAssignmentExists`, or `HTTP 401` when the service sent no code.
+pub(crate) fn status_line(status: u16, code: &str) -> String {
+    if code.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status} {code}")
+    }
 }
 
 #[cfg(test)]

@@ -410,6 +410,34 @@ mod tests {
         }
     }
 
+    /// Least privilege: only a resource-group (or narrower) grant of a role that cannot
+    /// grant access to others passes without a warning.
+    #[test]
+    fn broad_or_privileged_grants_warn() {
+        let sub = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+        let grant = |role: &str, scope: &str| RoleGrant {
+            role: Role::parse(role).unwrap(),
+            scope: Scope::parse(scope).unwrap(),
+        };
+        assert!(
+            grant("Contributor", &format!("{sub}/resourceGroups/core"))
+                .warnings()
+                .is_empty()
+        );
+        let w = grant("Reader", sub).warnings();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("subscription scope"), "{w:?}");
+        let w = grant("Owner", &format!("{sub}/resourceGroups/core")).warnings();
+        assert!(w[0].contains("grant access to others"), "{w:?}");
+        let w = grant(
+            "User Access Administrator",
+            "/providers/Microsoft.Management/managementGroups/root",
+        )
+        .warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[1].contains("management group"), "{w:?}");
+    }
+
     #[test]
     fn assignment_names_are_deterministic_and_case_insensitive() {
         let g = RoleGrant {

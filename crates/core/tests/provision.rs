@@ -782,3 +782,42 @@ async fn an_unreachable_login_endpoint_fails_fast_and_says_so() {
     assert!(err.to_string().contains(&closed.to_string()), "{err}");
     e.shutdown().await;
 }
+
+/// Least privilege for the operator's own credentials: the executor asks the token
+/// endpoint for exactly the resources the plan touches (Graph always, ARM only when a
+/// role is granted), and a plan that names no roles grants none.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_executor_requests_only_the_scopes_the_plan_needs() {
+    let (e, p) = start(emu::Options::default()).await;
+
+    let no_roles = pulumi_azure_oidc::plan(
+        &Config::from_yaml(
+            "org: contoso\nazure:\n  tenant: 6f2c1d4e-8a3b-4c5d-9e0f-1a2b3c4d5e6f\n\
+             deployments:\n  - project: core\n    stacks: [dev, prod]\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let prepared = p.prepare(no_roles, false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let stats = e.stats();
+    let issued = stats["tokens_issued"].as_object().unwrap();
+    assert!(issued["graph"].as_u64().unwrap() >= 1, "{stats}");
+    assert!(
+        !issued.contains_key("arm"),
+        "no ARM token without roles: {stats}"
+    );
+    assert_eq!(count(&e.state(), "roleAssignments"), 0);
+
+    e.reset_stats();
+    // A fresh provisioner, so no token is reused from the first run's cache.
+    let p = provisioner(&e, None);
+    let prepared = p.prepare(plan(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let stats = e.stats();
+    let issued = stats["tokens_issued"].as_object().unwrap();
+    let kinds: Vec<&str> = issued.keys().map(String::as_str).collect();
+    assert_eq!(kinds, ["arm", "graph"], "{stats}");
+    // One token per resource for the whole run, not one per request.
+    assert!(issued.values().all(|n| n.as_u64() == Some(1)), "{stats}");
+}

@@ -361,6 +361,20 @@ fn explain(
                 ),
             )
         }
+        // azure-facts.md §6: `Client assertion failed signature validation.`
+        700027 => {
+            fix.push(
+                "Pass the token exactly as Pulumi Cloud issued it (no cut, quotes, spaces or line breaks), or \
+                 mint a fresh one; a token built or edited by hand cannot carry a valid signature."
+                    .into(),
+            );
+            (
+                "the token's signature does not verify".into(),
+                "Azure found the signing key but the signature does not match the token: it was altered after \
+                 signing, or signed by a key other than the one its `kid` names."
+                    .into(),
+            )
+        }
         700016 => {
             fix.push(
                 "Check the client id (ARM_CLIENT_ID / deployment settings `clientId`) and the tenant id: the app \
@@ -461,6 +475,19 @@ mod tests {
         assert_eq!(
             d.suggested_credential.unwrap().name,
             "deploy-core-dev-update"
+        );
+    }
+
+    #[test]
+    fn a_signature_failure_is_explained() {
+        let body = r#"{"error":"invalid_client","error_description":"AADSTS700027: Client assertion failed signature validation. Trace ID: 0a1b2c3d-0000-0000-0000-000000000000","error_codes":[700027]}"#;
+        let d = diagnose_error(body).unwrap();
+        assert_eq!(d.code, 700027);
+        assert_eq!(d.title, "the token's signature does not verify");
+        assert!(
+            d.fix
+                .iter()
+                .any(|f| f.contains("exactly as Pulumi Cloud issued it"))
         );
     }
 

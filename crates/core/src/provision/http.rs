@@ -185,14 +185,16 @@ impl Response {
                 return (code, message);
             }
         }
+        // A body with a message and no code (Pulumi's `{"code":401,"message":…}` has a
+        // numeric one) has no service code to name beyond the status itself.
         if let Some(message) = v.get("message").and_then(text) {
-            return (self.status.to_string(), message);
+            return (String::new(), message);
         }
         let snippet: String = String::from_utf8_lossy(&self.body)
             .chars()
             .take(200)
             .collect();
-        (self.status.to_string(), snippet)
+        (String::new(), snippet)
     }
 
     pub(crate) fn error_code(&self) -> String {
@@ -292,7 +294,7 @@ impl Http {
                     }
                     let wait = retry_after(resp).unwrap_or_else(|| self.policy.backoff(attempt));
                     let (code, _) = resp.error_parts();
-                    (wait, format!("HTTP {} {code}", resp.status))
+                    (wait, crate::error::status_line(resp.status, &code))
                 }
                 Err(Error::Unreachable { reason, .. }) => {
                     (self.policy.backoff(attempt), reason.clone())

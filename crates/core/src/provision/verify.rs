@@ -251,7 +251,7 @@ impl Provisioner {
             let error = match (&code, &diagnosis) {
                 (Some(c), Some(d)) => format!("AADSTS{c}: {}", d.title),
                 (Some(c), None) => format!("AADSTS{c}"),
-                _ => format!("HTTP {} {}", r.status, r.error_code()),
+                _ => crate::error::status_line(r.status, &r.error_code()),
             };
             return Ok(VerifyResult {
                 client_id: Some(client_id.to_owned()),
