@@ -4,6 +4,7 @@
 //! - `demo`  : the main job, end to end, offline
 //! - `bench` : criterion benchmarks, summarised into `target/bench/`
 //! - `fuzz`  : the cargo-fuzz targets in `fuzz/`, N seconds each (nightly)
+//! - `soak`  : the fault, kill-point and concurrency loops, N rounds
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,6 +17,7 @@ mod emulator;
 mod fuzz;
 mod header;
 mod python;
+mod soak;
 mod wasm;
 mod web;
 
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "soak" => soak::run(rest),
         "wasm" => wasm::build().map(|_| ()),
         "serve" => web::serve(rest),
         "header" => header::run(rest),
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
                  test   set up what the suites need, then fmt, clippy, build and every test\n  \
                  bench  run the benchmarks and write target/bench/report.{{json,md}}\n  \
                  fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
+                 soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
@@ -172,7 +176,7 @@ fn test() -> Result {
     })?;
     // Unit, integration, property, vector and CLI tests, then doctests.
     let counts = timed("rust tests", &|| {
-        cargo_test(&["test", "--workspace", "--locked"]).map(Some)
+        cargo_test(&["test", "--workspace", "--locked"], &[]).map(Some)
     })?;
     // The C face: header drift, C tests against both libraries, then under valgrind.
     let c = timed("C ABI tests", &|| capi::test().map(Some))?;
@@ -242,11 +246,12 @@ pub(crate) fn node_test(args: &[&str]) -> Result<(u64, u64)> {
 }
 
 /// Run `cargo test`, echoing its output, and add up its `test result:` lines.
-fn cargo_test(args: &[&str]) -> Result<(u64, u64)> {
+pub(crate) fn cargo_test(args: &[&str], envs: &[(&str, &str)]) -> Result<(u64, u64)> {
     use std::io::{BufRead, BufReader};
     eprintln!("$ cargo {}", args.join(" "));
     let mut child = Command::new("cargo")
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -301,6 +301,34 @@ fn the_pulumi_token_comes_from_the_pulumi_cli_login_too() {
     assert!(!text.contains(PULUMI_TOKEN), "{text}");
 }
 
+/// How many times the soak loops repeat: `cargo xtask soak` raises it.
+fn soak_rounds() -> u64 {
+    std::env::var("PAOIDC_SOAK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
+/// The emulator holds exactly the config's two apps, their service principals and
+/// the one role assignment, each once.
+fn assert_converged_once(s: &Setup, config: &str, what: &str) {
+    let status = run(s.cli(&["status", "--config", config]), 0);
+    assert!(status.contains("Everything matches"), "{what}: {status}");
+    let state = s.emu().state();
+    for (kind, n) in [
+        ("applications", 2),
+        ("servicePrincipals", 2),
+        ("roleAssignments", 1),
+    ] {
+        assert_eq!(
+            state[kind].as_array().unwrap().len(),
+            n,
+            "{what}: {kind}: {state}"
+        );
+    }
+}
+
 #[test]
 fn an_apply_killed_at_any_point_is_finished_by_a_rerun() {
     let s = Setup::new(emu::Options {
@@ -311,29 +339,63 @@ fn an_apply_killed_at_any_point_is_finished_by_a_rerun() {
         ..emu::Options::default()
     });
     let config = s.config();
-    for (i, after_ms) in [40u64, 120, 250, 400, 600, 900].into_iter().enumerate() {
-        // SIGKILL mid-run: no handler runs, whatever request was in flight is cut.
-        let mut child = s
-            .std_cli(&["apply", "--config", &config, "--yes"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(after_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+    // A run takes about a second at this latency; the kill points cover it, and each
+    // soak round shifts them so many different requests are cut.
+    let mut points = 0;
+    for round in 0..soak_rounds() {
+        for base in [40u64, 120, 250, 400, 600, 900] {
+            let after_ms = base + (round * 37) % 110;
+            let what = format!("kill at {after_ms} ms (round {round})");
+            // SIGKILL mid-run: no handler runs, whatever request was in flight is cut.
+            let mut child = s
+                .std_cli(&["apply", "--config", &config, "--yes"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(after_ms));
+            let _ = child.kill();
+            let _ = child.wait();
+            run(s.cli(&["apply", "--config", &config, "--yes"]), 0);
+            assert_converged_once(&s, &config, &what);
+            // Start the next round from nothing.
+            run(s.cli(&["destroy", "--config", &config, "--yes"]), 0);
+            points += 1;
+        }
+    }
+    eprintln!("kill points: {points} runs converged");
+}
+
+#[test]
+fn two_apply_processes_at_once_make_no_duplicates() {
+    let s = Setup::new(emu::Options {
+        faults: emu::FaultOptions {
+            latency_ms: 5,
+            ..Default::default()
+        },
+        ..emu::Options::default()
+    });
+    let config = s.config();
+    for round in 0..2 * soak_rounds() {
+        let what = format!("round {round}");
+        let spawn = || {
+            s.std_cli(&["apply", "--config", &config, "--yes"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+            // Every write is an upsert by key, so both usually succeed; one that
+            // loses a race must say which request was refused, not fail silently.
+            if !out.status.success() {
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(err.contains("refused"), "{what}: {err}");
+            }
+        }
         run(s.cli(&["apply", "--config", &config, "--yes"]), 0);
-        let status = run(s.cli(&["status", "--config", &config]), 0);
-        assert!(
-            status.contains("Everything matches"),
-            "kill {i} at {after_ms} ms: {status}"
-        );
-        let state = s.emu().state();
-        let apps = state["applications"].as_array().unwrap();
-        assert_eq!(apps.len(), 2, "kill {i}: {state}");
-        let sps = state["servicePrincipals"].as_array().unwrap();
-        assert_eq!(sps.len(), 2, "kill {i}: {state}");
-        // Start the next round from nothing.
+        assert_converged_once(&s, &config, &what);
         run(s.cli(&["destroy", "--config", &config, "--yes"]), 0);
     }
 }

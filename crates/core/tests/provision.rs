@@ -242,62 +242,184 @@ async fn converged(p: &Arc<Provisioner>, plan: pulumi_azure_oidc::Plan) -> bool 
     p.prepare(plan, false).await.unwrap().diff.is_converged()
 }
 
-async fn one_seed(seed: u64) {
+/// How many times the soak loops repeat: `cargo xtask soak` raises it; the bounded
+/// run in `cargo xtask test` uses 1.
+fn soak_rounds() -> u64 {
+    std::env::var("PAOIDC_SOAK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
+/// The fault kinds of azure-facts.md §5, each alone and all combined.
+fn fault_scenario(name: &str) -> (emu::FaultOptions, emu::Replication) {
+    let none = emu::FaultOptions::default();
+    let no_lag = emu::Replication::default();
+    match name {
+        "latency spikes" => (
+            emu::FaultOptions {
+                latency_ms: 2,
+                spike_rate: 0.2,
+                spike_ms: 150,
+                ..none
+            },
+            no_lag,
+        ),
+        "429 with Retry-After" => (
+            emu::FaultOptions {
+                throttle_rate: 0.3,
+                retry_after_max_secs: 0.05,
+                ..none
+            },
+            no_lag,
+        ),
+        "5xx" => (
+            emu::FaultOptions {
+                server_error_rate: 0.3,
+                ..none
+            },
+            no_lag,
+        ),
+        "dropped connections" => (
+            emu::FaultOptions {
+                drop_rate: 0.2,
+                ..none
+            },
+            no_lag,
+        ),
+        "replication lag" => (
+            none,
+            emu::Replication {
+                lag_ms: 80,
+                fic_propagation_ms: 0,
+            },
+        ),
+        "combined" => (
+            emu::FaultOptions {
+                latency_ms: 2,
+                spike_rate: 0.05,
+                spike_ms: 100,
+                throttle_rate: 0.1,
+                retry_after_max_secs: 0.05,
+                server_error_rate: 0.1,
+                drop_rate: 0.1,
+            },
+            emu::Replication {
+                lag_ms: 40,
+                fic_propagation_ms: 0,
+            },
+        ),
+        other => unreachable!("{other}"),
+    }
+}
+
+const FAULT_SCENARIOS: [&str; 6] = [
+    "latency spikes",
+    "429 with Retry-After",
+    "5xx",
+    "dropped connections",
+    "replication lag",
+    "combined",
+];
+
+/// The directory holds exactly the plan's objects: no duplicate and nothing the plan
+/// does not name (a write outside the plan would show up as an extra object).
+fn assert_exactly_the_plan(state: &Value, plan: &pulumi_azure_oidc::Plan, what: &str) {
+    assert_no_duplicates(state);
+    let apps = state["applications"].as_array().unwrap();
+    let mut got: Vec<(String, Vec<String>)> = apps
+        .iter()
+        .map(|a| {
+            let mut fics: Vec<String> = a["federatedIdentityCredentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect();
+            fics.sort();
+            (a["uniqueName"].as_str().unwrap().to_owned(), fics)
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, Vec<String>)> = plan
+        .apps
+        .iter()
+        .map(|a| {
+            let mut fics: Vec<String> = a
+                .credentials
+                .iter()
+                .map(|c| c.name.as_str().to_owned())
+                .collect();
+            fics.sort();
+            (a.unique_name.clone(), fics)
+        })
+        .collect();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "{what}: apps and credentials differ from the plan"
+    );
+    assert_eq!(count(state, "servicePrincipals"), plan.apps.len(), "{what}");
+    let grants: usize = plan.apps.iter().map(|a| a.roles.len()).sum();
+    assert_eq!(count(state, "roleAssignments"), grants, "{what}");
+}
+
+async fn one_faulty_run(scenario: &'static str, seed: u64) {
+    let what = format!("{scenario}, seed {seed}");
+    let (faults, replication) = fault_scenario(scenario);
     let (e, p) = start(emu::Options {
         seed,
-        faults: emu::FaultOptions {
-            throttle_rate: 0.1,
-            retry_after_max_secs: 0.05,
-            server_error_rate: 0.1,
-            drop_rate: 0.1,
-            ..Default::default()
-        },
-        replication: emu::Replication {
-            lag_ms: 40,
-            fic_propagation_ms: 0,
-        },
+        faults,
+        replication,
         ..Default::default()
     })
     .await;
     let prepared = p
         .prepare(small_plan(), false)
         .await
-        .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
     p.apply(&prepared, &Quiet)
         .await
-        .unwrap_or_else(|err| panic!("seed {seed}: {err}"));
-    let faults = e.stats()["faults"].clone();
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
+    let injected = e.stats()["faults"].clone();
     e.set_faults(emu::FaultOptions::default()).unwrap();
     e.set_replication(emu::Replication::default());
     assert!(
         converged(&p, small_plan()).await,
-        "seed {seed} did not converge (faults {faults})"
+        "{what} did not converge (faults {injected})"
     );
-    let state = e.state();
-    assert_no_duplicates(&state);
-    assert_eq!(count(&state, "applications"), 2, "seed {seed}: {state}");
+    assert_exactly_the_plan(&e.state(), &small_plan(), &what);
     e.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn seeded_faults_converge_without_duplicates() {
-    // Fifty seeds, eight at a time: the runs mostly wait on injected faults.
-    let mut seeds = 0..50u64;
+async fn fault_matrix_converges_with_exactly_the_planned_objects() {
+    // Eight seeds per fault kind (times the soak rounds), eight runs at a time: the
+    // runs mostly wait on injected faults.
+    let seeds = 8 * soak_rounds();
+    let mut runs = FAULT_SCENARIOS
+        .iter()
+        .flat_map(|s| (0..seeds).map(move |seed| (*s, seed)));
+    let mut done = 0;
     loop {
-        let batch: Vec<u64> = seeds.by_ref().take(8).collect();
+        let batch: Vec<(&'static str, u64)> = runs.by_ref().take(8).collect();
         if batch.is_empty() {
             break;
         }
         let mut tasks = tokio::task::JoinSet::new();
-        for seed in batch {
-            tasks.spawn(one_seed(seed));
+        for (scenario, seed) in batch {
+            tasks.spawn(one_faulty_run(scenario, seed));
         }
-        while let Some(done) = tasks.join_next().await {
-            if let Err(e) = done {
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
                 std::panic::resume_unwind(e.into_panic());
             }
+            done += 1;
         }
     }
+    assert_eq!(done, FAULT_SCENARIOS.len() as u64 * seeds);
+    eprintln!("fault matrix: {done} runs converged");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,5 +1,7 @@
-//! `apply` and `status`: observe, diff, then carry out the changes — one app's writes
-//! in order, different apps in parallel under the concurrency limit.
+//! `apply` and `status`: observe, diff, then carry out the changes — different apps in
+//! parallel under the concurrency limit; within an app, the app first, then its
+//! credentials (one at a time), its principal and roles, and its Pulumi Cloud writes
+//! side by side.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -89,6 +91,40 @@ struct Learned {
     sp: Option<String>,
 }
 
+/// One app's changes split by what they wait for (see `apply`).
+#[derive(Default)]
+struct Lanes {
+    head: Vec<Change>,
+    credentials: Vec<Change>,
+    principal: Vec<Change>,
+    pulumi: Vec<Change>,
+}
+
+impl Lanes {
+    /// Each lane keeps the diff's order (deletions before creations).
+    fn of(changes: Vec<Change>) -> Self {
+        let mut lanes = Lanes::default();
+        for c in changes {
+            let lane = match &c {
+                Change::CreateApp { .. } | Change::UpdateApp { .. } | Change::DeleteApp { .. } => {
+                    &mut lanes.head
+                }
+                Change::DeleteCredential { .. }
+                | Change::UpdateCredential { .. }
+                | Change::CreateCredential { .. } => &mut lanes.credentials,
+                Change::CreateServicePrincipal { .. }
+                | Change::CreateRoleAssignment { .. }
+                | Change::DeleteRoleAssignment { .. } => &mut lanes.principal,
+                Change::ConfigureDeploymentSettings { .. } | Change::WriteEscEnvironment { .. } => {
+                    &mut lanes.pulumi
+                }
+            };
+            lane.push(c);
+        }
+        lanes
+    }
+}
+
 #[derive(Debug, Default)]
 struct Written {
     esc: BTreeMap<String, String>,
@@ -103,8 +139,9 @@ impl Provisioner {
         Ok(Prepared { plan, live, diff })
     }
 
-    /// Carry out `prepared.diff`. Apps run in parallel, each app's changes in order;
-    /// when one app fails the others still finish, and the first error is returned.
+    /// Carry out `prepared.diff`. Apps run in parallel, each app's changes in lanes (see
+    /// [`Lanes`]); when one app or lane fails the others still finish, and the first
+    /// error is returned.
     pub async fn apply(
         self: &Arc<Self>,
         prepared: &Prepared,
@@ -141,7 +178,9 @@ impl Provisioner {
                     learned.ids = Some(ids_of(app));
                     learned.sp = app.service_principal_id.clone();
                 }
-                for change in &changes {
+                let lanes = Lanes::of(changes);
+                // The app itself first: every other change needs its ids.
+                for change in &lanes.head {
                     if let Err(e) = me
                         .apply_one(&prepared, &label, change, &mut learned, &written)
                         .await
@@ -150,7 +189,44 @@ impl Provisioner {
                     }
                     lock(&lines).push(change.summary());
                 }
-                (label, learned, Ok(()))
+                // Then three independent lanes. Credentials stay one at a time (Entra
+                // refuses concurrent credential writes to one identity, azure-facts.md
+                // §3); the service principal precedes its role assignments; the Pulumi
+                // Cloud writes each stand alone. Running the lanes side by side leaves
+                // the credential chain as the app's critical path.
+                let lane = |changes: Vec<Change>, mut learned: Learned| {
+                    let me = me.clone();
+                    let prepared = prepared.clone();
+                    let label = label.clone();
+                    let lines = lines.clone();
+                    let written = written.clone();
+                    async move {
+                        for change in &changes {
+                            me.apply_one(&prepared, &label, change, &mut learned, &written)
+                                .await?;
+                            lock(&lines).push(change.summary());
+                        }
+                        Ok::<Learned, Error>(learned)
+                    }
+                };
+                let mut pulumi = JoinSet::new();
+                for change in lanes.pulumi {
+                    pulumi.spawn(lane(vec![change], learned.clone()));
+                }
+                let (credentials, principal) = tokio::join!(
+                    lane(lanes.credentials, learned.clone()),
+                    lane(lanes.principal, learned.clone()),
+                );
+                let mut outcome = credentials.map(|_| ());
+                match principal {
+                    Ok(l) => learned.sp = l.sp,
+                    Err(e) => outcome = outcome.and(Err(e)),
+                }
+                while let Some(done) = pulumi.join_next().await {
+                    let result = done.map_err(join_error).and_then(|r| r.map(|_| ()));
+                    outcome = outcome.and(result);
+                }
+                (label, learned, outcome)
             });
         }
         let mut learned_all: BTreeMap<String, Learned> = BTreeMap::new();
