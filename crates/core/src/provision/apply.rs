@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
+use super::http::in_background;
 use super::observe::{ids_of, join_error};
 use super::ops::AppIds;
 use super::{Live, Progress, Provisioner, RequestCounts};
@@ -179,6 +180,9 @@ impl Provisioner {
                     learned.sp = app.service_principal_id.clone();
                 }
                 let lanes = Lanes::of(changes);
+                // Held while this app's head and credential chain run.
+                let chain = (!lanes.head.is_empty() || !lanes.credentials.is_empty())
+                    .then(|| me.http.critical_chain());
                 // The app itself first: every other change needs its ids.
                 for change in &lanes.head {
                     if let Err(e) = me
@@ -193,7 +197,8 @@ impl Provisioner {
                 // refuses concurrent credential writes to one identity, azure-facts.md
                 // §3); the service principal precedes its role assignments; the Pulumi
                 // Cloud writes each stand alone. Running the lanes side by side leaves
-                // the credential chain as the app's critical path.
+                // the credential chain as the app's critical path, so the others run
+                // as background and yield request slots to it.
                 let lane = |changes: Vec<Change>, mut learned: Learned| {
                     let me = me.clone();
                     let prepared = prepared.clone();
@@ -211,11 +216,16 @@ impl Provisioner {
                 };
                 let mut pulumi = JoinSet::new();
                 for change in lanes.pulumi {
-                    pulumi.spawn(lane(vec![change], learned.clone()));
+                    pulumi.spawn(in_background(lane(vec![change], learned.clone())));
                 }
+                let credentials_lane = lane(lanes.credentials, learned.clone());
                 let (credentials, principal) = tokio::join!(
-                    lane(lanes.credentials, learned.clone()),
-                    lane(lanes.principal, learned.clone()),
+                    async move {
+                        let done = credentials_lane.await;
+                        drop(chain);
+                        done
+                    },
+                    in_background(lane(lanes.principal, learned.clone())),
                 );
                 let mut outcome = credentials.map(|_| ());
                 match principal {

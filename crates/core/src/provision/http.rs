@@ -213,12 +213,37 @@ impl Response {
     }
 }
 
+tokio::task_local! {
+    static BACKGROUND: bool;
+}
+
+/// Run `work` as background: its requests yield slots to the rest (see
+/// [`Http::send`]). For writes off the critical path, such as an app's service
+/// principal, role assignments and Pulumi Cloud writes, which wait on nothing while
+/// its credential chain is the longest wait of the run.
+pub(crate) async fn in_background<F: std::future::Future>(work: F) -> F::Output {
+    BACKGROUND.scope(true, work).await
+}
+
+/// See [`Http::critical_chain`].
+pub(crate) struct CriticalChain(Arc<AtomicU64>);
+
+impl Drop for CriticalChain {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The HTTP client every call goes through.
 #[derive(Clone)]
 pub(crate) struct Http {
     pub(crate) client: reqwest::Client,
     pub(crate) policy: RetryPolicy,
     permits: Arc<Semaphore>,
+    /// While a critical chain runs, background requests pass this gate first, so they
+    /// hold at most a quarter of the slots and the rest stay free for the chain.
+    background: Arc<Semaphore>,
+    critical_chains: Arc<AtomicU64>,
     pub(crate) counters: Arc<Counters>,
     sent: Arc<AtomicU64>,
     request_limit: Option<u64>,
@@ -273,6 +298,8 @@ impl Http {
             client,
             policy,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            background: Arc::new(Semaphore::new((concurrency / 4).max(1))),
+            critical_chains: Arc::new(AtomicU64::new(0)),
             counters: Arc::new(Counters::default()),
             sent: Arc::new(AtomicU64::new(0)),
             request_limit,
@@ -323,6 +350,13 @@ impl Http {
         }
     }
 
+    /// Mark a critical chain as running until the guard drops: background requests
+    /// give way while any is.
+    pub(crate) fn critical_chain(&self) -> CriticalChain {
+        self.critical_chains.fetch_add(1, Ordering::SeqCst);
+        CriticalChain(self.critical_chains.clone())
+    }
+
     /// A slot of the concurrency limit, for requests sent outside [`Http::send`].
     pub(crate) async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
         self.permits
@@ -332,6 +366,17 @@ impl Http {
     }
 
     async fn send_once(&self, call: &Call<'_>) -> Result<Response> {
+        let background = BACKGROUND.try_with(|b| *b).unwrap_or(false);
+        let _gate = if background && self.critical_chains.load(Ordering::SeqCst) > 0 {
+            Some(
+                self.background
+                    .acquire()
+                    .await
+                    .map_err(|_| Error::Interrupted("the client was shut down".into()))?,
+            )
+        } else {
+            None
+        };
         let _permit = self
             .permits
             .acquire()

@@ -102,6 +102,16 @@ impl Provisioner {
             let name = app.unique_name.clone();
             tasks.spawn(async move { me.get_app(&name).await });
         }
+        // Targets (deployment settings and ESC environments) depend on nothing the
+        // apps' reads return, so they are read alongside them.
+        let mut settings = Vec::new();
+        let mut envs = Vec::new();
+        let mut target_tasks = JoinSet::new();
+        for t in plan.apps.iter().flat_map(|a| &a.targets) {
+            let me = self.clone();
+            let target = t.target.clone();
+            target_tasks.spawn(async move { me.observe_target(target).await });
+        }
         let tagged = self.list_apps_tagged(&org_tag(plan)).await?;
         while let Some(done) = tasks.join_next().await {
             if let Some(v) = done.map_err(join_error)?? {
@@ -126,16 +136,7 @@ impl Provisioner {
         }
         apps.sort_by(|a, b| a.unique_name.cmp(&b.unique_name).then(a.id.cmp(&b.id)));
 
-        // Targets: deployment settings and ESC environments.
-        let mut settings = Vec::new();
-        let mut envs = Vec::new();
-        let mut tasks = JoinSet::new();
-        for t in plan.apps.iter().flat_map(|a| &a.targets) {
-            let me = self.clone();
-            let target = t.target.clone();
-            tasks.spawn(async move { me.observe_target(target).await });
-        }
-        while let Some(done) = tasks.join_next().await {
+        while let Some(done) = target_tasks.join_next().await {
             match done.map_err(join_error)?? {
                 Observed::Settings(s) => settings.push(s),
                 Observed::Env(e) => envs.push(e),
