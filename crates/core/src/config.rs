@@ -174,8 +174,10 @@ impl Config {
         // First walk the document without keeping anything, counting values as the
         // parser replays them: a YAML alias used a thousand times (the "billion laughs"
         // bomb) is counted a thousand times and refused before anything is built.
+        let limit = config_value_limit(text.len());
         Budget {
-            left: &Cell::new(MAX_CONFIG_VALUES),
+            left: &Cell::new(limit),
+            limit,
             depth: 0,
         }
         .deserialize(serde_norway::Deserializer::from_str(text))
@@ -367,19 +369,28 @@ pub const MAX_CONFIG_BYTES: usize = 1 << 20;
 /// The deepest nesting of collections accepted; a config nests four deep
 /// (`esc[0].keyVault.secrets[0]`).
 pub const MAX_NESTING: usize = 32;
-/// The most values (scalars and collections) a YAML config may hold, counting a value
-/// reached through an alias each time the alias is used. Real configs hold tens to
-/// hundreds; this bounds the memory and time alias expansion can cost.
+/// The fewest values (scalars and collections) a YAML config may always hold,
+/// counting a value reached through an alias each time the alias is used. A config
+/// may hold one value per byte of its text when that is more: text without aliases
+/// never holds that many (a 10,000-stack config: about 12,000 values in 600 kB),
+/// while alias expansion, whose memory and time this bounds, is refused early.
 pub const MAX_CONFIG_VALUES: usize = 10_000;
+
+/// The value budget of a config of `len` bytes (see [`MAX_CONFIG_VALUES`]).
+pub fn config_value_limit(len: usize) -> usize {
+    MAX_CONFIG_VALUES.max(len)
+}
 /// The most role grants a config may ask for in all (each target times its roles):
 /// every target keeps its own list, so a long `stacks` list times a long `roles` list
 /// would otherwise multiply in memory.
-pub const MAX_ROLE_GRANTS: usize = 20_000;
+/// 50,000 is five roles for each of 10,000 stacks.
+pub const MAX_ROLE_GRANTS: usize = 50_000;
 
 /// Walks a document without keeping it, spending one unit of `left` per value and
 /// refusing nesting deeper than [`MAX_NESTING`].
 struct Budget<'a> {
     left: &'a Cell<usize>,
+    limit: usize,
     depth: usize,
 }
 
@@ -388,7 +399,8 @@ impl Budget<'_> {
         let left = self.left.get();
         if left == 0 {
             return Err(E::custom(format!(
-                "the config holds more than {MAX_CONFIG_VALUES} values (each use of a YAML alias counts its values again); a config never needs that many"
+                "the config holds more than {} values (each use of a YAML alias counts its values again); a config never needs that many",
+                self.limit
             )));
         }
         self.left.set(left - 1);
@@ -403,6 +415,7 @@ impl Budget<'_> {
         }
         Ok(Budget {
             left: self.left,
+            limit: self.limit,
             depth: self.depth + 1,
         })
     }

@@ -258,6 +258,7 @@ fn a_yaml_alias_bomb_is_refused_by_the_value_count() {
         stacks.join(", "),
         "  - *d\n".repeat(2000)
     );
+    let limit = pulumi_azure_oidc::config::config_value_limit(bomb.len()).to_string();
     refused(
         "quadratic alias bomb",
         || Config::from_yaml(&bomb),
@@ -265,6 +266,26 @@ fn a_yaml_alias_bomb_is_refused_by_the_value_count() {
         &["more than", &limit, "alias"],
         16 * MB,
     );
+}
+
+/// The limits refuse bombs, not big orgs: 10,000 stacks written out, each with two
+/// roles, parse and plan.
+#[test]
+fn a_ten_thousand_stack_config_is_within_the_limits() {
+    let sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+    let mut config = String::from("org: contoso\ndeployments:\n");
+    for p in 0..100 {
+        let stacks: Vec<String> = (0..100).map(|s| format!("s{s}")).collect();
+        config.push_str(&format!(
+            "  - project: p{p}\n    stacks: [{}]\n    roles:\n      - {{role: Reader, scope: /subscriptions/{sub}/resourceGroups/a}}\n      - {{role: Contributor, scope: /subscriptions/{sub}/resourceGroups/b}}\n",
+            stacks.join(", ")
+        ));
+    }
+    assert!(config.len() < MAX_CONFIG_BYTES);
+    let parsed = Config::from_yaml(&config).expect("a 10,000-stack config parses");
+    assert_eq!(parsed.targets.len(), 10_000);
+    let plan = pulumi_azure_oidc::plan(&parsed).expect("and plans");
+    assert_eq!(plan.credential_count(), 40_000);
 }
 
 #[test]
