@@ -33,20 +33,120 @@ fn page_sizes() -> Result<Vec<(String, u64, u64)>> {
 }
 
 pub(crate) fn run(extra: &[String]) -> Result {
+    // `--quick`: shorter criterion runs and only the headline provisioning case.
+    let quick = extra.iter().any(|a| a == "--quick");
+    let extra: Vec<&str> = extra
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != "--quick")
+        .collect();
     let mut args = vec!["bench", "--workspace", "--locked", "--bench", "core", "--"];
-    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     if extra.is_empty() {
         // Short but repeatable: criterion still takes 100 samples per benchmark.
-        args.extend(["--warm-up-time", "1", "--measurement-time", "3"]);
+        if quick {
+            args.extend(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+        } else {
+            args.extend(["--warm-up-time", "1", "--measurement-time", "3"]);
+        }
     }
     args.extend(extra);
     sh("cargo", &args)?;
-    let provision = provision_bench()?;
+    let memory = memory_bench()?;
+    let provision = provision_bench(quick)?;
     let c_call = c_call_cost()?;
+    let cli = cli_cold_start()?;
     let py = python_costs()?;
     let sizes = page_sizes()?;
     let load = page_load()?;
-    summarise(&sizes, &load, &c_call, &py, &provision)
+    summarise(&Measured {
+        sizes: &sizes,
+        load: &load,
+        c_call: &c_call,
+        py: &py,
+        provision: &provision,
+        memory: &memory,
+        cli: &cli,
+        quick,
+    })
+}
+
+/// Everything measured besides criterion's own results.
+struct Measured<'a> {
+    sizes: &'a [(String, u64, u64)],
+    load: &'a Value,
+    c_call: &'a Value,
+    py: &'a Value,
+    provision: &'a Value,
+    memory: &'a Value,
+    cli: &'a Value,
+    quick: bool,
+}
+
+/// Heap peaks for 10 / 1,000 / 10,000 stacks (`crates/core/benches/memory.rs`).
+fn memory_bench() -> Result<Value> {
+    let out = crate::target_dir().join("bench/memory.json");
+    let _ = std::fs::remove_file(&out);
+    eprintln!("$ cargo bench --workspace --locked --bench memory");
+    let status = std::process::Command::new("cargo")
+        .args(["bench", "--workspace", "--locked", "--bench", "memory"])
+        .env("MEMORY_BENCH_OUT", &out)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if !status.success() {
+        return Err(format!("the memory benchmark failed ({status})"));
+    }
+    read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+}
+
+/// Wall time of fresh CLI processes (release build), interleaved with `true` so a busy
+/// moment on the machine hits both alike: `--version`, and one stack's subjects as
+/// JSON.
+fn cli_cold_start() -> Result<Value> {
+    const RUNS: usize = 31;
+    let cli = crate::target_dir().join("release/pulumi-azure-oidc");
+    let time = |program: &std::path::Path, args: &[&str]| -> Result<f64> {
+        let started = std::time::Instant::now();
+        let status = std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+        if !status.success() {
+            return Err(format!("`{} {}` failed", program.display(), args.join(" ")));
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e3)
+    };
+    let subjects = [
+        "subjects",
+        "deployments",
+        "--org",
+        "contoso",
+        "--project",
+        "core",
+        "--stack",
+        "dev",
+        "--output",
+        "json",
+    ];
+    let truth = std::path::Path::new("/bin/true");
+    let (mut bare, mut version, mut call) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        bare.push(time(truth, &[])?);
+        version.push(time(&cli, &["--version"])?);
+        call.push(time(&cli, &subjects)?);
+    }
+    let stats = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        json!({"median_ms": v[v.len() / 2], "min_ms": v[0], "max_ms": v[v.len() - 1]})
+    };
+    Ok(json!({
+        "runs": RUNS,
+        "true": stats(bare),
+        "version": stats(version),
+        "subjects": stats(call),
+        "binary_bytes": std::fs::metadata(&cli).map(|m| m.len()).unwrap_or(0),
+    }))
 }
 
 /// `import pulumi_azure_oidc` time (median of fresh interpreters, minus the median of
@@ -120,7 +220,8 @@ fn fmt_ns(ns: f64) -> String {
     }
 }
 
-/// The per-call cost of `paoidc_credentials` from C, against the release library.
+/// The per-call cost of `paoidc_credentials` from C, against the release library
+/// (built with the release CLI that `cli_cold_start` runs).
 fn c_call_cost() -> Result<Value> {
     sh(
         "cargo",
@@ -129,6 +230,8 @@ fn c_call_cost() -> Result<Value> {
             "--release",
             "--package",
             "pulumi-azure-oidc-capi",
+            "--package",
+            "pulumi-azure-oidc-cli",
             "--locked",
         ],
     )?;
@@ -172,13 +275,17 @@ fn page_load() -> Result<serde_json::Value> {
     serde_json::from_slice(&out.stdout).map_err(|e| format!("bench-load output: {e}"))
 }
 
-fn summarise(
-    sizes: &[(String, u64, u64)],
-    load: &Value,
-    c_call: &Value,
-    py: &Value,
-    provision: &Value,
-) -> Result {
+fn summarise(m: &Measured) -> Result {
+    let Measured {
+        sizes,
+        load,
+        c_call,
+        py,
+        provision,
+        memory,
+        cli,
+        quick,
+    } = *m;
     let criterion = crate::target_dir().join("criterion");
     let mut rows = Vec::new();
     let groups = ["subjects", "plan", "diff_converged"];
@@ -223,7 +330,8 @@ fn summarise(
         items.push(json!({"name": name, "median_ns": median, "median_abs_dev_ns": mad, "per_item_ns": per}));
     }
     md.push_str(&format!(
-        "\nMachine: {machine}. Command: `cargo xtask bench`. Criterion, 100 samples each.\n"
+        "\nMachine: {machine}. Command: `cargo xtask bench{}`. Criterion, 100 samples each.\n",
+        if quick { " --quick" } else { "" }
     ));
     let rust_call = rows
         .iter()
@@ -257,6 +365,29 @@ fn summarise(
             .unwrap_or_else(|| "–".into()),
         rust_call.map(fmt_ns).unwrap_or_else(|| "–".into())
     ));
+    let wasm = &load["wasm_call"];
+    md.push_str(&format!(
+        "\nThe same call from WASM in the loaded page, `credentials({{kind: \"deployment\", …}})` → 4 credential bodies: median {} per call (min {}, max {} over {} batches of {} calls).\n",
+        fmt_ns(wasm["median_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(wasm["min_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(wasm["max_ns"].as_f64().unwrap_or(f64::NAN)),
+        wasm["batches"],
+        wasm["calls_per_batch"],
+    ));
+    let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    md.push_str(&format!(
+        "\nCLI cold start (release binary, {} KiB), {} fresh processes each, interleaved: `--version` median {:.2} ms (min {:.2}, max {:.2}); `subjects deployments … --output json` median {:.2} ms (min {:.2}, max {:.2}); `/bin/true` for scale median {:.2} ms.\n",
+        cli["binary_bytes"].as_u64().unwrap_or(0) / 1024,
+        cli["runs"],
+        ms(&cli["version"]["median_ms"]),
+        ms(&cli["version"]["min_ms"]),
+        ms(&cli["version"]["max_ms"]),
+        ms(&cli["subjects"]["median_ms"]),
+        ms(&cli["subjects"]["min_ms"]),
+        ms(&cli["subjects"]["max_ms"]),
+        ms(&cli["true"]["median_ms"]),
+    ));
+    md.push_str(&memory_table(memory));
     md.push_str(&provision_table(provision));
     md.push_str("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
     let (mut raw_total, mut gz_total) = (0, 0);
@@ -281,6 +412,9 @@ fn summarise(
         "c_credentials_call": c_call,
         "python": py,
         "provisioning": provision,
+        "memory": memory,
+        "cli_cold_start": cli,
+        "quick": quick,
     });
     std::fs::write(
         out.join("report.json"),
@@ -295,12 +429,16 @@ fn summarise(
 
 /// Provisioning against the emulator with latency injected per request, three
 /// strategies side by side (`crates/core/benches/provision.rs`).
-fn provision_bench() -> Result<Value> {
+fn provision_bench(quick: bool) -> Result<Value> {
     let out = crate::target_dir().join("bench/provision.json");
     let _ = std::fs::remove_file(&out);
-    eprintln!("$ cargo bench --workspace --locked --bench provision");
+    let mut args = vec!["bench", "--workspace", "--locked", "--bench", "provision"];
+    if quick {
+        args.extend(["--", "--quick"]);
+    }
+    eprintln!("$ cargo {}", args.join(" "));
     let status = std::process::Command::new("cargo")
-        .args(["bench", "--workspace", "--locked", "--bench", "provision"])
+        .args(&args)
         .env("PROVISION_BENCH_OUT", &out)
         .current_dir(root())
         .status()
@@ -309,6 +447,28 @@ fn provision_bench() -> Result<Value> {
         return Err(format!("the provisioning benchmark failed ({status})"));
     }
     read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+}
+
+fn memory_table(rows: &Value) -> String {
+    let mib = |v: &Value| format!("{:.2} MiB", v.as_f64().unwrap_or(f64::NAN) / 1048576.0);
+    let mut md = String::from(
+        "\nHeap held at most at once (a counting allocator; deterministic, one run), config text with 100 stacks per project:\n\n\
+         | stacks | apps | parse | plan | plan kept | diff (converged) | render JSON | JSON text |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows.as_array().cloned().unwrap_or_default() {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r["stacks"],
+            r["apps"],
+            mib(&r["parse_peak_bytes"]),
+            mib(&r["plan_peak_bytes"]),
+            mib(&r["plan_bytes"]),
+            mib(&r["diff_peak_bytes"]),
+            mib(&r["render_json_peak_bytes"]),
+            mib(&r["render_json_bytes"]),
+        ));
+    }
+    md
 }
 
 fn provision_table(rows: &Value) -> String {

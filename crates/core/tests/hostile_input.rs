@@ -16,59 +16,21 @@ use pulumi_azure_oidc::{
     Config, Error, ErrorCode, OrgName, ProjectName, StackName, diagnose_error, diagnose_token,
     parse_credential_list,
 };
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-struct Counting;
-
-thread_local! {
-    static HELD: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn note(delta: isize) {
-    // `try_with`: the thread's locals may already be gone while it exits.
-    let _ = HELD.try_with(|held| {
-        let now = held.get() + delta;
-        held.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size() as isize);
-        // SAFETY: forwarded contract.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(-(layout.size() as isize));
-        // SAFETY: forwarded contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size as isize - layout.size() as isize);
-        // SAFETY: forwarded contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 const MB: usize = 1 << 20;
 
 /// Run `f`, returning its result, the time it took and the most bytes it held at once.
 fn measure<T>(f: impl FnOnce() -> T) -> (T, Duration, usize) {
-    let base = HELD.with(Cell::get);
-    PEAK.with(|p| p.set(base));
     let started = Instant::now();
-    let out = f();
-    let took = started.elapsed();
-    let peak = PEAK.with(Cell::get) - base;
-    (out, took, peak.max(0) as usize)
+    let (out, peak) = counting::peak_of(f);
+    (out, started.elapsed(), peak)
 }
 
 /// The call failed with `code`, within `time` and `memory`, and its message contains

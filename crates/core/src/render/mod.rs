@@ -128,8 +128,7 @@ pub fn render(plan: &Plan, format: RenderFormat, options: &RenderOptions) -> Res
         RenderFormat::PulumiPython => program::python(plan),
         RenderFormat::PulumiTypescript => program::typescript(plan),
         RenderFormat::Json => {
-            let value = plan_json(plan);
-            serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+            serde_json::to_string_pretty(&json::PlanJson(plan)).unwrap_or_default() + "\n"
         }
     })
 }
