@@ -33,6 +33,8 @@ fn page_sizes() -> Result<Vec<(String, u64, u64)>> {
 }
 
 pub(crate) fn run(extra: &[String]) -> Result {
+    // The wasm32 target and the rest, as for the tests.
+    crate::setup()?;
     // `--quick`: shorter criterion runs and only the headline provisioning case.
     let quick = extra.iter().any(|a| a == "--quick");
     let extra: Vec<&str> = extra

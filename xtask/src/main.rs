@@ -114,7 +114,7 @@ fn succeeds(program: &str, args: &[&str]) -> bool {
 
 /// Install what the suites need, project-local where possible. Fails with the exact
 /// command when something needs privileges this process lacks.
-fn setup() -> Result {
+pub(crate) fn setup() -> Result {
     for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
         if !succeeds("cargo", &[probe, "--version"]) {
             if !succeeds("rustup", &["--version"]) {

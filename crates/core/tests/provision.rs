@@ -382,7 +382,12 @@ async fn one_faulty_run(scenario: &'static str, seed: u64) {
     p.apply(&prepared, &Quiet)
         .await
         .unwrap_or_else(|err| panic!("{what}: {err}"));
-    let injected = e.stats()["faults"].clone();
+    let stats = e.stats();
+    let injected = stats["faults"].clone();
+    assert_eq!(
+        stats["early_retries"], 0,
+        "{what}: retried before Retry-After: {stats}"
+    );
     e.set_faults(emu::FaultOptions::default()).unwrap();
     e.set_replication(emu::Replication::default());
     assert!(
@@ -824,6 +829,9 @@ async fn sustained_throttling_is_waited_out_within_the_concurrency_limit() {
     );
     assert!(stats["max_in_flight"].as_u64().unwrap() <= 3, "{stats}");
     assert!(p.requests().retries > 20);
+    // Backs off as told: no request came back before its Retry-After had passed.
+    assert_eq!(stats["early_retries"], 0, "{stats}");
+    assert!(stats["honoured_retries"].as_u64().unwrap() > 20, "{stats}");
     e.set_faults(emu::FaultOptions::default()).unwrap();
     assert!(converged(&p, plan()).await);
     e.shutdown().await;

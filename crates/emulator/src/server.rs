@@ -313,13 +313,51 @@ async fn entry(State(listener): State<Listener>, request: Request) -> Response {
             stats.max_app_writes_in_flight = stats.max_app_writes_in_flight.max(n);
         }
     }
+    // Whether a client waits as long as a 429 told it to.
+    let retry_key = format!(
+        "{} {}?{:?} {:x}",
+        req.method,
+        req.segments.join("/"),
+        req.query,
+        fnv1a(&req.body)
+    );
+    {
+        let mut stats = lock(&shared.stats);
+        if let Some(not_before) = stats.retry_not_before.remove(&retry_key) {
+            let now = Instant::now();
+            if now < not_before {
+                stats.early_retries += 1;
+                if stats.early_retry_examples.len() < 10 {
+                    let early = not_before - now;
+                    let example = format!(
+                        "{} /{} {:.1} ms early",
+                        req.method,
+                        req.segments.join("/"),
+                        early.as_secs_f64() * 1e3
+                    );
+                    stats.early_retry_examples.push(example);
+                }
+            } else {
+                stats.honoured_retries += 1;
+            }
+        }
+    }
     let (delay, fault) = lock(&shared.faults).next();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let response = match fault {
         Fault::None => dispatch(shared, &listener.base, service, &req),
-        Fault::Throttle { retry_after_secs } => throttled(service, &req, retry_after_secs),
+        Fault::Throttle { retry_after_secs } => {
+            // From when the answer leaves; a millisecond of slack for the header's
+            // rounding and the clocks' granularity.
+            let wait =
+                Duration::from_secs_f64(retry_after_secs).saturating_sub(Duration::from_millis(1));
+            lock(&shared.stats)
+                .retry_not_before
+                .insert(retry_key, Instant::now() + wait);
+            throttled(service, &req, retry_after_secs)
+        }
         Fault::ServerError { status } => server_error(service, &req, status),
         Fault::DropBefore => http::dropped(),
         Fault::DropAfter => {
@@ -376,6 +414,13 @@ fn app_write_key(req: &Req) -> Option<String> {
     } else {
         None
     }
+}
+
+/// A cheap body fingerprint for telling requests apart (not security-relevant).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn retry_after(secs: f64) -> HeaderValue {

@@ -184,6 +184,13 @@ pub(crate) struct Stats {
     pub(crate) max_app_writes_in_flight: u64,
     /// Access tokens issued, by resource (`graph`, `arm`).
     pub(crate) tokens_issued: BTreeMap<String, u64>,
+    /// For each request answered 429, when its `Retry-After` ends, keyed by method,
+    /// path, query and body: the same request again before then is an early retry.
+    pub(crate) retry_not_before: HashMap<String, std::time::Instant>,
+    pub(crate) early_retries: u64,
+    /// The first few early retries: method, path and how early.
+    pub(crate) early_retry_examples: Vec<String>,
+    pub(crate) honoured_retries: u64,
 }
 
 impl Stats {
@@ -197,6 +204,9 @@ impl Stats {
             "by_kind": self.by_kind,
             "faults": self.faults,
             "tokens_issued": self.tokens_issued,
+            "early_retries": self.early_retries,
+            "early_retry_examples": self.early_retry_examples,
+            "honoured_retries": self.honoured_retries,
         })
     }
 }

@@ -6,7 +6,11 @@ use std::sync::Arc;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use azure_core::http::policies::{Policy, PolicyResult};
+use azure_core::http::{
+    AsyncRawResponse, ClientOptions, Context, ExponentialRetryOptions, Request, RetryOptions,
+    Transport, headers,
+};
 use azure_identity::{
     ClientSecretCredential, ClientSecretCredentialOptions, DeveloperToolsCredential,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
@@ -16,6 +20,75 @@ use azure_identity::{
 use super::endpoints::Endpoints;
 use super::secret::Secret;
 use crate::error::{Error, Result};
+
+/// When the token endpoint last said to come back, as `Retry-After` (see
+/// [`RetryAfterPolicy`]); shared with the executor, which retries the token request
+/// itself once the SDK's own retries are spent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RetryAfterNote(Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+
+impl RetryAfterNote {
+    fn set(&self, wait: std::time::Duration) {
+        let until = std::time::Instant::now() + wait;
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *slot = Some(slot.map_or(until, |t| t.max(until)));
+    }
+
+    /// How long is left of the last `Retry-After`.
+    pub(crate) fn remaining(&self) -> std::time::Duration {
+        let slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.map(|t| t.saturating_duration_since(std::time::Instant::now()))
+            .unwrap_or_default()
+    }
+}
+
+/// Makes the SDK's token requests wait as told. Entra and Graph send fractional
+/// `Retry-After` seconds (`2.128`, azure-facts.md §5.1); the SDK's retry policy reads
+/// only whole seconds from that header and otherwise falls back to its own backoff,
+/// so it retried a throttled token request early. This per-try policy restates the
+/// value as `retry-after-ms`, which the SDK reads first, and notes it for the
+/// executor's own retries.
+#[derive(Debug)]
+struct RetryAfterPolicy(RetryAfterNote);
+
+#[async_trait::async_trait]
+impl Policy for RetryAfterPolicy {
+    async fn send(
+        &self,
+        ctx: &Context,
+        request: &mut Request,
+        next: &[Arc<dyn Policy>],
+    ) -> PolicyResult {
+        let Some((first, rest)) = next.split_first() else {
+            return Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Other,
+                "no transport after the Retry-After policy",
+            ));
+        };
+        let response = first.send(ctx, request, rest).await?;
+        let secs = response
+            .headers()
+            .get_optional_str(&headers::RETRY_AFTER)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| s.min(3600.0));
+        let Some(secs) = secs else {
+            return Ok(response);
+        };
+        self.0.set(std::time::Duration::from_secs_f64(secs));
+        if secs.fract() == 0.0 {
+            return Ok(response);
+        }
+        let (status, mut headers, body) = response.deconstruct();
+        let millis = (secs * 1000.0).ceil() as u64;
+        headers.insert(headers::RETRY_AFTER_MS, millis.to_string());
+        Ok(AsyncRawResponse::from_bytes(
+            status,
+            headers,
+            body.collect().await?,
+        ))
+    }
+}
 
 /// Which Azure credential to use; `--auth` on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +200,7 @@ impl AzureAuth {
         endpoints: &Endpoints,
         client: reqwest::Client,
         policy: &super::RetryPolicy,
+        retry_after: &RetryAfterNote,
     ) -> Result<Arc<dyn TokenCredential>> {
         // The SDK retries token requests itself; bound it by our policy, so an
         // unreachable login endpoint fails as fast as any other service does.
@@ -142,6 +216,7 @@ impl AzureAuth {
         let mut options = ClientOptions {
             transport: Some(Transport::new(Arc::new(client))),
             retry,
+            per_try_policies: vec![Arc::new(RetryAfterPolicy(retry_after.clone()))],
             ..ClientOptions::default()
         };
         let mut custom = CustomConfiguration::default();

@@ -17,6 +17,7 @@ mod ops;
 mod secret;
 mod verify;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
@@ -94,6 +95,8 @@ pub struct Provisioner {
     http: http::Http,
     endpoints: Endpoints,
     azure: Option<Arc<dyn TokenCredential>>,
+    token_retry_after: auth::RetryAfterNote,
+    token_gates: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     pulumi: Option<Secret>,
     tenant_id: Option<String>,
     app_slots: Option<Arc<tokio::sync::Semaphore>>,
@@ -116,10 +119,14 @@ impl Provisioner {
             options.concurrency,
             options.request_limit,
         )?;
+        let token_retry_after = auth::RetryAfterNote::default();
         let azure = match &options.azure {
-            Some(auth) => {
-                Some(auth.credential(&options.endpoints, http.client.clone(), &options.retry)?)
-            }
+            Some(auth) => Some(auth.credential(
+                &options.endpoints,
+                http.client.clone(),
+                &options.retry,
+                &token_retry_after,
+            )?),
             None => None,
         };
         let tenant_id = options
@@ -132,6 +139,8 @@ impl Provisioner {
             azure,
             pulumi: options.pulumi_token,
             tenant_id,
+            token_retry_after,
+            token_gates: Default::default(),
             app_slots: options
                 .app_parallelism
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
@@ -153,12 +162,27 @@ impl Provisioner {
                 "this command needs an Azure credential (see --auth)".into(),
             ));
         };
+        // One acquisition per scope at a time: the tasks that need the same token wait
+        // for the first one's (and then read the SDK's cache) instead of sending the
+        // same request again while the endpoint has asked us to wait.
+        let gate = {
+            let mut gates = self
+                .token_gates
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            gates.entry(scope.to_owned()).or_default().clone()
+        };
+        let _one_at_a_time = gate.lock().await;
         // The SDK retries a token request a few times itself (bounded by our policy);
         // a token endpoint that keeps throttling or failing is retried here, under the
-        // same budget as every other request.
+        // same budget as every other request, never before its last `Retry-After`.
         let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
+            let told = self.token_retry_after.remaining();
+            if !told.is_zero() {
+                tokio::time::sleep(told).await;
+            }
             let result = {
                 // Token requests count against the concurrency limit too: the limit is
                 // what the services see from us, whoever sends the request.
