@@ -4,12 +4,14 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use pulumi_azure_oidc::config::{Config, ConfiguredTarget};
 use pulumi_azure_oidc::diagnose::jwt::encode_unsigned;
-use pulumi_azure_oidc::diff::{ObservedApp, ObservedCredential};
+use pulumi_azure_oidc::diff::ObservedCredential;
 use pulumi_azure_oidc::{
-    AzureSettings, DeploymentTarget, DiffOptions, Issuer, ObservedState, OrgName, ProjectName,
-    StackName, Target, diagnose_token, diff, plan,
+    AzureSettings, DeploymentTarget, DiffOptions, Issuer, OrgName, ProjectName, StackName, Target,
+    diagnose_token, diff, plan,
 };
 use std::hint::black_box;
+
+mod support;
 
 const SIZES: [usize; 3] = [10, 1_000, 10_000];
 
@@ -76,25 +78,12 @@ fn bench_diff(c: &mut Criterion) {
     let mut g = c.benchmark_group("diff_converged");
     for n in SIZES {
         let p = plan(&config(n)).expect("plans");
-        let state = ObservedState {
-            apps: p
-                .apps
-                .iter()
-                .map(|a| ObservedApp {
-                    unique_name: Some(a.unique_name.clone()),
-                    display_name: a.display_name.clone(),
-                    tags: a.tags.clone(),
-                    service_principal_id: Some("sp".into()),
-                    federated_identity_credentials: a
-                        .credentials
-                        .iter()
-                        .map(ObservedCredential::from)
-                        .collect(),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let state = support::converged_state(&p);
+        assert!(
+            diff(&p, &state, DiffOptions::default())
+                .expect("diffs")
+                .is_converged()
+        );
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(
             BenchmarkId::from_parameter(n),

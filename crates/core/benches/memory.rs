@@ -9,10 +9,10 @@
 
 #[path = "../tests/support/counting.rs"]
 mod counting;
+mod support;
 
-use pulumi_azure_oidc::diff::{ObservedApp, ObservedCredential, ObservedDeploymentSettings};
 use pulumi_azure_oidc::render::{RenderFormat, RenderOptions};
-use pulumi_azure_oidc::{Config, DiffOptions, ObservedState, Target, diff, plan, render};
+use pulumi_azure_oidc::{Config, DiffOptions, diff, plan, render};
 use serde_json::json;
 
 #[global_allocator]
@@ -45,41 +45,7 @@ fn main() {
         // What the plan keeps: measured as the bytes a clone of it holds.
         let (kept, plan_bytes) = counting::peak_of(|| p.clone());
         drop(kept);
-        let state = ObservedState {
-            apps: p
-                .apps
-                .iter()
-                .map(|a| ObservedApp {
-                    app_id: a.unique_name.clone(),
-                    unique_name: Some(a.unique_name.clone()),
-                    display_name: a.display_name.clone(),
-                    tags: a.tags.clone(),
-                    service_principal_id: Some("sp".into()),
-                    federated_identity_credentials: a
-                        .credentials
-                        .iter()
-                        .map(ObservedCredential::from)
-                        .collect(),
-                    ..Default::default()
-                })
-                .collect(),
-            deployment_settings: p
-                .apps
-                .iter()
-                .flat_map(|a| a.targets.iter().map(move |t| (a, t)))
-                .filter_map(|(a, t)| match &t.target {
-                    Target::Deployment(d) => Some(ObservedDeploymentSettings {
-                        org: d.org.to_string(),
-                        project: d.project.to_string(),
-                        stack: d.stack.to_string(),
-                        client_id: Some(a.unique_name.clone()),
-                        ..Default::default()
-                    }),
-                    Target::Esc(_) => None,
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let state = support::converged_state(&p);
         let (d, diff_peak) = counting::peak_of(|| diff(&p, &state, DiffOptions::default()));
         let d = d.unwrap_or_else(|e| panic!("{n} stacks: {e}"));
         assert!(
@@ -114,18 +80,5 @@ fn main() {
             "render_json_bytes": json_len,
         }));
     }
-    let out = std::env::var_os("MEMORY_BENCH_OUT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench/memory.json")
-        });
-    if let Some(dir) = out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Err(e) = std::fs::write(
-        &out,
-        serde_json::to_string_pretty(&rows).unwrap_or_default(),
-    ) {
-        panic!("{}: {e}", out.display());
-    }
+    support::write_rows("MEMORY_BENCH_OUT", "memory.json", &json!(rows));
 }

@@ -21,6 +21,8 @@ use pulumi_azure_oidc::provision::{
 use pulumi_azure_oidc_emulator as emu;
 use serde_json::{Value, json};
 
+mod support;
+
 /// Runs of the executor per case.
 const EXECUTOR_RUNS: usize = 3;
 /// A peer strategy expected to take longer than this is estimated, not run.
@@ -315,19 +317,5 @@ fn main() {
             }
         }
     }
-    let out = std::env::var_os("PROVISION_BENCH_OUT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/bench/provision.json")
-        });
-    if let Some(dir) = out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Err(e) = std::fs::write(
-        &out,
-        serde_json::to_string_pretty(&rows).unwrap_or_default(),
-    ) {
-        panic!("{}: {e}", out.display());
-    }
+    support::write_rows("PROVISION_BENCH_OUT", "provision.json", &json!(rows));
 }

@@ -30,13 +30,19 @@ pub(crate) struct RetryAfterNote(Arc<std::sync::Mutex<Option<std::time::Instant>
 impl RetryAfterNote {
     fn set(&self, wait: std::time::Duration) {
         let until = std::time::Instant::now() + wait;
-        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *slot = Some(slot.map_or(until, |t| t.max(until)));
     }
 
     /// How long is left of the last `Retry-After`.
     pub(crate) fn remaining(&self) -> std::time::Duration {
-        let slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         slot.map(|t| t.saturating_duration_since(std::time::Instant::now()))
             .unwrap_or_default()
     }
@@ -47,9 +53,9 @@ impl RetryAfterNote {
 /// only whole seconds from that header and otherwise falls back to its own backoff,
 /// so it retried a throttled token request early. This per-try policy restates the
 /// value as `retry-after-ms`, which the SDK reads first, and notes it for the
-/// executor's own retries.
+/// executor's own retries. It also counts each token request sent, as Entra requests.
 #[derive(Debug)]
-struct RetryAfterPolicy(RetryAfterNote);
+struct RetryAfterPolicy(RetryAfterNote, Arc<super::http::Counters>);
 
 #[async_trait::async_trait]
 impl Policy for RetryAfterPolicy {
@@ -65,6 +71,9 @@ impl Policy for RetryAfterPolicy {
                 "no transport after the Retry-After policy",
             ));
         };
+        self.1
+            .entra
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = first.send(ctx, request, rest).await?;
         let secs = response
             .headers()
@@ -201,6 +210,7 @@ impl AzureAuth {
         client: reqwest::Client,
         policy: &super::RetryPolicy,
         retry_after: &RetryAfterNote,
+        counters: Arc<super::http::Counters>,
     ) -> Result<Arc<dyn TokenCredential>> {
         // The SDK retries token requests itself; bound it by our policy, so an
         // unreachable login endpoint fails as fast as any other service does.
@@ -216,7 +226,7 @@ impl AzureAuth {
         let mut options = ClientOptions {
             transport: Some(Transport::new(Arc::new(client))),
             retry,
-            per_try_policies: vec![Arc::new(RetryAfterPolicy(retry_after.clone()))],
+            per_try_policies: vec![Arc::new(RetryAfterPolicy(retry_after.clone(), counters))],
             ..ClientOptions::default()
         };
         let mut custom = CustomConfiguration::default();

@@ -126,6 +126,7 @@ impl Provisioner {
                 http.client.clone(),
                 &options.retry,
                 &token_retry_after,
+                http.counters.clone(),
             )?),
             None => None,
         };
