@@ -543,7 +543,7 @@ fn provision_table(rows: &Value) -> String {
     }
     md.push_str(
         "\nLower bound: the larger of the longest dependency chain (the Graph token, one round of reads, then per app the app and its longest lane: \
-         its credentials, written one at a time; its service principal then role assignment; each Pulumi Cloud write) × latency, \
+         its credentials, written one at a time, then the settings of the stack that presents the last of them; its service principal then role assignment) × latency, \
          and all requests × latency / 32 in flight. Converged re-runs against their minimum: one read per object kind per app \
          (app, credentials, service principal, role assignments), one per target, one tag query:\n\n",
     );

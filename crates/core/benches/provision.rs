@@ -107,8 +107,9 @@ fn provisioner(e: &emu::Emulator, s: &Strategy) -> Arc<Provisioner> {
 /// The longest chain of dependent requests of a fresh apply, in requests: the Graph
 /// token, one round of reads, then per app the app itself followed by its longest
 /// lane. Credential writes to one app are serialised (azure-facts.md §3); a service
-/// principal precedes its role assignments; each Pulumi Cloud write stands alone. No
-/// strategy can finish in less than this many latencies.
+/// principal precedes its role assignments; a stack's settings follow the credentials
+/// it presents (here every stack has settings, so the last settings write follows the
+/// last credential). No strategy that keeps those orders finishes in fewer latencies.
 fn dependency_chain(changes: &[Change]) -> usize {
     #[derive(Default)]
     struct App {
@@ -135,7 +136,7 @@ fn dependency_chain(changes: &[Change]) -> usize {
     }
     let longest = apps
         .values()
-        .map(|a| a.head + a.credentials.max(a.principal).max(a.pulumi))
+        .map(|a| a.head + (a.credentials + a.pulumi).max(a.principal))
         .max()
         .unwrap_or(0);
     2 + longest

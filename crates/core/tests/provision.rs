@@ -365,6 +365,43 @@ fn assert_exactly_the_plan(state: &Value, plan: &pulumi_azure_oidc::Plan, what: 
     assert_eq!(count(state, "roleAssignments"), grants, "{what}");
 }
 
+/// No stack is pointed at an identity that cannot yet accept its token: a stack whose
+/// deployment settings name an app finds every credential it presents in that app.
+fn assert_settings_follow_credentials(state: &Value, plan: &pulumi_azure_oidc::Plan, what: &str) {
+    let apps = state["applications"].as_array().unwrap();
+    let Some(settings) = state["deploymentSettings"].as_object() else {
+        return;
+    };
+    for (stack, v) in settings {
+        let Some(client) = v["operationContext"]["oidc"]["azure"]["clientId"].as_str() else {
+            continue;
+        };
+        let app = apps
+            .iter()
+            .find(|a| a["appId"] == client)
+            .unwrap_or_else(|| panic!("{what}: {stack} names app {client}, which is not there"));
+        let have: Vec<&str> = app["federatedIdentityCredentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let key = format!("deploy:{stack}");
+        let target = plan
+            .apps
+            .iter()
+            .flat_map(|a| &a.targets)
+            .find(|t| t.target.key() == key)
+            .unwrap_or_else(|| panic!("{what}: {stack} is not in the plan"));
+        for name in &target.credentials {
+            assert!(
+                have.contains(&name.as_str()),
+                "{what}: {stack} points at {client} before its credential {name} exists"
+            );
+        }
+    }
+}
+
 async fn one_faulty_run(scenario: &'static str, seed: u64) {
     let what = format!("{scenario}, seed {seed}");
     let (faults, replication) = fault_scenario(scenario);
@@ -449,6 +486,7 @@ async fn an_apply_interrupted_after_k_requests_is_finished_by_a_rerun() {
             outcome.is_err(),
             "k={k}: the run should have been cut short"
         );
+        assert_settings_follow_credentials(&e.state(), &small_plan(), &format!("k={k}"));
         let p = provisioner(&e, None);
         let prepared = p.prepare(small_plan(), false).await.unwrap();
         p.apply(&prepared, &Quiet)

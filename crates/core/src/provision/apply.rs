@@ -98,12 +98,15 @@ struct Lanes {
     head: Vec<Change>,
     credentials: Vec<Change>,
     principal: Vec<Change>,
-    pulumi: Vec<Change>,
+    /// Each with how many of `credentials` must be written first: those its stack or
+    /// environment presents.
+    pulumi: Vec<(Change, usize)>,
 }
 
 impl Lanes {
     /// Each lane keeps the diff's order (deletions before creations).
-    fn of(changes: Vec<Change>) -> Self {
+    fn of(plan: &Plan, changes: Vec<Change>) -> Self {
+        let mut pulumi = Vec::new();
         let mut lanes = Lanes::default();
         for c in changes {
             let lane = match &c {
@@ -117,13 +120,65 @@ impl Lanes {
                 | Change::CreateRoleAssignment { .. }
                 | Change::DeleteRoleAssignment { .. } => &mut lanes.principal,
                 Change::ConfigureDeploymentSettings { .. } | Change::WriteEscEnvironment { .. } => {
-                    &mut lanes.pulumi
+                    pulumi.push(c);
+                    continue;
                 }
             };
             lane.push(c);
         }
+        for c in pulumi {
+            let needs = presented_credentials(plan, &c);
+            let after = lanes
+                .credentials
+                .iter()
+                .rposition(|w| match w {
+                    Change::CreateCredential { credential, .. }
+                    | Change::UpdateCredential { credential, .. } => {
+                        needs.contains(&credential.name.as_str())
+                    }
+                    _ => false,
+                })
+                .map_or(0, |i| i + 1);
+            lanes.pulumi.push((c, after));
+        }
         lanes
     }
+}
+
+/// The names of the credentials the stack or environment a Pulumi Cloud change
+/// configures presents tokens to.
+fn presented_credentials<'a>(plan: &'a Plan, change: &Change) -> Vec<&'a str> {
+    let Some(app) = plan.apps.iter().find(|a| a.unique_name == change.app()) else {
+        return Vec::new();
+    };
+    app.targets
+        .iter()
+        .find(|t| match (&t.target, change) {
+            (
+                Target::Deployment(d),
+                Change::ConfigureDeploymentSettings {
+                    org,
+                    project,
+                    stack,
+                    ..
+                },
+            ) => {
+                d.org.as_str() == org && d.project.as_str() == project && d.stack.as_str() == stack
+            }
+            (
+                Target::Esc(e),
+                Change::WriteEscEnvironment {
+                    org, project, env, ..
+                },
+            ) => {
+                e.org.as_str() == org
+                    && e.env.project.as_str() == project
+                    && e.env.env.as_str() == env
+            }
+            _ => false,
+        })
+        .map(|t| t.credentials.iter().map(|n| n.as_str()).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Default)]
@@ -179,7 +234,7 @@ impl Provisioner {
                     learned.ids = Some(ids_of(app));
                     learned.sp = app.service_principal_id.clone();
                 }
-                let lanes = Lanes::of(changes);
+                let lanes = Lanes::of(&prepared.plan, changes);
                 // Held while this app's head and credential chain run.
                 let chain = (!lanes.head.is_empty() || !lanes.credentials.is_empty())
                     .then(|| me.http.critical_chain());
@@ -193,39 +248,59 @@ impl Provisioner {
                     }
                     lock(&lines).push(change.summary());
                 }
-                // Then three independent lanes. Credentials stay one at a time (Entra
+                // Then three lanes side by side. Credentials stay one at a time (Entra
                 // refuses concurrent credential writes to one identity, azure-facts.md
-                // §3); the service principal precedes its role assignments; the Pulumi
-                // Cloud writes each stand alone. Running the lanes side by side leaves
+                // §3); the service principal precedes its role assignments; a stack's
+                // settings or an environment's login are written as soon as the
+                // credentials they present to exist, never before, so no stack is
+                // pointed at an identity that cannot yet accept its token. That leaves
                 // the credential chain as the app's critical path, so the others run
                 // as background and yield request slots to it.
-                let lane = |changes: Vec<Change>, mut learned: Learned| {
-                    let me = me.clone();
-                    let prepared = prepared.clone();
-                    let label = label.clone();
-                    let lines = lines.clone();
-                    let written = written.clone();
-                    async move {
-                        for change in &changes {
-                            me.apply_one(&prepared, &label, change, &mut learned, &written)
-                                .await?;
-                            lock(&lines).push(change.summary());
+                let (written_tx, written_rx) = tokio::sync::watch::channel(0usize);
+                let lane =
+                    |changes: Vec<Change>,
+                     mut learned: Learned,
+                     progress: Option<tokio::sync::watch::Sender<usize>>| {
+                        let me = me.clone();
+                        let prepared = prepared.clone();
+                        let label = label.clone();
+                        let lines = lines.clone();
+                        let written = written.clone();
+                        async move {
+                            for (i, change) in changes.iter().enumerate() {
+                                me.apply_one(&prepared, &label, change, &mut learned, &written)
+                                    .await?;
+                                lock(&lines).push(change.summary());
+                                if let Some(p) = &progress {
+                                    p.send_replace(i + 1);
+                                }
+                            }
+                            Ok::<Learned, Error>(learned)
                         }
-                        Ok::<Learned, Error>(learned)
-                    }
-                };
+                    };
                 let mut pulumi = JoinSet::new();
-                for change in lanes.pulumi {
-                    pulumi.spawn(in_background(lane(vec![change], learned.clone())));
+                for (change, after) in lanes.pulumi {
+                    let mut credentials_done = written_rx.clone();
+                    let write = lane(vec![change], learned.clone(), None);
+                    pulumi.spawn(in_background(async move {
+                        // The credentials lane stopping early (an error it reports
+                        // itself) drops the sender: then this write is not made.
+                        let ready = credentials_done.wait_for(|n| *n >= after).await.is_ok();
+                        if ready {
+                            write.await.map(|_| ())
+                        } else {
+                            Ok(())
+                        }
+                    }));
                 }
-                let credentials_lane = lane(lanes.credentials, learned.clone());
+                let credentials_lane = lane(lanes.credentials, learned.clone(), Some(written_tx));
                 let (credentials, principal) = tokio::join!(
                     async move {
                         let done = credentials_lane.await;
                         drop(chain);
                         done
                     },
-                    in_background(lane(lanes.principal, learned.clone())),
+                    in_background(lane(lanes.principal, learned.clone(), None)),
                 );
                 let mut outcome = credentials.map(|_| ());
                 match principal {
@@ -233,8 +308,7 @@ impl Provisioner {
                     Err(e) => outcome = outcome.and(Err(e)),
                 }
                 while let Some(done) = pulumi.join_next().await {
-                    let result = done.map_err(join_error).and_then(|r| r.map(|_| ()));
-                    outcome = outcome.and(result);
+                    outcome = outcome.and(done.map_err(join_error).and_then(|r| r));
                 }
                 (label, learned, outcome)
             });
