@@ -282,7 +282,7 @@ impl Provisioner {
                 for (change, after) in lanes.pulumi {
                     let mut credentials_done = written_rx.clone();
                     let write = lane(vec![change], learned.clone(), None);
-                    pulumi.spawn(in_background(async move {
+                    let gated = async move {
                         // The credentials lane stopping early (an error it reports
                         // itself) drops the sender: then this write is not made.
                         let ready = credentials_done.wait_for(|n| *n >= after).await.is_ok();
@@ -291,7 +291,8 @@ impl Provisioner {
                         } else {
                             Ok(())
                         }
-                    }));
+                    };
+                    pulumi.spawn(in_background(gated));
                 }
                 let credentials_lane = lane(lanes.credentials, learned.clone(), Some(written_tx));
                 let (credentials, principal) = tokio::join!(

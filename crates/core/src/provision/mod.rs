@@ -97,6 +97,8 @@ pub struct Provisioner {
     azure: Option<Arc<dyn TokenCredential>>,
     token_retry_after: auth::RetryAfterNote,
     token_gates: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Tokens by scope, with the instant they stop being used.
+    token_cache: std::sync::Mutex<HashMap<String, (Secret, std::time::Instant)>>,
     pulumi: Option<Secret>,
     tenant_id: Option<String>,
     app_slots: Option<Arc<tokio::sync::Semaphore>>,
@@ -142,6 +144,7 @@ impl Provisioner {
             tenant_id,
             token_retry_after,
             token_gates: Default::default(),
+            token_cache: Default::default(),
             app_slots: options
                 .app_parallelism
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
@@ -157,15 +160,33 @@ impl Provisioner {
         &self.endpoints
     }
 
+    /// A token of `scope` acquired earlier and still good for five minutes.
+    fn cached_token(&self, scope: &str) -> Option<Secret> {
+        let cache = self
+            .token_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .get(scope)
+            .filter(|(_, until)| std::time::Instant::now() < *until)
+            .map(|(token, _)| token.clone())
+    }
+
     async fn bearer(&self, scope: &str) -> Result<Secret> {
         let Some(cred) = &self.azure else {
             return Err(Error::MissingCredentials(
                 "this command needs an Azure credential (see --auth)".into(),
             ));
         };
+        // Every request asks for its token; only the first of a scope (or one after the
+        // token nears its expiry) goes further, so the hot path takes no lock but the
+        // map's and no request slot.
+        if let Some(token) = self.cached_token(scope) {
+            return Ok(token);
+        }
         // One acquisition per scope at a time: the tasks that need the same token wait
-        // for the first one's (and then read the SDK's cache) instead of sending the
-        // same request again while the endpoint has asked us to wait.
+        // for the first one's instead of sending the same request again, maybe while
+        // the endpoint has asked us to wait.
         let gate = {
             let mut gates = self
                 .token_gates
@@ -174,6 +195,9 @@ impl Provisioner {
             gates.entry(scope.to_owned()).or_default().clone()
         };
         let _one_at_a_time = gate.lock().await;
+        if let Some(token) = self.cached_token(scope) {
+            return Ok(token);
+        }
         // The SDK retries a token request a few times itself (bounded by our policy);
         // a token endpoint that keeps throttling or failing is retried here, under the
         // same budget as every other request, never before its last `Retry-After`.
@@ -193,7 +217,20 @@ impl Provisioner {
             let e = match result {
                 Ok(token) => {
                     tracing::debug!(scope, "access token acquired");
-                    return Ok(Secret::new(token.token.secret().to_owned()));
+                    let secret = Secret::new(token.token.secret().to_owned());
+                    // Used until five minutes before it expires, as the SDK would.
+                    let left = token.expires_on
+                        - time::OffsetDateTime::now_utc()
+                        - time::Duration::minutes(5);
+                    let left = std::time::Duration::try_from(left).unwrap_or_default();
+                    self.token_cache
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(
+                            scope.to_owned(),
+                            (secret.clone(), std::time::Instant::now() + left),
+                        );
+                    return Ok(secret);
                 }
                 Err(e) => e,
             };
