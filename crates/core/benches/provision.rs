@@ -211,9 +211,25 @@ fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
 
 fn main() {
     // `cargo bench` passes `--bench`; `--quick` limits the run to the headline case.
-    let quick = std::env::args().any(|a| a == "--quick");
-    let stack_counts: &[usize] = if quick { &[100] } else { &[20, 100, 500] };
-    let latencies: &[u64] = if quick { &[50] } else { &[50, 200] };
+    // `--case STACKS@MS` runs one case; `--executor-only` skips the peers (for
+    // looking at a change quickly, not for the report).
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let executor_only = args.iter().any(|a| a == "--executor-only");
+    let case = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--case="))
+        .and_then(|c| c.split_once('@'))
+        .and_then(|(n, l)| Some((n.parse::<usize>().ok()?, l.parse::<u64>().ok()?)));
+    let (one_count, one_latency);
+    let (stack_counts, latencies): (&[usize], &[u64]) = match case {
+        Some((n, l)) => {
+            (one_count, one_latency) = ([n], [l]);
+            (&one_count, &one_latency)
+        }
+        None if quick => (&[100], &[50]),
+        None => (&[20, 100, 500], &[50, 200]),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -266,7 +282,12 @@ fn main() {
                 row["rerun"]["minimum"],
             );
             rows.push(row);
-            for s in &STRATEGIES[1..] {
+            let peers = if executor_only {
+                &STRATEGIES[..0]
+            } else {
+                &STRATEGIES[1..]
+            };
+            for s in peers {
                 // What this peer would take if it ran: sequential is a sum of request
                 // latencies; one app at a time is a sum of app chains.
                 let apps = base["apps"].as_f64().unwrap_or(1.0);

@@ -235,9 +235,6 @@ impl Provisioner {
                     learned.sp = app.service_principal_id.clone();
                 }
                 let lanes = Lanes::of(&prepared.plan, changes);
-                // Held while this app's head and credential chain run.
-                let chain = (!lanes.head.is_empty() || !lanes.credentials.is_empty())
-                    .then(|| me.http.critical_chain());
                 // The app itself first: every other change needs its ids.
                 for change in &lanes.head {
                     if let Err(e) = me
@@ -255,7 +252,7 @@ impl Provisioner {
                 // credentials they present to exist, never before, so no stack is
                 // pointed at an identity that cannot yet accept its token. That leaves
                 // the credential chain as the app's critical path, so the others run
-                // as background and yield request slots to it.
+                // as background and take only the request slots it leaves free.
                 let (written_tx, written_rx) = tokio::sync::watch::channel(0usize);
                 let lane =
                     |changes: Vec<Change>,
@@ -294,12 +291,22 @@ impl Provisioner {
                     };
                     pulumi.spawn(in_background(gated));
                 }
+                let has_chain = !lanes.credentials.is_empty();
                 let credentials_lane = lane(lanes.credentials, learned.clone(), Some(written_tx));
+                let chain = me.clone();
                 let (credentials, principal) = tokio::join!(
+                    // The credential chain keeps its request slot from one write to
+                    // the next.
                     async move {
-                        let done = credentials_lane.await;
-                        drop(chain);
-                        done
+                        if has_chain {
+                            chain
+                                .http
+                                .holding_a_slot(credentials_lane)
+                                .await
+                                .and_then(|d| d)
+                        } else {
+                            credentials_lane.await
+                        }
                     },
                     in_background(lane(lanes.principal, learned.clone(), None)),
                 );

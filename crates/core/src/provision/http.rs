@@ -10,7 +10,7 @@ use rand::RngExt;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use super::secret::Secret;
 use crate::error::{Error, Result};
@@ -215,22 +215,27 @@ impl Response {
 
 tokio::task_local! {
     static BACKGROUND: bool;
+    static HOLDS_SLOT: bool;
 }
 
-/// Run `work` as background: its requests yield slots to the rest (see
-/// [`Http::send`]). For writes off the critical path, such as an app's service
-/// principal, role assignments and Pulumi Cloud writes, which wait on nothing while
-/// its credential chain is the longest wait of the run.
+/// Run `work` as background: its requests take a request slot only when no other
+/// request is waiting for one (see [`Http::slot`]). For writes off the critical path:
+/// an app's service principal, role assignments and Pulumi Cloud writes.
 pub(crate) async fn in_background<F: std::future::Future>(work: F) -> F::Output {
     BACKGROUND.scope(true, work).await
 }
 
-/// See [`Http::critical_chain`].
-pub(crate) struct CriticalChain(Arc<AtomicU64>);
+/// One of the concurrency limit's slots; dropping it wakes the background requests
+/// waiting for one.
+pub(crate) struct Slot<'a> {
+    permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    released: &'a Notify,
+}
 
-impl Drop for CriticalChain {
+impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        drop(self.permit.take());
+        self.released.notify_waiters();
     }
 }
 
@@ -240,10 +245,10 @@ pub(crate) struct Http {
     pub(crate) client: reqwest::Client,
     pub(crate) policy: RetryPolicy,
     permits: Arc<Semaphore>,
-    /// While a critical chain runs, background requests pass this gate first, so they
-    /// hold at most a quarter of the slots and the rest stay free for the chain.
-    background: Arc<Semaphore>,
-    critical_chains: Arc<AtomicU64>,
+    /// Requests other than background ones waiting for a slot; background requests
+    /// wait while there are any.
+    waiting: Arc<AtomicU64>,
+    released: Arc<Notify>,
     pub(crate) counters: Arc<Counters>,
     sent: Arc<AtomicU64>,
     request_limit: Option<u64>,
@@ -298,8 +303,8 @@ impl Http {
             client,
             policy,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            background: Arc::new(Semaphore::new((concurrency / 4).max(1))),
-            critical_chains: Arc::new(AtomicU64::new(0)),
+            waiting: Arc::new(AtomicU64::new(0)),
+            released: Arc::new(Notify::new()),
             counters: Arc::new(Counters::default()),
             sent: Arc::new(AtomicU64::new(0)),
             request_limit,
@@ -350,38 +355,64 @@ impl Http {
         }
     }
 
-    /// Mark a critical chain as running until the guard drops: background requests
-    /// give way while any is.
-    pub(crate) fn critical_chain(&self) -> CriticalChain {
-        self.critical_chains.fetch_add(1, Ordering::SeqCst);
-        CriticalChain(self.critical_chains.clone())
+    /// A slot of the concurrency limit, for the next request of this task. None when
+    /// the task already holds one (see [`Http::holding_a_slot`]). Background requests
+    /// (see [`in_background`]) take a slot only while no other request waits for one,
+    /// so the critical path never queues behind them, and they still use every slot
+    /// it leaves free.
+    pub(crate) async fn slot(&self) -> Result<Option<Slot<'_>>> {
+        let closed = |_| Error::Interrupted("the client was shut down".into());
+        if HOLDS_SLOT.try_with(|h| *h).unwrap_or(false) {
+            return Ok(None);
+        }
+        let slot = |permit| Slot {
+            permit: Some(permit),
+            released: &self.released,
+        };
+        if BACKGROUND.try_with(|b| *b).unwrap_or(false) {
+            loop {
+                let notified = self.released.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.waiting.load(Ordering::SeqCst) == 0 {
+                    match self.permits.try_acquire() {
+                        Ok(permit) => return Ok(Some(slot(permit))),
+                        Err(tokio::sync::TryAcquireError::Closed) => {
+                            return Err(closed(()));
+                        }
+                        Err(tokio::sync::TryAcquireError::NoPermits) => {}
+                    }
+                }
+                notified.await;
+            }
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let permit = self.permits.acquire().await;
+        if self.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // The last waiter is served: background requests may look again.
+            self.released.notify_waiters();
+        }
+        Ok(Some(slot(permit.map_err(|_| closed(()))?)))
+    }
+
+    /// Run `work` holding one slot throughout: its requests, one at a time, need no
+    /// other. For a chain of requests on the critical path (an app's credentials),
+    /// which would otherwise queue for a slot again at every step.
+    pub(crate) async fn holding_a_slot<F: std::future::Future>(
+        &self,
+        work: F,
+    ) -> Result<F::Output> {
+        let _slot = self.slot().await?;
+        Ok(HOLDS_SLOT.scope(true, work).await)
     }
 
     /// A slot of the concurrency limit, for requests sent outside [`Http::send`].
-    pub(crate) async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
-        self.permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Interrupted("the client was shut down".into()))
+    pub(crate) async fn permit(&self) -> Result<Option<Slot<'_>>> {
+        self.slot().await
     }
 
     async fn send_once(&self, call: &Call<'_>) -> Result<Response> {
-        let background = BACKGROUND.try_with(|b| *b).unwrap_or(false);
-        let _gate = if background && self.critical_chains.load(Ordering::SeqCst) > 0 {
-            Some(
-                self.background
-                    .acquire()
-                    .await
-                    .map_err(|_| Error::Interrupted("the client was shut down".into()))?,
-            )
-        } else {
-            None
-        };
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Interrupted("the client was shut down".into()))?;
+        let _slot = self.slot().await?;
         let n = self.sent.fetch_add(1, Ordering::SeqCst);
         if self.request_limit.is_some_and(|limit| n >= limit) {
             return Err(Error::Interrupted(format!(
