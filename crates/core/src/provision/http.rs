@@ -225,6 +225,25 @@ pub(crate) async fn in_background<F: std::future::Future>(work: F) -> F::Output 
     BACKGROUND.scope(true, work).await
 }
 
+/// A request waiting for a slot (see [`Http::slot`]).
+struct Waiting<'a>(&'a Http);
+
+impl<'a> Waiting<'a> {
+    fn new(http: &'a Http) -> Self {
+        http.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(http)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.0.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // The last waiter is gone: background requests may look again.
+            self.0.released.notify_waiters();
+        }
+    }
+}
+
 /// One of the concurrency limit's slots; dropping it wakes the background requests
 /// waiting for one.
 pub(crate) struct Slot<'a> {
@@ -386,12 +405,11 @@ impl Http {
                 notified.await;
             }
         }
-        self.waiting.fetch_add(1, Ordering::SeqCst);
+        // Counted as waiting until served or dropped: a task aborted while it waits
+        // (a failed observe stops its siblings) must not hold background back forever.
+        let waiting = Waiting::new(self);
         let permit = self.permits.acquire().await;
-        if self.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
-            // The last waiter is served: background requests may look again.
-            self.released.notify_waiters();
-        }
+        drop(waiting);
         Ok(Some(slot(permit.map_err(|_| closed(()))?)))
     }
 
@@ -495,4 +513,28 @@ fn describe_transport(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request aborted while it waits for a slot (a failed observe stops its
+    /// siblings) must not keep background requests waiting afterwards.
+    #[tokio::test]
+    async fn an_aborted_waiter_does_not_hold_background_back() {
+        let http = Arc::new(Http::new(None, RetryPolicy::fast(), 1, None).expect("client"));
+        let held = http.slot().await.expect("a slot");
+        let other = http.clone();
+        let waiter = tokio::spawn(async move {
+            let _slot = other.slot().await;
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waiter.abort();
+        let _ = waiter.await;
+        drop(held);
+        let background = in_background(async { http.slot().await.map(|s| s.is_some()) });
+        let got = tokio::time::timeout(Duration::from_secs(5), background).await;
+        assert!(matches!(got, Ok(Ok(true))), "background still waiting");
+    }
 }
