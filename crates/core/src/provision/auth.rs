@@ -25,9 +25,17 @@ use crate::error::{Error, Result};
 /// [`RetryAfterPolicy`]); shared with the executor, which retries the token request
 /// itself once the SDK's own retries are spent.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RetryAfterNote(Arc<std::sync::Mutex<Option<std::time::Instant>>>);
+pub(crate) struct RetryAfterNote(
+    Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    Arc<std::sync::atomic::AtomicBool>,
+);
 
 impl RetryAfterNote {
+    /// Whether the token endpoint has answered at all, with any status.
+    pub(crate) fn answered(&self) -> bool {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     fn set(&self, wait: std::time::Duration) {
         let until = std::time::Instant::now() + wait;
         let mut slot = self
@@ -75,6 +83,7 @@ impl Policy for RetryAfterPolicy {
             .entra
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = first.send(ctx, request, rest).await?;
+        (self.0).1.store(true, std::sync::atomic::Ordering::SeqCst);
         let secs = response
             .headers()
             .get_optional_str(&headers::RETRY_AFTER)

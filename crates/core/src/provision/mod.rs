@@ -285,7 +285,19 @@ impl Provisioner {
         }
         let text = e.to_string();
         let first_line = text.lines().next().unwrap_or("").to_owned();
-        if unreachable || (!transient && text.contains("retry policy expired")) {
+        let unreachable = unreachable || (!transient && text.contains("retry policy expired"));
+        // An endpoint that has answered this run is there: a dropped connection now is
+        // a transient fault, retried like a 5xx. One that never answered fails fast.
+        if unreachable && self.token_retry_after.answered() {
+            let error = Error::RetriesExhausted {
+                operation: format!("get a token for {scope} from {}", self.endpoints.login),
+                attempts: 0,
+                seconds: 0,
+                last: first_line,
+            };
+            return (error, true);
+        }
+        if unreachable {
             let error = Error::Unreachable {
                 url: self.endpoints.login.clone(),
                 reason: format!("no answer to the token request for {scope}: {first_line}"),
