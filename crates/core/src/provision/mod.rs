@@ -288,15 +288,9 @@ impl Provisioner {
         let unreachable = unreachable || (!transient && text.contains("retry policy expired"));
         // An endpoint that has answered this run is there: a dropped connection now is
         // a transient fault, retried like a 5xx. One that never answered fails fast.
-        if unreachable && self.token_retry_after.answered() {
-            let error = Error::RetriesExhausted {
-                operation: format!("get a token for {scope} from {}", self.endpoints.login),
-                attempts: 0,
-                seconds: 0,
-                last: first_line,
-            };
-            return (error, true);
-        }
+        let answered = self.token_retry_after.answered();
+        let transient = transient || (unreachable && answered);
+        let unreachable = unreachable && !answered;
         if unreachable {
             let error = Error::Unreachable {
                 url: self.endpoints.login.clone(),
