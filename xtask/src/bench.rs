@@ -430,7 +430,7 @@ fn summarise(m: &Measured) -> Result {
 }
 
 /// Provisioning against the emulator with latency injected per request, three
-/// strategies side by side (`crates/core/benches/provision.rs`).
+/// strategies side by side (`crates/provision/benches/provision.rs`).
 fn provision_bench(quick: bool) -> Result<Value> {
     let out = crate::target_dir().join("bench/provision.json");
     let _ = std::fs::remove_file(&out);

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         "serve" => web::serve(rest),
         "header" => header::run(rest),
         "test-c" => capi::test().map(|(p, f)| println!("c: {p} passed, {f} failed")),
+        "test-web" => web::test().map(|(p, f)| println!("page: {p} passed, {f} failed")),
         "python" => python::test().map(|(p, f)| println!("python: {p} passed, {f} failed")),
         "help" | "--help" | "-h" => {
             println!(
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
                  test-c the C ABI's tests (static, shared, under valgrind)\n  \
+                 test-web the page's tests (the core as wasm, the page in Chromium)\n  \
                  python build the wheel, install it in target/python/venv, run pytest"
             );
             Ok(())

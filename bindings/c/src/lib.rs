@@ -202,19 +202,9 @@ pub unsafe extern "C" fn paoidc_credentials(
         // SAFETY: forwarded caller contract.
         let text = unsafe { arg(spec_json, "spec_json") }?;
         let spec = core::TargetSpec::from_json(text)?;
-        let generated = spec.credentials()?;
-        let bodies: Vec<_> = generated
-            .credentials
-            .iter()
-            .map(|c| c.to_graph_body())
-            .collect();
-        let result = serde_json::json!({
-            "target": generated.target,
-            "credentials": bodies,
-            "warnings": generated.warnings,
-        });
+        let result = serde_json::to_string(&core::kit::credentials(&spec)?).unwrap_or_default();
         // SAFETY: forwarded caller contract.
-        unsafe { give(out_json, result.to_string()) }
+        unsafe { give(out_json, result) }
     })
 }
 
@@ -238,14 +228,6 @@ pub unsafe extern "C" fn paoidc_plan(
         // SAFETY: forwarded caller contract.
         unsafe { give(out_json, json(&plan)?) }
     })
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-struct RenderOptionsJson {
-    client_id: Option<String>,
-    tenant_id: Option<String>,
-    subscription_id: Option<String>,
 }
 
 /// Render a config (YAML or JSON): `format` is `az`, `esc`, `pulumi-python`,
@@ -275,24 +257,16 @@ pub unsafe extern "C" fn paoidc_render(
         };
         let plan = core::plan(&core::Config::from_yaml(text)?)?;
         let format = core::RenderFormat::parse(format)?;
-        let options: RenderOptionsJson = match options {
+        let options: core::kit::RenderInput = match options {
             Some(o) => serde_json::from_str(o).map_err(|e| {
                 Fail::from(core::Error::InvalidConfig {
                     message: format!("invalid render options: {e}"),
                     location: None,
                 })
             })?,
-            None => RenderOptionsJson::default(),
+            None => core::kit::RenderInput::default(),
         };
-        let rendered = core::render(
-            &plan,
-            format,
-            &core::RenderOptions {
-                client_id: options.client_id,
-                tenant_id: options.tenant_id,
-                subscription_id: options.subscription_id,
-            },
-        )?;
+        let rendered = core::render(&plan, format, &options.options())?;
         // SAFETY: forwarded caller contract.
         unsafe { give(out_text, rendered) }
     })
@@ -408,7 +382,11 @@ pub unsafe extern "C" fn paoidc_apply(
         let (text, options) = unsafe { (arg(config, "config")?, run_options(options_json)?) };
         check_out(out_json)?;
         let config = core::Config::from_yaml(text)?;
-        let report = core::provision::apply_blocking(&config, &options, &core::provision::Quiet)?;
+        let report = pulumi_azure_oidc_provision::apply_blocking(
+            &config,
+            &options,
+            &pulumi_azure_oidc_provision::Quiet,
+        )?;
         // SAFETY: forwarded caller contract.
         unsafe { give(out_json, json(&report)?) }
     })
@@ -436,7 +414,7 @@ pub unsafe extern "C" fn paoidc_status_report(
         let (text, options) = unsafe { (arg(config, "config")?, run_options(options_json)?) };
         check_out(out_json)?;
         let config = core::Config::from_yaml(text)?;
-        let report = core::provision::status_blocking(&config, &options)?;
+        let report = pulumi_azure_oidc_provision::status_blocking(&config, &options)?;
         // SAFETY: forwarded caller contract.
         unsafe { give(out_json, json(&report)?) }
     })
@@ -469,7 +447,7 @@ pub unsafe extern "C" fn paoidc_verify(
             unsafe { (optional_arg(config, "config")?, run_options(options_json)?) };
         check_out(out_json)?;
         let config = text.map(core::Config::from_yaml).transpose()?;
-        let report = core::provision::verify_blocking(config.as_ref(), &options)?;
+        let report = pulumi_azure_oidc_provision::verify_blocking(config.as_ref(), &options)?;
         // SAFETY: forwarded caller contract.
         unsafe { give(out_json, json(&report)?) }
     })
@@ -496,7 +474,7 @@ pub unsafe extern "C" fn paoidc_destroy(
         let (text, options) = unsafe { (arg(config, "config")?, run_options(options_json)?) };
         check_out(out_json)?;
         let config = core::Config::from_yaml(text)?;
-        let report = core::provision::destroy_blocking(&config, &options)?;
+        let report = pulumi_azure_oidc_provision::destroy_blocking(&config, &options)?;
         // SAFETY: forwarded caller contract.
         unsafe { give(out_json, json(&report)?) }
     })

@@ -53,6 +53,13 @@ fn error_codes(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     Ok(dict)
 }
 
+/// The constants every face shows: the per-app limit, operations, formats, error codes.
+#[pyfunction]
+fn constants(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let value = serde_json::to_value(core::kit::constants()).unwrap_or_default();
+    types::json_to_py(py, &value)
+}
+
 /// The credentials a Pulumi Deployments stack needs: one per operation.
 #[pyfunction]
 #[pyo3(signature = (org, project, stack, *, operations = None, issuer = None))]
@@ -283,16 +290,13 @@ pub(crate) fn render_plan(
 ) -> PyResult<String> {
     let _ = py;
     let format = core::RenderFormat::parse(format).map_err(to_py_err)?;
-    core::render(
-        plan,
-        format,
-        &core::RenderOptions {
-            client_id,
-            tenant_id,
-            subscription_id,
-        },
-    )
-    .map_err(to_py_err)
+    let options = core::kit::RenderInput {
+        client_id,
+        tenant_id,
+        subscription_id,
+    }
+    .options();
+    core::render(plan, format, &options).map_err(to_py_err)
 }
 
 /// Render a config as `az` (a bash script), `esc` (environment YAML),
@@ -411,6 +415,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("PANIC_CODE", errors::PANIC_CODE)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(constants, m)?)?;
     m.add_function(wrap_pyfunction!(deployment_credentials, m)?)?;
     m.add_function(wrap_pyfunction!(esc_credentials, m)?)?;
     m.add_function(wrap_pyfunction!(esc_environment_yaml, m)?)?;

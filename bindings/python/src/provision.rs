@@ -6,7 +6,7 @@
 use crate::errors::{guard, to_py_err};
 use crate::types::{ErrorDiagnosis, TokenClaims, TokenDiagnosis, json_to_py, objects, strings};
 use pulumi_azure_oidc as core;
-use pulumi_azure_oidc::provision as run;
+use pulumi_azure_oidc_provision as run;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 

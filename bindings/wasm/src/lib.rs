@@ -41,14 +41,11 @@ pub fn version() -> String {
     core::VERSION.to_owned()
 }
 
-/// Every error code with its name, for the page's help.
-#[wasm_bindgen(js_name = errorCodes)]
-pub fn error_codes() -> Result<JsValue, JsValue> {
-    let table: Vec<(i32, &str)> = core::ErrorCode::ALL
-        .iter()
-        .map(|c| (c.as_i32(), c.name()))
-        .collect();
-    to_js(&table)
+/// The constants the page shows: the per-app limit, operations, formats, and every
+/// error code with its name.
+#[wasm_bindgen]
+pub fn constants() -> Result<JsValue, JsValue> {
+    to_js(&core::kit::constants())
 }
 
 /// The credentials one target needs: `{target, credentials, warnings}`, each
@@ -63,17 +60,7 @@ pub fn credentials(spec: JsValue) -> Result<JsValue, JsValue> {
             location: None,
         })
     })?;
-    let generated = spec.credentials().map_err(throw)?;
-    let bodies: Vec<core::GraphCredentialBody> = generated
-        .credentials
-        .iter()
-        .map(|c| c.to_graph_body())
-        .collect();
-    to_js(&serde_json::json!({
-        "target": generated.target,
-        "credentials": bodies,
-        "warnings": generated.warnings,
-    }))
+    to_js(&core::kit::credentials(&spec).map_err(throw)?)
 }
 
 /// Plan a config given as JSON text (the config file's schema; the page builds it).
@@ -83,14 +70,6 @@ pub fn plan(config: &str) -> Result<JsValue, JsValue> {
     to_js(&core::plan(&config).map_err(throw)?)
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-struct RenderOptionsJs {
-    client_id: Option<String>,
-    tenant_id: Option<String>,
-    subscription_id: Option<String>,
-}
-
 /// Render a config (JSON text): `format` is az, esc, pulumi-python, pulumi-typescript or json;
 /// `options` may give `{clientId, tenantId, subscriptionId}`.
 #[wasm_bindgen]
@@ -98,8 +77,8 @@ pub fn render(config: &str, format: &str, options: JsValue) -> Result<String, Js
     let config = core::Config::from_json(config).map_err(throw)?;
     let plan = core::plan(&config).map_err(throw)?;
     let format = core::RenderFormat::parse(format).map_err(throw)?;
-    let options: RenderOptionsJs = if options.is_undefined() || options.is_null() {
-        RenderOptionsJs::default()
+    let options: core::kit::RenderInput = if options.is_undefined() || options.is_null() {
+        core::kit::RenderInput::default()
     } else {
         serde_wasm_bindgen::from_value(options).map_err(|e| {
             throw(core::Error::InvalidConfig {
@@ -108,17 +87,7 @@ pub fn render(config: &str, format: &str, options: JsValue) -> Result<String, Js
             })
         })?
     };
-    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    core::render(
-        &plan,
-        format,
-        &core::RenderOptions {
-            client_id: blank(options.client_id),
-            tenant_id: blank(options.tenant_id),
-            subscription_id: blank(options.subscription_id),
-        },
-    )
-    .map_err(throw)
+    core::render(&plan, format, &options.options()).map_err(throw)
 }
 
 /// Diagnose a token, against a credential list (JSON text) when one is given, at

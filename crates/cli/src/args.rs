@@ -365,7 +365,7 @@ pub(crate) struct ConnArgs {
     #[arg(long, value_name = "FILE", env = "PULUMI_AZURE_OIDC_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Requests in flight at once
-    #[arg(long, value_name = "N", default_value_t = pulumi_azure_oidc::provision::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = pulumi_azure_oidc::provision::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=pulumi_azure_oidc::provision::MAX_CONCURRENCY as i64))]
     pub concurrency: u16,
     #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod inputs;
 mod provision;
 mod text;
 

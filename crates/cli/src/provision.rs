@@ -2,39 +2,38 @@
 //! progress and reports a person at a terminal (or a CI log) expects.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 
 use pulumi_azure_oidc::Error;
-use pulumi_azure_oidc::provision::{Progress, Provisioner, RunOptions};
+use pulumi_azure_oidc_provision::{Call, Progress, RunOptions, executor, runtime, verify_request};
 
 use crate::args::{
     ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, Output, StatusArgs, VerifyArgs,
 };
-use crate::commands::{print_json, read_arg, read_config, target_config};
+use crate::inputs::{read_arg, read_config, target_config};
+use crate::text::print_json;
 use crate::{EXIT_NEGATIVE, Failure, text};
 
-/// Where a Pulumi Deployments run finds its OIDC token (pulumi-oidc-facts.md §2.2).
-const DEPLOYMENTS_TOKEN_FILE: &str = "/mnt/pulumi/pulumi.oidc";
-
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Interrupted(format!("cannot start the async runtime: {e}")))
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// The flags as the core's run options; everything else comes from the environment.
+/// The flags as the executor's run options. The destructuring names every flag, so
+/// one added to `ConnArgs` and not mapped here fails to compile.
 fn run_options(conn: &ConnArgs) -> RunOptions {
-    let cloud = match conn.cloud {
+    let ConnArgs {
+        cloud,
+        endpoint,
+        login_url,
+        graph_url,
+        arm_url,
+        pulumi_api_url,
+        ca_file,
+        auth,
+        concurrency,
+        output: _,
+    } = conn;
+    let cloud = match cloud {
         CloudArg::Public => "public",
         CloudArg::China => "china",
         CloudArg::Usgov => "usgov",
     };
-    let auth = match conn.auth {
+    let auth = match auth {
         AuthArg::Auto => "auto",
         AuthArg::ClientSecret => "client-secret",
         AuthArg::WorkloadIdentity => "workload-identity",
@@ -43,20 +42,16 @@ fn run_options(conn: &ConnArgs) -> RunOptions {
     };
     RunOptions {
         cloud: Some(cloud.to_owned()),
-        endpoint: conn.endpoint.clone(),
-        login_url: conn.login_url.clone(),
-        graph_url: conn.graph_url.clone(),
-        arm_url: conn.arm_url.clone(),
-        pulumi_api_url: conn.pulumi_api_url.clone(),
-        ca_file: conn.ca_file.as_ref().map(|p| p.display().to_string()),
+        endpoint: endpoint.clone(),
+        login_url: login_url.clone(),
+        graph_url: graph_url.clone(),
+        arm_url: arm_url.clone(),
+        pulumi_api_url: pulumi_api_url.clone(),
+        ca_file: ca_file.as_ref().map(|p| p.display().to_string()),
         auth: Some(auth.to_owned()),
-        concurrency: Some(usize::from(conn.concurrency)),
+        concurrency: Some(usize::from(*concurrency)),
         ..RunOptions::default()
     }
-}
-
-fn provisioner(conn: &ConnArgs, azure: bool, pulumi: bool) -> Result<Arc<Provisioner>, Failure> {
-    run_options(conn).provisioner(azure, pulumi)
 }
 
 /// Progress on standard error: a bar on a terminal, one line per change otherwise.
@@ -130,7 +125,7 @@ pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
         a.ids.subscription_id.as_deref(),
     )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
-    let p = provisioner(&a.conn, true, true)?;
+    let p = executor(&run_options(&a.conn), Call::Apply)?;
     let output = a.conn.output;
     runtime()?.block_on(async {
         let prepared = p.prepare(plan, a.prune).await?;
@@ -169,7 +164,7 @@ pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
         a.ids.subscription_id.as_deref(),
     )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
-    let p = provisioner(&a.conn, true, true)?;
+    let p = executor(&run_options(&a.conn), Call::Status)?;
     let report = runtime()?.block_on(p.status(plan))?;
     match a.conn.output {
         Output::Json => print_json(&report),
@@ -179,17 +174,11 @@ pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
 }
 
 pub(crate) fn verify(a: VerifyArgs) -> Result<u8, Failure> {
-    let token = match &a.token {
-        Some(t) => read_arg(&t.0, "the token")?,
-        None => match env("PULUMI_OIDC_TOKEN") {
-            Some(t) => t,
-            None => std::fs::read_to_string(DEPLOYMENTS_TOKEN_FILE).map_err(|_| {
-                Error::MissingCredentials(format!(
-                    "no token: give --token, set PULUMI_OIDC_TOKEN, or run inside Pulumi Deployments ({DEPLOYMENTS_TOKEN_FILE})"
-                ))
-            })?,
-        },
-    };
+    let token = a
+        .token
+        .as_ref()
+        .map(|t| read_arg(&t.0, "the token"))
+        .transpose()?;
     let plan = a
         .config
         .as_deref()
@@ -197,18 +186,20 @@ pub(crate) fn verify(a: VerifyArgs) -> Result<u8, Failure> {
         .transpose()?
         .map(|c| pulumi_azure_oidc::plan(&c))
         .transpose()?;
-    // Graph is needed to find the apps of a config; without one, Azure credentials are
-    // used only if present, to read the app's credentials for a better diagnosis.
-    let azure = plan.is_some() || env("AZURE_CLIENT_SECRET").is_some();
     let options = RunOptions {
-        token: Some(token),
+        token,
         client_id: a.client_id.clone(),
         tenant_id: a.tenant_id.clone(),
         wait_secs: Some(a.wait),
         ..run_options(&a.conn)
     };
-    let p = options.provisioner(azure, false)?;
-    let request = options.verify_request(plan)?;
+    let p = executor(
+        &options,
+        Call::Verify {
+            with_config: plan.is_some(),
+        },
+    )?;
+    let request = verify_request(&options, plan)?;
     let report = runtime()?.block_on(p.verify(request))?;
     match a.conn.output {
         Output::Json => print_json(&report),
@@ -224,7 +215,7 @@ pub(crate) fn destroy(a: DestroyArgs) -> Result<u8, Failure> {
         a.ids.subscription_id.as_deref(),
     )?;
     let plan = pulumi_azure_oidc::plan(&config)?;
-    let p = provisioner(&a.conn, true, true)?;
+    let p = executor(&run_options(&a.conn), Call::Destroy)?;
     let output = a.conn.output;
     runtime()?.block_on(async {
         let (steps, live) = p.plan_destroy(&plan).await?;

@@ -345,3 +345,11 @@ pub(crate) fn destroy_plan(p: &pulumi_azure_oidc::provision::DestroyPlan) {
         note(&format!("kept: {k}"));
     }
 }
+
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
+    // Serialising the core's plain data types cannot fail.
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
+}

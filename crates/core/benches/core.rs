@@ -11,7 +11,7 @@ use pulumi_azure_oidc::{
 };
 use std::hint::black_box;
 
-mod support;
+use pulumi_azure_oidc_test_support as support;
 
 const SIZES: [usize; 3] = [10, 1_000, 10_000];
 

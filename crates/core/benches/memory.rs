@@ -5,11 +5,8 @@
 //!
 //! Run through `cargo xtask bench` (or `cargo bench --bench memory`).
 
-#![allow(unsafe_code)] // the counting allocator
-
-#[path = "../tests/support/counting.rs"]
-mod counting;
-mod support;
+use pulumi_azure_oidc_test_support as support;
+use pulumi_azure_oidc_test_support::counting;
 
 use pulumi_azure_oidc::render::{RenderFormat, RenderOptions};
 use pulumi_azure_oidc::{Config, DiffOptions, diff, plan, render};

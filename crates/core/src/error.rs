@@ -410,7 +410,7 @@ pub struct ErrorReport {
 }
 
 /// `HTTP 409 RoleAssignmentExists`, or `HTTP 401` when the service sent no code.
-pub(crate) fn status_line(status: u16, code: &str) -> String {
+pub fn status_line(status: u16, code: &str) -> String {
     if code.is_empty() {
         format!("HTTP {status}")
     } else {

@@ -31,9 +31,9 @@ pub mod diagnose;
 pub mod diff;
 pub mod error;
 pub mod esc_edit;
+pub mod kit;
 pub mod names;
 pub mod plan;
-#[cfg(feature = "provision")]
 pub mod provision;
 pub mod render;
 pub mod roles;

@@ -18,8 +18,7 @@ use pulumi_azure_oidc::{
 };
 use std::time::{Duration, Instant};
 
-#[path = "support/counting.rs"]
-mod counting;
+use pulumi_azure_oidc_test_support::counting;
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;

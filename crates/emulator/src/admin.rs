@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::faults::{FaultOptions, Replication};
 use crate::http::{Req, plain_json};
-use crate::issuer::MintRequest;
-use crate::server::{Shared, admin_info, lock, mint_for_admin};
+use crate::mint::{self, MintRequest};
+use crate::shared::{Shared, lock};
 use crate::state::Stats;
 
 #[derive(Debug, Deserialize)]
@@ -26,7 +26,7 @@ fn bad(message: &str) -> Response {
 pub(crate) fn handle(shared: &Shared, _base: &str, req: &Req) -> Response {
     let rest: Vec<&str> = req.segments.iter().skip(1).map(String::as_str).collect();
     match (rest.as_slice(), &req.method) {
-        (["info"], &Method::GET) => plain_json(StatusCode::OK, &admin_info(shared)),
+        (["info"], &Method::GET) => plain_json(StatusCode::OK, &shared.info()),
         (["stats"], &Method::GET) => plain_json(StatusCode::OK, &lock(&shared.stats).to_json()),
         (["stats", "reset"], &Method::POST) => {
             *lock(&shared.stats) = Stats::default();
@@ -34,7 +34,7 @@ pub(crate) fn handle(shared: &Shared, _base: &str, req: &Req) -> Response {
         }
         (["state"], &Method::GET) => plain_json(StatusCode::OK, &lock(&shared.dir).snapshot()),
         (["mint"], &Method::POST) => match serde_json::from_slice::<MintRequest>(&req.body) {
-            Ok(m) => match mint_for_admin(shared, &m) {
+            Ok(m) => match mint::mint(&shared.keys, &shared.default_issuer(), &m) {
                 Ok(token) => plain_json(StatusCode::OK, &json!({"token": token})),
                 Err(e) => bad(&e),
             },

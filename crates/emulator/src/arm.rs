@@ -1,12 +1,17 @@
 //! ARM role assignments (`Microsoft.Authorization/roleAssignments`, api-version
-//! 2022-04-01), with the codes of `azure-facts.md` §4.
+//! 2022-04-01).
+//!
+//! Sources: Azure/azure-rest-api-specs `specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json`
+//! and its examples (201 created, 200 on the same PUT, DELETE 200/204, the `$filter`
+//! forms); `RoleAssignmentExists` as captured in hashicorp/terraform-provider-azurerm#28557;
+//! `PrincipalNotFound` as captured in Azure/avdaccelerator#76.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::http::{Req, arm_error, arm_json};
-use crate::server::{Grant, Resource, Shared, lock};
+use crate::shared::{Grant, Resource, Shared, lock};
 use crate::state::{RoleAssignment, role_assignment_json};
 
 type Handled = (&'static str, Response);
@@ -197,7 +202,7 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
     let mut dir = lock(&shared.dir);
     // A principal the directory has not replicated to ARM yet is "not found", whether
     // or not principalType is set; Azure mostly avoids this with principalType, the
-    // emulator is stricter so the retry path is always exercised (§4, §5.3).
+    // emulator is stricter so the retry path is always exercised.
     let principal = dir
         .service_principals
         .values()
@@ -280,7 +285,7 @@ fn delete(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
             shared.mutated();
             arm_json(req, StatusCode::OK, &role_assignment_json(&ra))
         }
-        // "204: already deleted or does not exist" (§4).
+        // "204: already deleted or does not exist".
         None => {
             let mut r = arm_json(req, StatusCode::NO_CONTENT, &Value::Null);
             *r.body_mut() = axum::body::Body::empty();
@@ -296,7 +301,7 @@ fn is_at_or_above(assignment_scope: &str, scope: &str) -> bool {
 }
 
 /// `$filter=principalId eq '…'` returns the principal's assignments at, above or
-/// below the scope; `atScope()` those at or above; no filter, all of them (§4).
+/// below the scope; `atScope()` those at or above; no filter, all of them.
 fn list(shared: &Shared, req: &Req, scope: &str) -> Response {
     let filter = req.query("$filter").map(str::trim);
     let principal = match filter {

@@ -1,8 +1,9 @@
 //! Seeded, reproducible fault injection: the same seed gives the same sequence of
 //! decisions, one per service request in arrival order.
 //!
-//! The faults are the ones Azure and Pulumi Cloud actually produce (`azure-facts.md`
-//! §5): throttling with `Retry-After` (sometimes fractional, §5.1), transient 5xx,
+//! The faults are the ones Azure and Pulumi Cloud actually produce: throttling with
+//! `Retry-After` (sometimes fractional, as in microsoftgraph/microsoft-graph-docs-contrib
+//! `concepts/throttling.md`), transient 5xx,
 //! dropped connections, and latency. Replication windows are time-based, not random;
 //! see [`Replication`].
 
@@ -58,8 +59,10 @@ impl FaultOptions {
     }
 }
 
-/// Time windows after a write during which Azure does not yet reflect it
-/// (`azure-facts.md` §5.3).
+/// Time windows after a write during which Azure does not yet reflect it ("A
+/// successful write to Microsoft Entra does not guarantee that an immediate read will
+/// reflect that change", Microsoft Entra blog "Designing for Eventual Consistency for
+/// Microsoft Entra").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Replication {

@@ -1,7 +1,8 @@
 //! The request as every handler sees it, and the response envelopes of each service.
 //!
-//! Envelopes follow `azure-facts.md` §1.7 (Graph), §4 (ARM), §6 (the token endpoint) and
-//! `pulumi-oidc-facts.md` §3 (Pulumi Cloud). Handlers never build bodies by hand.
+//! Envelopes follow microsoftgraph/microsoft-graph-docs-contrib `concepts/errors.md`
+//! (Graph), Azure/azure-rest-api-specs `CloudError` (ARM) and pulumi/pulumi-pulumiservice
+//! `provider/pkg/cloud/spec.json` (Pulumi Cloud). Handlers never build bodies by hand.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -101,7 +102,8 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Graph's JSON content type, as a real response carries it (`azure-facts.md` §1.1).
+/// Graph's JSON content type, as a real response carries it (the Azure CLI's recorded
+/// Graph traffic, Azure/azure-cli `src/azure-cli/azure/cli/command_modules/role/tests/latest/recordings/test_app_federated_credential.yaml`).
 const GRAPH_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 pub(crate) fn graph_json(req: &Req, status: StatusCode, body: &Value) -> Response {
@@ -122,7 +124,7 @@ pub(crate) fn graph_no_content(req: &Req) -> Response {
     set_request_id(req, StatusCode::NO_CONTENT.into_response())
 }
 
-/// The Graph error envelope of `azure-facts.md` §1.7, with `innerError` carrying the
+/// Graph's error envelope, with `innerError` carrying the
 /// date and both request ids as real directory errors do.
 pub(crate) fn graph_error(req: &Req, status: StatusCode, code: &str, message: &str) -> Response {
     let client_request_id = req
@@ -143,7 +145,8 @@ pub(crate) fn graph_error(req: &Req, status: StatusCode, code: &str, message: &s
     graph_json(req, status, &body)
 }
 
-/// Graph's throttling answer, as the sample in `azure-facts.md` §5.1: the inner error
+/// Graph's throttling answer, as the sample in microsoftgraph/microsoft-graph-docs-contrib
+/// `concepts/throttling.md`: the inner error
 /// repeats the status as `code` and `status` and says "Please retry after".
 pub(crate) fn graph_throttled(req: &Req) -> Response {
     let body = json!({
@@ -177,7 +180,7 @@ pub(crate) fn graph_bad_request(req: &Req, message: &str) -> Response {
     graph_error(req, StatusCode::BAD_REQUEST, "Request_BadRequest", message)
 }
 
-/// ARM's `CloudError` envelope (`azure-facts.md` §3, §4).
+/// ARM's `CloudError` envelope.
 pub(crate) fn arm_error(req: &Req, status: StatusCode, code: &str, message: &str) -> Response {
     arm_json(
         req,
@@ -193,7 +196,8 @@ pub(crate) fn arm_json(req: &Req, status: StatusCode, body: &Value) -> Response 
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    // The remaining-budget headers ARM sends on every response (§5.2); fixed values,
+    // The remaining-budget headers ARM sends on every response (MicrosoftDocs/azure-docs
+    // `articles/azure-resource-manager/management/request-limits-and-throttling.md`); fixed values,
     // since the emulator's throttling is injected rather than metered.
     let name = if req.is_write() {
         "x-ms-ratelimit-remaining-subscription-writes"

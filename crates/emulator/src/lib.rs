@@ -4,8 +4,16 @@
 //! (deployment settings, ESC environments) and Pulumi's OIDC issuer — with seeded
 //! fault injection and Azure's replication windows.
 //!
-//! Every status code, error body and limit traces to `azure-facts.md` or
-//! `pulumi-oidc-facts.md`; where a body is an assumption the code says so.
+//! It depends on no crate of the tool it tests. Every format, status code, error body
+//! and limit is written down here from the services' public documentation or a public
+//! capture, cited where it is encoded; where a body is an assumption the code says so.
+//! A double that borrowed the tool's own idea of a subject would agree with the tool's
+//! mistakes.
+//!
+//! Modules, in the direction of their dependencies: `server` (the listeners) → `route`
+//! (one request's way in) → the services (`graph`, `arm`, `sts`, `pulumi`, `issuer`,
+//! `admin`) → what they share (`shared`, `http`, `state`, `mint`, `claims`, `names`,
+//! `keys`, `faults`, `options`).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -23,19 +31,28 @@
 
 mod admin;
 mod arm;
+mod claims;
 pub mod faults;
 mod graph;
 mod http;
-pub mod issuer;
+mod issuer;
+mod keys;
+mod mint;
+mod names;
+mod options;
 mod pulumi;
+mod route;
 mod server;
+mod shared;
 mod state;
 mod sts;
 mod tls;
 
+pub use claims::PULUMI_ISSUER;
 pub use faults::{Fault, FaultOptions, Replication};
-pub use issuer::MintRequest;
-pub use server::{
+pub use mint::MintRequest;
+pub use options::{
     DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN, DEFAULT_TENANT_ID,
-    Emulator, Operator, Options, PULUMI_ISSUER,
+    Operator, Options,
 };
+pub use server::Emulator;

@@ -1,15 +1,26 @@
 //! Pulumi Cloud: deployment settings, ESC environments, org metadata and the current
-//! user (`pulumi-oidc-facts.md` §3). Requests need `Authorization: token …`.
+//! user. Requests need `Authorization: token …`.
+//!
+//! Sources: pulumi/pulumi-pulumiservice `provider/pkg/cloud/spec.json` (the REST API,
+//! `PatchDeploymentSettings` among it) and pulumi/esc-sdk `sdk/swagger.yaml` (the ESC
+//! environments API).
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::http::{Req, plain_json, pulumi_error};
-use crate::server::{Shared, lock};
+use crate::names;
+use crate::shared::{Shared, lock};
 use crate::state::Environment;
 
 type Handled = (&'static str, Response);
+
+/// Pulumi Cloud gives each organization an id of its own choosing, fixed for its life.
+/// The emulator derives one from the name under a namespace of its own, so an org keeps
+/// its id across emulators as it would across sessions, and a client cannot get it
+/// right except by reading it.
+const ORG_IDS: uuid::Uuid = uuid::Uuid::from_u128(0x355a_e72b_bbc9_44c3_b3a4_64bc_242b_2d2c);
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
     let authorized = req
@@ -35,10 +46,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
             ),
         ),
         (["orgs", org, "metadata"], &Method::GET) => {
-            let id = uuid::Uuid::new_v5(
-                &pulumi_azure_oidc::NAMESPACE,
-                format!("org:{org}").as_bytes(),
-            );
+            let id = uuid::Uuid::new_v5(&ORG_IDS, org.as_bytes());
             (
                 "pulumi.org.metadata",
                 plain_json(StatusCode::OK, &json!({"id": id.to_string(), "name": org})),
@@ -89,7 +97,7 @@ fn stack_not_found(key: &str) -> Response {
 }
 
 /// RFC 7396 merge: null removes, objects merge, anything else replaces — the
-/// semantics of `PatchDeploymentSettings` (§3.1).
+/// semantics of `PatchDeploymentSettings`.
 fn merge(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
@@ -135,7 +143,7 @@ fn settings(shared: &Shared, req: &Req, org: &str, key: &str, method: &Method) -
         },
         Method::POST | Method::PUT => {
             if shared.options.free_orgs.iter().any(|o| o == org) {
-                // "Requires a Team Growth or higher subscription" (§3.1); the message
+                // "Requires a Team Growth or higher subscription"; the message
                 // wording is an assumption.
                 return (
                     "pulumi.settings.patch",
@@ -203,9 +211,7 @@ fn create_env(shared: &Shared, req: &Req, org: &str) -> Response {
             "Bad Request: project and name are required",
         );
     };
-    if let Err(e) = pulumi_azure_oidc::EscProjectName::new(project)
-        .and_then(|_| pulumi_azure_oidc::EscEnvName::new(name))
-    {
+    if let Err(e) = names::esc_project(project).and_then(|()| names::esc_env(name)) {
         return pulumi_error(StatusCode::BAD_REQUEST, &format!("Bad Request: {e}"));
     }
     let key = format!("{org}/{project}/{name}");

@@ -153,7 +153,8 @@ pub(crate) fn sp_json(s: &ServicePrincipal) -> Value {
 pub(crate) fn role_assignment_json(r: &RoleAssignment) -> Value {
     json!({
         "properties": {
-            // ARM echoes the tenant-level form of the definition id (azure-facts.md §4).
+            // ARM echoes the tenant-level form of the definition id (the 2022-04-01
+            // RoleAssignments_Create example in Azure/azure-rest-api-specs).
             "roleDefinitionId": tenant_level_role_definition(&r.role_definition_id),
             "principalId": r.principal_id,
             "principalType": r.principal_type,

@@ -1,8 +1,15 @@
 //! The Entra token endpoint `POST /{tenant}/oauth2/v2.0/token`: client-secret grants
 //! for the operator, and client-assertion grants (workload identity federation) that
-//! verify the Pulumi token and require an exactly matching credential
-//! (`azure-facts.md` §6). Error bodies carry the captured AADSTS texts, without JSON
-//! escapes, because azure_identity 1.0 cannot parse escaped descriptions (§7).
+//! verify the Pulumi token and require an exactly matching credential.
+//!
+//! Sources: MicrosoftDocs/entra-docs `docs/identity-platform/v2-oauth2-client-creds-grant-flow.md`
+//! (the federated-credential request, the success body) and `reference-error-codes.md`
+//! (the error envelope). The AADSTS texts are those captured in public issues:
+//! 70021 Azure/azure-workload-identity#616, 700211 #1350, 700212/700213 #1200,
+//! 7002138 Azure/login#517, 700024 AzureAD/microsoft-authentication-library-for-java#984,
+//! 7000272 Azure/azure-workload-identity#1232, 700016 vippsas/vipps-developers#244.
+//! Descriptions carry no JSON escapes, because azure_identity 1.0 reads
+//! `error_description` as a borrowed `&str` and fails on any escape.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -12,7 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::http::{Req, plain_json};
-use crate::server::{Resource, Shared, lock};
+use crate::shared::{Resource, Shared, lock};
 
 type Handled = (&'static str, Response);
 
@@ -109,7 +116,7 @@ fn stamp(t: OffsetDateTime) -> String {
 }
 
 impl Sts<'_> {
-    /// The error envelope of §6: `error`, `error_description` (AADSTS text, trace and
+    /// Entra's error envelope: `error`, `error_description` (AADSTS text, trace and
     /// correlation ids, timestamp, space-separated as in 2024+ captures), `error_codes`,
     /// `timestamp`, `trace_id`, `correlation_id`, `error_uri`.
     fn error(&self, status: StatusCode, error: &str, code: u32, text: &str) -> Response {
@@ -191,7 +198,8 @@ impl Sts<'_> {
         let lag = self.shared.replication().lag();
         let propagation = self.shared.replication().fic_propagation();
         let dir = lock(&self.shared.dir);
-        // A fresh app is unknown to the token service for a while (§6, AADSTS700016).
+        // A fresh app is unknown to the token service for a while (AADSTS700016, which
+        // vippsas/vipps-developers#244 also saw right after creation).
         let Some(app) = dir
             .app_by_app_id(client_id)
             .filter(|a| a.created.elapsed() >= lag)
@@ -233,7 +241,7 @@ impl Sts<'_> {
         if with_issuer.is_empty() {
             return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700211, &format!("No matching federated identity record found for presented assertion issuer '{iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}"));
         }
-        // Only RS256 issuers are supported (§1.4); the emulator publishes one key for
+        // Only RS256 issuers are supported (see `keys`); the emulator publishes one key for
         // every issuer it impersonates.
         let kid = header.kid.clone().unwrap_or_default();
         let trusted = self.shared.trusted_issuers().contains(&iss);
@@ -274,7 +282,10 @@ impl Sts<'_> {
         let aud_ok = |c: &crate::state::Credential| c.audiences.iter().any(|a| aud.contains(a));
         if let Some(cred) = with_issuer.iter().find(|c| c.subject == sub && aud_ok(c)) {
             if cred.created.elapsed() < propagation {
-                // A new credential has not reached the token service yet (§5.3).
+                // A new credential has not reached the token service yet: "A token request
+                // made several minutes after configuring the federated identity credential
+                // may fail" (MicrosoftDocs/entra-docs
+                // `docs/workload-id/workload-identity-federation-considerations.md`).
                 return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 70021, &format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'. {DOCS}", aud.join(",")));
             }
             return self.success(resource, client_id, false);

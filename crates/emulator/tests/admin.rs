@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 //! The Pulumi OIDC issuer stand-in (discovery, JWKS, minted claims as in
-//! pulumi-oidc-facts.md §2) and the `/_emulator/…` admin endpoints, over HTTP and HTTPS.
+//! Pulumi's OIDC docs) and the `/_emulator/…` admin endpoints, over HTTP and HTTPS.
 
 mod common;
 
@@ -55,7 +55,7 @@ async fn issuer_discovery_jwks_and_minted_claims() {
     assert_eq!(jwks.json["keys"][0]["alg"], "RS256");
     assert_eq!(jwks.json["keys"][0]["use"], "sig");
 
-    // A Deployments token verifies against the published key and carries §2.2's claims.
+    // A Deployments token verifies against the published key and carries the documented Deployments claims.
     let token = api
         .emu
         .mint(&MintRequest::deployment(
@@ -90,7 +90,7 @@ async fn issuer_discovery_jwks_and_minted_claims() {
     assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
     assert!(claims["jti"].is_string());
 
-    // An ESC token: §2.3's audience and claims.
+    // An ESC token: the documented azure-login audience and claims.
     let esc = api
         .emu
         .mint(&MintRequest::esc("contoso", "infra", "prod"))
@@ -117,7 +117,7 @@ async fn issuer_discovery_jwks_and_minted_claims() {
     let foreign = api.emu.mint(&foreign).unwrap();
     let kid = jsonwebtoken::decode_header(&foreign).unwrap().kid.unwrap();
     assert!(set.find(&kid).is_none());
-    // Minting refuses what the core refuses.
+    // Minting refuses what Pulumi would never issue: an operation it has no token for.
     let bad = MintRequest::deployment("contoso", "core", "dev", "explode");
     assert!(api.emu.mint(&bad).is_err());
 }

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! ARM role assignments as the emulator serves them (azure-facts.md §4): PUT 201/200,
+//! ARM role assignments as the emulator serves them: PUT 201/200,
 //! 409 RoleAssignmentExists, 400 PrincipalNotFound, GET, list with
 //! `$filter=principalId eq '…'`, DELETE 200/204, and the 401/403 answers.
 

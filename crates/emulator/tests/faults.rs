@@ -156,7 +156,7 @@ async fn throttling_carries_retry_after_in_each_services_envelope() {
                 .unwrap(),
         )
         .await;
-        // The sample body of azure-facts.md §5.1.
+        // The sample body of Graph's throttling page.
         assert_eq!((r.status, r.code()), (429, "TooManyRequests"), "{}", r.text);
         assert_eq!(r.message(), "Please retry again later.");
         let inner = &r.json["error"]["innerError"];

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! Microsoft Graph v1.0 as the emulator serves it: applications, service principals
 //! and federated identity credentials, their success shapes and every documented
-//! error (azure-facts.md §1), checked over HTTPS with a client that trusts the CA.
+//! error, checked over HTTPS with a client that trusts the CA.
 
 mod common;
 
@@ -466,7 +466,7 @@ async fn service_principals_create_conflict_upsert_list_delete() {
         ))
     );
 
-    // Duplicate: the captured 409 (azure-facts.md §1.3).
+    // Duplicate: the 409 captured in Azure/reliable-web-app-pattern-java#185.
     let dup = api
         .graph(
             Method::POST,
@@ -782,7 +782,7 @@ async fn the_twenty_first_credential_is_refused() {
             credential("cred-20", PULUMI_ISSUER, "subject-20", "contoso"),
         )
         .await;
-    // The status and code are an assumption (no captured body exists, azure-facts.md §1.6).
+    // The status and code are an assumption (no captured body exists).
     r.assert_graph_error(400, "Request_BadRequest");
     assert!(r.message().contains("20"), "{}", r.message());
     // Upsert of a 21st is refused the same way; updating one of the 20 still works.
@@ -826,7 +826,7 @@ async fn credential_rules_names_pairs_audiences_lengths_properties() {
         .await;
     assert_eq!(ok.status, 201);
 
-    // Duplicate name: the captured 409 (azure-facts.md §1.6).
+    // Duplicate name: the 409 captured in Azure/azure-dev#1482.
     let dup = api
         .post_credential(
             id,
@@ -892,7 +892,7 @@ async fn credential_rules_names_pairs_audiences_lengths_properties() {
     .await
     .assert_graph_error(400, "InvalidFederatedIdentityCredentialValue");
 
-    // Names: 3–120 of [A-Za-z0-9_-], first alphanumeric (azure-facts.md §1.4).
+    // Names: 3–120 of [A-Za-z0-9_-], first alphanumeric (Entra's rule).
     let long_ok = "a".repeat(120);
     let long_bad = "a".repeat(121);
     for (n, name) in [

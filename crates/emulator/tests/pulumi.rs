@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! Pulumi Cloud as the emulator serves it (pulumi-oidc-facts.md §3): deployment
+//! Pulumi Cloud as the emulator serves it: deployment
 //! settings (GET 404, POST merge-patch, DELETE, 402 for a free org, 404 for a missing
 //! stack), ESC environments (create/409, YAML with ETag, PATCH with a stale ETag → 409,
 //! invalid YAML → 400, DELETE), org metadata, and 401 without `Authorization: token`.

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! Azure's replication windows (azure-facts.md §5.3), as the emulator plays them with a
+//! Azure's replication windows, as the emulator plays them with a
 //! short lag: a fresh object is 404 by id, missing from `$filter`, refused as the app of
 //! a new service principal, and unknown to ARM as a principal — until the lag passes.
 
@@ -144,7 +144,7 @@ async fn a_fresh_principal_gets_principal_not_found_then_its_role() {
     let sp = api.create_sp(&app_id).await;
     let sp_id = sp["id"].as_str().unwrap();
     let path = api.role_assignment_path(SUBSCRIPTION, "8a3c1e2f-4b5d-4c6e-9f7a-0b1c2d3e4f5a");
-    // Stricter than Azure: refused even with principalType set (see the README).
+    // Stricter than Azure: refused even with principalType set (see docs/emulator.md).
     let early = api
         .arm(
             Method::PUT,

@@ -30,8 +30,13 @@ if TYPE_CHECKING:
 
 __all__ = ["AzureOidcTrust", "TrustApp"]
 
-# The core's code for a set-up that does not fit the apps allowed (README "Errors").
-_CREDENTIAL_LIMIT_EXCEEDED = 3001
+# The core's limit and error code for a set-up that does not fit the apps allowed
+# (docs/errors.md), read from the core rather than restated.
+_CONSTANTS = _native.constants()
+_MAX_PER_APP: int = _CONSTANTS["max_credentials_per_app"]
+_CREDENTIAL_LIMIT_EXCEEDED: int = next(
+    e["code"] for e in _CONSTANTS["error_codes"] if e["name"] == "credential_limit_exceeded"
+)
 
 
 def _render_esc(target: PlannedTarget) -> Callable[[List[Any]], str]:
@@ -118,7 +123,7 @@ class AzureOidcTrust(pulumi.ComponentResource):
             reasons = "; ".join(f"{a.unique_name}: {a.reason}" for a in self.plan.apps)
             raise OidcError(
                 f"this set-up needs {len(self.plan.apps)} Entra apps ({self.plan.credential_count} "
-                f"credentials; an app holds at most 20, and targets share one only with the "
+                f"credentials; an app holds at most {_MAX_PER_APP}, and targets share one only with the "
                 f"same roles): {reasons}; pass allow_multiple_apps=True to create them all, "
                 f"each target then uses its own app's client id",
                 _CREDENTIAL_LIMIT_EXCEEDED,

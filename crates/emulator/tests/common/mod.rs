@@ -66,7 +66,7 @@ impl Resp {
         self.json["error"]["message"].as_str().unwrap_or("")
     }
 
-    /// Status and Graph error code, with the full Graph envelope of azure-facts.md §1.7.
+    /// Status and Graph error code, with Graph's full error envelope.
     #[track_caller]
     pub(crate) fn assert_graph_error(&self, status: u16, code: &str) {
         assert_eq!(
@@ -108,8 +108,8 @@ impl Resp {
         assert_eq!(keys, ["code", "message"], "{}", self.text);
     }
 
-    /// Status and AADSTS code, in the token endpoint's envelope (azure-facts.md §6),
-    /// without JSON escapes (azure_identity 1.0 cannot read them, §7).
+    /// Status and AADSTS code, in the token endpoint's envelope,
+    /// without JSON escapes (azure_identity 1.0 cannot read them).
     #[track_caller]
     pub(crate) fn assert_aadsts(&self, status: u16, error: &str, code: u32) {
         assert_eq!(

@@ -1,0 +1,90 @@
+//! How an emulator is started: listeners, seeds, identities and the tokens it accepts.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use crate::claims::PULUMI_ISSUER;
+use crate::faults::{FaultOptions, Replication};
+
+/// Default tenant of the emulated directory.
+pub const DEFAULT_TENANT_ID: &str = "6f2c1d4e-8a3b-4c5d-9e0f-1a2b3c4d5e6f";
+/// Default client id of the operator identity (the one the tool runs as).
+pub const DEFAULT_OPERATOR_CLIENT_ID: &str = "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f";
+/// Default client secret of the operator identity. A test value, not a secret.
+pub const DEFAULT_OPERATOR_SECRET: &str = "emulator-operator-secret";
+/// Default Pulumi access token the emulated Pulumi Cloud accepts.
+pub const DEFAULT_PULUMI_TOKEN: &str = "pul-emulator-access-token";
+
+/// An identity that may obtain Graph and ARM tokens with a client secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Whether it may write to Graph and ARM; without, writes get 403.
+    pub can_write: bool,
+}
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("can_write", &self.can_write)
+            .finish()
+    }
+}
+
+/// How to start an emulator.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub http_port: u16,
+    pub https_port: u16,
+    pub seed: u64,
+    pub faults: FaultOptions,
+    pub replication: Replication,
+    pub tenant_id: String,
+    pub operators: Vec<Operator>,
+    pub pulumi_token: String,
+    /// Issuers whose tokens the emulator signs and the token endpoint trusts, besides
+    /// its own `<url>/oidc`. The first is the default issuer of minted tokens.
+    pub issuers: Vec<String>,
+    /// Organizations without a Deployments subscription: settings writes get 402.
+    pub free_orgs: Vec<String>,
+    /// `org/project/stack` names that do not exist: their settings get 404.
+    pub missing_stacks: Vec<String>,
+    /// Where to write the CA certificate; default: a file in the temp directory.
+    pub ca_file: Option<PathBuf>,
+    /// Enables the App Service style managed identity endpoint `/msi/token`, which
+    /// requires this value in `x-identity-header`.
+    pub managed_identity_header: Option<String>,
+    /// Put into every access token issued, so a test can prove none is ever printed.
+    pub token_marker: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            http_port: 0,
+            https_port: 0,
+            seed: 0,
+            faults: FaultOptions::default(),
+            replication: Replication::default(),
+            tenant_id: DEFAULT_TENANT_ID.into(),
+            operators: vec![Operator {
+                client_id: DEFAULT_OPERATOR_CLIENT_ID.into(),
+                client_secret: DEFAULT_OPERATOR_SECRET.into(),
+                can_write: true,
+            }],
+            pulumi_token: DEFAULT_PULUMI_TOKEN.into(),
+            issuers: vec![PULUMI_ISSUER.into()],
+            free_orgs: Vec::new(),
+            missing_stacks: Vec::new(),
+            ca_file: None,
+            managed_identity_header: None,
+            token_marker: String::new(),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The state every emulated service reads and writes, behind one handle: the
+//! directory, the access tokens issued, the fault engine, the counters and the
+//! issuer's keys. Services depend on this module; it depends on none of them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::faults::{FaultEngine, Replication};
+use crate::keys::IssuerKeys;
+use crate::options::Options;
+use crate::state::{Directory, Stats};
+
+/// Which API an access token was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resource {
+    Graph,
+    Arm,
+}
+
+impl Resource {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Graph => "graph",
+            Self::Arm => "arm",
+        }
+    }
+
+    /// The resource of a `.default` scope, for all three clouds (the resource id stays
+    /// the cloud's own even when the endpoint is overridden).
+    pub(crate) fn from_scope(scope: &str) -> Option<Self> {
+        let resource = scope.strip_suffix("/.default")?.trim_end_matches('/');
+        match resource {
+            "https://graph.microsoft.com"
+            | "https://microsoftgraph.chinacloudapi.cn"
+            | "https://graph.microsoft.us" => Some(Self::Graph),
+            "https://management.azure.com"
+            | "https://management.core.windows.net"
+            | "https://management.chinacloudapi.cn"
+            | "https://management.usgovcloudapi.net" => Some(Self::Arm),
+            _ => None,
+        }
+    }
+}
+
+/// An access token the emulated token endpoint issued.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub(crate) resource: Resource,
+    pub(crate) client_id: String,
+    pub(crate) can_write: bool,
+    pub(crate) expires: Instant,
+}
+
+pub(crate) struct Shared {
+    pub(crate) options: Options,
+    pub(crate) dir: Mutex<Directory>,
+    pub(crate) grants: Mutex<HashMap<String, Grant>>,
+    pub(crate) faults: Mutex<FaultEngine>,
+    pub(crate) replication: Mutex<Replication>,
+    pub(crate) stats: Mutex<Stats>,
+    pub(crate) keys: Arc<IssuerKeys>,
+    pub(crate) http_url: String,
+    pub(crate) https_url: String,
+}
+
+/// A poisoned lock means a handler panicked mid-update; the data is still the best
+/// there is, and an emulator must keep answering.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn mutated(&self) {
+        lock(&self.stats).mutations += 1;
+    }
+
+    pub(crate) fn replication(&self) -> Replication {
+        lock(&self.replication).clone()
+    }
+
+    /// Every issuer the token endpoint trusts, all signed by the published key.
+    pub(crate) fn trusted_issuers(&self) -> Vec<String> {
+        let mut all = self.options.issuers.clone();
+        all.push(format!("{}/oidc", self.https_url));
+        all.push(format!("{}/oidc", self.http_url));
+        all
+    }
+
+    pub(crate) fn default_issuer(&self) -> String {
+        self.trusted_issuers().remove(0)
+    }
+
+    pub(crate) fn issue_token(
+        &self,
+        resource: Resource,
+        client_id: &str,
+        can_write: bool,
+    ) -> String {
+        let token = format!(
+            "emu.{}{}.{}",
+            self.options.token_marker,
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        lock(&self.grants).insert(
+            token.clone(),
+            Grant {
+                resource,
+                client_id: client_id.to_owned(),
+                can_write,
+                expires: Instant::now() + Duration::from_secs(3599),
+            },
+        );
+        *lock(&self.stats)
+            .tokens_issued
+            .entry(resource.name().to_owned())
+            .or_default() += 1;
+        token
+    }
+
+    pub(crate) fn grant(&self, token: &str) -> Option<Grant> {
+        lock(&self.grants)
+            .get(token)
+            .filter(|g| g.expires > Instant::now())
+            .cloned()
+    }
+
+    /// Where everything is, for `GET /_emulator/info`.
+    pub(crate) fn info(&self) -> Value {
+        json!({
+            "http_url": self.http_url,
+            "https_url": self.https_url,
+            "tenant_id": self.options.tenant_id,
+            "operator_client_id": self.options.operators.first().map(|o| o.client_id.clone()),
+            "issuer": self.default_issuer(),
+            "trusted_issuers": self.trusted_issuers(),
+            "graph_url": format!("{}/v1.0", self.https_url),
+            "arm_url": self.https_url,
+            "login_url": self.https_url,
+            "pulumi_api_url": self.https_url,
+        })
+    }
+}
