@@ -10,13 +10,21 @@ fn page_sizes() -> Result<Vec<(String, u64, u64)>> {
     use std::io::Write;
     let out = crate::wasm::build()?;
     let web = root().join("web");
-    let files = [
+    let mut files = vec![
         out.join("pulumi_azure_oidc_wasm_bg.wasm"),
         out.join("pulumi_azure_oidc_wasm.js"),
         web.join("index.html"),
         web.join("app.js"),
         web.join("style.css"),
     ];
+    // The page's modules, in a stable order.
+    let mut modules: Vec<_> = std::fs::read_dir(web.join("js"))
+        .map_err(|e| format!("{}: {e}", web.join("js").display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .collect();
+    modules.sort();
+    files.extend(modules);
     let mut rows = Vec::new();
     for f in files {
         let bytes = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
