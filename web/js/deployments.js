@@ -12,6 +12,7 @@ const RENDERS = [
   { format: "az", title: "az script", note: "bash; upserts the apps, credentials and role assignments, enables OIDC in each stack's deployment settings. Safe to re-run.", open: true },
   { format: "pulumi-python", title: "Pulumi program (Python)", note: "pulumi-azuread and pulumi-azure-native." },
   { format: "pulumi-typescript", title: "Pulumi program (TypeScript)", note: "@pulumi/azuread and @pulumi/azure-native." },
+  { format: "requests", title: "Requests an apply sends", note: "Every Graph, ARM and Pulumi Cloud request of a first apply, in order, with its body; ids Azure assigns are placeholders." },
   { format: "json", title: "JSON request bodies", note: "Graph and ARM bodies: applications, credentials, role assignments, deployment settings." },
 ];
 

@@ -37,7 +37,9 @@ fn main() -> ExitCode {
         "serve" => web::serve(rest),
         "header" => header::run(rest),
         "test-c" => capi::test().map(|(p, f)| println!("c: {p} passed, {f} failed")),
-        "test-web" => setup().and_then(|()| web::test()).map(|(p, f)| println!("page: {p} passed, {f} failed")),
+        "test-web" => setup()
+            .and_then(|()| web::test())
+            .map(|(p, f)| println!("page: {p} passed, {f} failed")),
         "python" => python::test().map(|(p, f)| println!("python: {p} passed, {f} failed")),
         "help" | "--help" | "-h" => {
             println!(

@@ -3,15 +3,24 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The limit comes from the core, like every other domain value the CLI shows.
+fn long_about() -> String {
+    format!(
+        "Connect Pulumi Cloud to Azure with OIDC workload identity federation.\n\n\
+         Generates the exact subjects, audiences and federated credentials that Pulumi \
+         Deployments and Pulumi ESC need, plans them into Entra apps (at most {} credentials \
+         each), renders them as az commands, ESC YAML, Pulumi programs or JSON, and diagnoses \
+         tokens and AADSTS errors.",
+        pulumi_azure_oidc::plan::MAX_CREDENTIALS_PER_APP
+    )
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pulumi-azure-oidc",
     version,
     about = "Connect Pulumi Cloud to Azure with OIDC workload identity federation",
-    long_about = "Connect Pulumi Cloud to Azure with OIDC workload identity federation.\n\n\
-        Generates the exact subjects, audiences and federated credentials that Pulumi Deployments \
-        and Pulumi ESC need, plans them into Entra apps (at most 20 credentials each), renders them \
-        as az commands, ESC YAML, Pulumi programs or JSON, and diagnoses tokens and AADSTS errors.",
+    long_about = long_about(),
     after_help = "Examples:\n  \
         pulumi-azure-oidc subjects deployments --org contoso --project core --stack dev\n  \
         pulumi-azure-oidc plan --config pulumi-azure-oidc.yaml\n  \
@@ -216,6 +225,8 @@ pub(crate) enum RenderKind {
     PulumiPython,
     PulumiTypescript,
     Json,
+    /// The requests a first apply sends, in order, as JSON.
+    Requests,
 }
 
 #[derive(Debug, Args)]

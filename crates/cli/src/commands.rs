@@ -117,6 +117,7 @@ fn render(a: RenderArgs) -> Result<u8, Failure> {
         RenderKind::PulumiPython => RenderFormat::PulumiPython,
         RenderKind::PulumiTypescript => RenderFormat::PulumiTypescript,
         RenderKind::Json => RenderFormat::Json,
+        RenderKind::Requests => RenderFormat::Requests,
     };
     let out = pulumi_azure_oidc::render(
         &plan,

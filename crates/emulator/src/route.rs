@@ -1,6 +1,7 @@
 //! The way into the emulator: every request is read whole, attributed to the service
 //! its path belongs to, counted, perhaps faulted, and handed to that service.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
@@ -54,8 +55,8 @@ fn classify(segments: &[String]) -> Service {
 /// reach it by, which the services echo in links and issuers.
 #[derive(Clone)]
 pub(crate) struct Listener {
-    pub(crate) shared: std::sync::Arc<Shared>,
-    pub(crate) base: std::sync::Arc<str>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) base: Arc<str>,
 }
 
 /// Bodies larger than this are refused, as real services refuse them.

@@ -4,10 +4,12 @@
 //!
 //! Sources: MicrosoftDocs/entra-docs `docs/identity-platform/v2-oauth2-client-creds-grant-flow.md`
 //! (the federated-credential request, the success body) and `reference-error-codes.md`
-//! (the error envelope). The AADSTS texts are those captured in public issues:
-//! 70021 Azure/azure-workload-identity#616, 700211 #1350, 700212/700213 #1200,
+//! (the error envelope). The federation AADSTS texts are those captured in public
+//! issues: 70021 Azure/azure-workload-identity#616, 700211 #1350, 700213 #1200,
 //! 7002138 Azure/login#517, 700024 AzureAD/microsoft-authentication-library-for-java#984,
-//! 7000272 Azure/azure-workload-identity#1232, 700016 vippsas/vipps-developers#244.
+//! 7000272 Azure/azure-workload-identity#1232, 700016 vippsas/vipps-developers#244;
+//! 700212 follows the wording of 700211 and 700213, which it shares in the one
+//! third-party capture known.
 //! Descriptions carry no JSON escapes, because azure_identity 1.0 reads
 //! `error_description` as a borrowed `&str` and fails on any escape.
 

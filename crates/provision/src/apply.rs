@@ -6,13 +6,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::task::JoinSet;
 
 use pulumi_azure_oidc::diff::{Change, DiffOptions};
 use pulumi_azure_oidc::error::{Error, Result};
 use pulumi_azure_oidc::plan::Plan;
 use pulumi_azure_oidc::provision::order::{Lanes, Learned, concerns, ids_of, summaries};
+use pulumi_azure_oidc::provision::requests;
 use pulumi_azure_oidc::provision::{ApplyReport, Prepared, Service, StatusReport, TargetHealth};
 use pulumi_azure_oidc::render::EscLogin;
 use pulumi_azure_oidc::target::Target;
@@ -278,35 +279,20 @@ impl Provisioner {
             Change::CreateApp {
                 display_name, tags, ..
             } => {
-                let body = json!({
-                    "displayName": display_name,
-                    "tags": tags,
-                    // Always explicit: the default differs across Graph revisions (§1.1).
-                    "signInAudience": "AzureADMyOrg",
-                    "notes": "Managed by pulumi-azure-oidc: federated credentials for Pulumi Cloud OIDC. Changes here may be undone by its next apply.",
-                });
-                learned.ids = Some(self.upsert_app(label, body).await?);
+                let r = requests::create_app(label, display_name, tags);
+                learned.ids = Some(self.upsert_app(label, r).await?);
             }
             Change::UpdateApp {
                 display_name, tags, ..
             } => {
                 let ids = need_ids(learned)?;
-                let mut all: Vec<String> = prepared
+                let live_tags = prepared
                     .live
                     .app(label)
                     .map(|a| a.tags.clone())
                     .unwrap_or_default();
-                for t in tags {
-                    if !all.contains(t) {
-                        all.push(t.clone());
-                    }
-                }
-                self.update_app(
-                    &ids,
-                    label,
-                    json!({"displayName": display_name, "tags": all}),
-                )
-                .await?;
+                let r = requests::update_app_fields(&ids, label, display_name, &live_tags, tags);
+                self.expect(r, &[204, 200]).await?;
             }
             Change::CreateServicePrincipal { .. } => {
                 let ids = need_ids(learned)?;
@@ -317,14 +303,12 @@ impl Provisioner {
                     .await?;
             }
             Change::UpdateCredential { credential, .. } => {
-                let body = serde_json::to_value(credential.to_graph_body()).unwrap_or(Value::Null);
-                self.update_credential(&need_ids(learned)?, label, body, credential.name.as_str())
-                    .await?;
+                let r = requests::update_credential_fields(&need_ids(learned)?, label, credential);
+                self.expect(r, &[204, 200]).await?;
             }
             Change::CreateCredential { credential, .. } => {
-                let body = serde_json::to_value(credential.to_graph_body()).unwrap_or(Value::Null);
-                self.upsert_credential(&need_ids(learned)?, label, body, credential.name.as_str())
-                    .await?;
+                let r = requests::create_credential(&need_ids(learned)?, label, credential);
+                self.expect(r, &[201, 204]).await?;
             }
             Change::CreateRoleAssignment {
                 role,
@@ -337,16 +321,13 @@ impl Provisioner {
                         "the service principal of {label} is not known yet; re-run apply"
                     ))
                 })?;
-                let guid = role_definition_id.rsplit('/').next().unwrap_or_default();
-                let name = pulumi_azure_oidc::roles::role_assignment_name(scope, guid, &sp);
-                self.create_role_assignment(
+                let r = requests::assign_role(
                     scope,
-                    &name,
                     role_definition_id,
                     &sp,
                     &format!("{role} at {scope} to {label}"),
-                )
-                .await?;
+                );
+                requests::read_role_assignment_created(self.send(&r).await?, &r)?;
             }
             Change::DeleteRoleAssignment { name, scope, .. } => {
                 self.delete_role_assignment(
@@ -363,13 +344,21 @@ impl Provisioner {
                 ..
             } => {
                 let ids = need_ids(learned)?;
-                let mut azure =
-                    json!({"clientId": ids.app_id, "tenantId": self.tenant(&prepared.plan)?});
-                if let Some(sub) = &prepared.plan.azure.subscription {
-                    azure["subscriptionId"] = json!(sub.as_str());
-                }
-                let body = json!({"operationContext": {"oidc": {"azure": azure.clone()}}});
-                self.patch_settings(org, project, stack, body).await?;
+                let azure = requests::oidc_settings(
+                    &ids.app_id,
+                    &self.tenant(&prepared.plan)?,
+                    prepared
+                        .plan
+                        .azure
+                        .subscription
+                        .as_ref()
+                        .map(|s| s.as_str()),
+                );
+                self.expect(
+                    requests::enable_oidc(org, project, stack, &azure),
+                    &[200, 204],
+                )
+                .await?;
                 lock(written)
                     .settings
                     .insert(format!("{org}/{project}/{stack}"), azure);

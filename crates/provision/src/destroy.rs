@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::json;
 use tokio::task::JoinSet;
 
 use pulumi_azure_oidc::error::Result;
 use pulumi_azure_oidc::plan::Plan;
 use pulumi_azure_oidc::provision::order::{destroy_steps, ids_of};
+use pulumi_azure_oidc::provision::requests;
 use pulumi_azure_oidc::provision::{DestroyPlan, DestroyReport, DestroyStep, Live};
 
 use super::observe::join_error;
@@ -88,14 +88,8 @@ impl Provisioner {
                 stack,
                 ..
             } => {
-                // The CLI's own way to clear it (pulumi-oidc-facts.md §3.1).
-                self.patch_settings(
-                    org,
-                    project,
-                    stack,
-                    json!({"operationContext": {"oidc": {"azure": null}}}),
-                )
-                .await
+                self.expect(requests::clear_oidc(org, project, stack), &[200, 204])
+                    .await
             }
             DestroyStep::RemoveEscLogin {
                 org,

@@ -32,7 +32,7 @@ impl Provisioner {
     }
 
     /// Send `request` and check its status is one of `ok`.
-    async fn expect(&self, request: Request, ok: &[u16]) -> Result<()> {
+    pub(crate) async fn expect(&self, request: Request, ok: &[u16]) -> Result<()> {
         let answer = self.send(&request).await?;
         requests::expect(answer, &request, ok)
     }
@@ -53,8 +53,7 @@ impl Provisioner {
 
     /// Upsert by uniqueName: 201 with the new app, or 204 when it existed — then read
     /// it (waiting out replication) for its ids.
-    pub(crate) async fn upsert_app(&self, unique_name: &str, body: Value) -> Result<AppIds> {
-        let r = requests::upsert_app(unique_name, body);
+    pub(crate) async fn upsert_app(&self, unique_name: &str, r: Request) -> Result<AppIds> {
         match requests::read_upserted_app(self.send(&r).await?, &r)? {
             Upserted::Created(ids) => Ok(ids),
             Upserted::Existed => {
@@ -62,11 +61,6 @@ impl Provisioner {
                 requests::read_app_ids(self.send(&read).await?, &read)
             }
         }
-    }
-
-    pub(crate) async fn update_app(&self, app: &AppIds, label: &str, body: Value) -> Result<()> {
-        self.expect(requests::update_app(app, label, body), &[204, 200])
-            .await
     }
 
     pub(crate) async fn delete_app(&self, app: &AppIds, label: &str) -> Result<()> {
@@ -122,34 +116,6 @@ impl Provisioner {
         requests::read_credentials(self.send(&r).await?, &r)
     }
 
-    pub(crate) async fn upsert_credential(
-        &self,
-        app: &AppIds,
-        label: &str,
-        body: Value,
-        name: &str,
-    ) -> Result<()> {
-        self.expect(
-            requests::upsert_credential(app, label, name, body),
-            &[201, 204],
-        )
-        .await
-    }
-
-    pub(crate) async fn update_credential(
-        &self,
-        app: &AppIds,
-        label: &str,
-        body: Value,
-        name: &str,
-    ) -> Result<()> {
-        self.expect(
-            requests::update_credential(app, label, name, body),
-            &[204, 200],
-        )
-        .await
-    }
-
     pub(crate) async fn delete_credential(
         &self,
         app: &AppIds,
@@ -169,19 +135,6 @@ impl Provisioner {
     ) -> Result<Vec<ObservedRoleAssignment>> {
         let r = requests::list_role_assignments(scope, principal_id);
         requests::read_role_assignments(self.send(&r).await?, &r)
-    }
-
-    pub(crate) async fn create_role_assignment(
-        &self,
-        scope: &str,
-        name: &str,
-        role_definition_id: &str,
-        principal_id: &str,
-        what: &str,
-    ) -> Result<()> {
-        let r =
-            requests::create_role_assignment(scope, name, role_definition_id, principal_id, what);
-        requests::read_role_assignment_created(self.send(&r).await?, &r)
     }
 
     pub(crate) async fn delete_role_assignment(
@@ -207,20 +160,6 @@ impl Provisioner {
     ) -> Result<Option<Value>> {
         let r = requests::get_settings(org, project, stack);
         requests::read_optional(self.send(&r).await?, &r)
-    }
-
-    pub(crate) async fn patch_settings(
-        &self,
-        org: &str,
-        project: &str,
-        stack: &str,
-        body: Value,
-    ) -> Result<()> {
-        self.expect(
-            requests::patch_settings(org, project, stack, body),
-            &[200, 204],
-        )
-        .await
     }
 
     /// The environment's YAML and ETag, or `None` if it does not exist.

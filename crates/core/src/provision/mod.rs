@@ -7,6 +7,7 @@
 mod endpoints;
 mod options;
 pub mod order;
+pub mod preview;
 mod reports;
 mod request;
 pub mod requests;

@@ -6,6 +6,7 @@
 use serde_json::{Value, json};
 
 use super::request::{Answer, Body, Method, Request, Service, WaitOut};
+use crate::credential::FederatedCredential;
 use crate::diff::{ObservedCredential, ObservedRoleAssignment};
 use crate::error::{Error, Result};
 
@@ -162,6 +163,45 @@ pub fn read_app_ids(answer: Answer, request: &Request) -> Result<AppIds> {
     } else {
         Err(answer.into_error(request.service, &request.operation))
     }
+}
+
+/// What a new app says about itself in its notes.
+pub const APP_NOTES: &str = "Managed by pulumi-azure-oidc: federated credentials for Pulumi Cloud OIDC. Changes here may be undone by its next apply.";
+
+/// The body of a new app (read the upsert with [`read_upserted_app`]).
+pub fn create_app(unique_name: &str, display_name: &str, tags: &[String]) -> Request {
+    upsert_app(
+        unique_name,
+        json!({
+            "displayName": display_name,
+            "tags": tags,
+            // Always explicit: the default differs across Graph revisions (azure-facts.md §1.1).
+            "signInAudience": "AzureADMyOrg",
+            "notes": APP_NOTES,
+        }),
+    )
+}
+
+/// Rename an app and add the plan's tags to the ones it has; a tag somebody else
+/// added is kept. Read with [`expect`] and `[204, 200]`.
+pub fn update_app_fields(
+    app: &AppIds,
+    label: &str,
+    display_name: &str,
+    live_tags: &[String],
+    tags: &[String],
+) -> Request {
+    let mut all = live_tags.to_vec();
+    for t in tags {
+        if !all.contains(t) {
+            all.push(t.clone());
+        }
+    }
+    update_app(
+        app,
+        label,
+        json!({"displayName": display_name, "tags": all}),
+    )
 }
 
 /// Read with [`expect`] and `[204, 200]`.
@@ -321,6 +361,34 @@ pub fn upsert_credential(app: &AppIds, label: &str, name: &str, body: Value) -> 
     .wait_out(WaitOut::NotFound)
 }
 
+/// Create `credential` in the app, by name (read with [`expect`] and `[201, 204]`).
+pub fn create_credential(app: &AppIds, label: &str, credential: &FederatedCredential) -> Request {
+    upsert_credential(
+        app,
+        label,
+        credential.name.as_str(),
+        credential_body(credential),
+    )
+}
+
+/// Bring `credential` in the app up to date (read with [`expect`] and `[204, 200]`).
+pub fn update_credential_fields(
+    app: &AppIds,
+    label: &str,
+    credential: &FederatedCredential,
+) -> Request {
+    update_credential(
+        app,
+        label,
+        credential.name.as_str(),
+        credential_body(credential),
+    )
+}
+
+fn credential_body(credential: &FederatedCredential) -> Value {
+    serde_json::to_value(credential.to_graph_body()).unwrap_or(Value::Null)
+}
+
 /// Read with [`expect`] and `[204, 200]`.
 pub fn update_credential(app: &AppIds, label: &str, name: &str, body: Value) -> Request {
     graph(
@@ -412,6 +480,20 @@ pub fn create_role_assignment(
     .wait_out(WaitOut::PrincipalReplication)
 }
 
+/// Grant `role_definition_id` at `scope` to the service principal `principal_id`,
+/// under the deterministic name of that triple (see
+/// [`role_assignment_name`](crate::roles::role_assignment_name)).
+pub fn assign_role(
+    scope: &str,
+    role_definition_id: &str,
+    principal_id: &str,
+    what: &str,
+) -> Request {
+    let guid = role_definition_id.rsplit('/').next().unwrap_or_default();
+    let name = crate::roles::role_assignment_name(scope, guid, principal_id);
+    create_role_assignment(scope, &name, role_definition_id, principal_id, what)
+}
+
 /// `RoleAssignmentExists` means another name holds the same grant, which satisfies
 /// the plan (azure-facts.md §4).
 pub fn read_role_assignment_created(answer: Answer, request: &Request) -> Result<()> {
@@ -457,6 +539,37 @@ pub fn patch_settings(org: &str, project: &str, stack: &str, body: Value) -> Req
         settings_path(org, project, stack),
     )
     .json(body)
+}
+
+/// The Azure block a stack's deployment settings hold for OIDC.
+pub fn oidc_settings(client_id: &str, tenant_id: &str, subscription_id: Option<&str>) -> Value {
+    let mut azure = json!({"clientId": client_id, "tenantId": tenant_id});
+    if let Some(sub) = subscription_id {
+        azure["subscriptionId"] = json!(sub);
+    }
+    azure
+}
+
+/// Turn on OIDC in a stack's deployment settings with `azure` (see [`oidc_settings`]).
+/// Read with [`expect`] and `[200, 204]`.
+pub fn enable_oidc(org: &str, project: &str, stack: &str, azure: &Value) -> Request {
+    patch_settings(
+        org,
+        project,
+        stack,
+        json!({"operationContext": {"oidc": {"azure": azure}}}),
+    )
+}
+
+/// Clear a stack's Azure OIDC settings, as the Pulumi CLI clears them
+/// (pulumi-oidc-facts.md §3.1). Read with [`expect`] and `[200, 204]`.
+pub fn clear_oidc(org: &str, project: &str, stack: &str) -> Request {
+    patch_settings(
+        org,
+        project,
+        stack,
+        json!({"operationContext": {"oidc": {"azure": null}}}),
+    )
 }
 
 /// An ESC environment's definition (read with [`read_env`]).

@@ -29,15 +29,18 @@ pub enum RenderFormat {
     PulumiPython,
     PulumiTypescript,
     Json,
+    /// The requests a first apply sends, in order (JSON).
+    Requests,
 }
 
 impl RenderFormat {
-    pub const ALL: [RenderFormat; 5] = [
+    pub const ALL: [RenderFormat; 6] = [
         RenderFormat::Az,
         RenderFormat::Esc,
         RenderFormat::PulumiPython,
         RenderFormat::PulumiTypescript,
         RenderFormat::Json,
+        RenderFormat::Requests,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl RenderFormat {
             RenderFormat::PulumiPython => "pulumi-python",
             RenderFormat::PulumiTypescript => "pulumi-typescript",
             RenderFormat::Json => "json",
+            RenderFormat::Requests => "requests",
         }
     }
 
@@ -56,8 +60,9 @@ impl RenderFormat {
             .find(|f| f.as_str() == value)
             .ok_or_else(|| Error::InvalidConfig {
                 message: format!(
-                    "unknown render `{}`: expected one of az, esc, pulumi-python, pulumi-typescript, json",
-                    crate::error::Shown(value)
+                    "unknown render `{}`: expected one of {}",
+                    crate::error::Shown(value),
+                    Self::ALL.map(Self::as_str).join(", ")
                 ),
                 location: None,
             })
@@ -129,6 +134,16 @@ pub fn render(plan: &Plan, format: RenderFormat, options: &RenderOptions) -> Res
         RenderFormat::PulumiTypescript => program::typescript(plan),
         RenderFormat::Json => {
             serde_json::to_string_pretty(&json::PlanJson(plan)).unwrap_or_default() + "\n"
+        }
+        RenderFormat::Requests => {
+            let shown = crate::provision::preview::first_apply(
+                plan,
+                &crate::provision::Endpoints::default(),
+                &resolved.tenant,
+                resolved.subscription.as_deref(),
+                options.client_id.as_deref(),
+            )?;
+            serde_json::to_string_pretty(&shown).unwrap_or_default() + "\n"
         }
     })
 }

@@ -12,7 +12,6 @@ mod applications;
 mod credentials;
 mod limits;
 mod query;
-
 mod request;
 mod service_principals;
 
@@ -21,6 +20,7 @@ use axum::response::Response;
 
 use crate::http::{Req, graph_bad_request, graph_error};
 use crate::shared::{Grant, Resource, Shared, lock};
+
 use applications::{AppKey, app_routes, create_app, list_apps};
 use request::{Ctx, Handled, method_not_allowed, parse_key};
 use service_principals::{SpKey, create_sp, list_sps, sp_routes};
