@@ -3,7 +3,8 @@
 //!
 //! Shared by the `capi` fuzz target and the stable replay test
 //! (`bindings/c/tests/fuzz_replay.rs`); both include the C library's source as the
-//! module `crate::ffi`.
+//! module `crate::ffi`, because a Rust library of it would share the core's name
+//! (`pulumi_azure_oidc`, which gives `libpulumi_azure_oidc.so` its name).
 //!
 //! Input layout: the first byte picks the entry point, the rest is split at NUL bytes
 //! into its string arguments (a missing argument is passed as NULL).

@@ -1,13 +1,11 @@
 //! Every committed fuzz input replayed on stable Rust: the seed corpora under
 //! `fuzz/corpus/<target>/` and the crash reproducers under `fuzz/regressions/<target>/`,
-//! each through the very function its fuzz target calls (`fuzz/src/targets.rs`,
-//! included here), which asserts that the core neither panics nor answers with an
+//! each through the very function its fuzz target calls
+//! (`pulumi_azure_oidc_test_support::fuzz_targets`), which asserts that the core neither panics nor answers with an
 //! empty, unbounded or control-character-laden error. The C ABI's corpus is replayed
 //! by `bindings/c/tests/fuzz_replay.rs`.
 
-#[path = "../../../fuzz/src/targets.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod targets;
+use pulumi_azure_oidc_test_support::fuzz_targets as targets;
 
 use std::path::PathBuf;
 

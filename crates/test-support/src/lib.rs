@@ -1,11 +1,13 @@
-//! What the test suites and benchmarks share: a counting allocator, the live state a
-//! converged apply leaves, where benchmark rows go, and the environment variables
-//! that would make a test pick up the developer's own credentials.
+//! What the test suites, benchmarks and fuzz targets share: a counting allocator, the
+//! live state a converged apply leaves, where benchmark rows go, the fuzz targets'
+//! bodies, and the environment variables that would make a test pick up the
+//! developer's own credentials.
 
 #![allow(unsafe_code)] // the counting allocator forwards to the system allocator
 
 mod converged;
 pub mod counting;
+pub mod fuzz_targets;
 
 pub use converged::{converged_state, write_rows};
 

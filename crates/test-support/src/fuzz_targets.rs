@@ -1,7 +1,7 @@
 //! What each fuzz target does with its input, shared by the fuzz targets (`fuzz/`,
-//! nightly, libFuzzer) and by the stable replay test (`crates/core/tests/fuzz_replay.rs`,
-//! which includes this file), so a committed corpus or regression file is checked on
-//! every `cargo xtask test` by the very code the fuzzer ran.
+//! nightly, libFuzzer) and by the stable replay test (`crates/core/tests/fuzz_replay.rs`),
+//! so a committed corpus or regression file is checked on every `cargo xtask test` by
+//! the very code the fuzzer ran.
 //!
 //! Each function takes arbitrary bytes and panics (a crash, for the fuzzer) when the
 //! core breaks a promise: it panics itself, an error has an empty or unbounded
