@@ -98,6 +98,17 @@ const STEPS: &[Step] = &[
         lines: 30,
     },
     Step {
+        title: "Render: the requests a first apply sends, in order (first lines)",
+        args: &[
+            "render",
+            "requests",
+            "--config",
+            "examples/pulumi-azure-oidc.yaml",
+        ],
+        expect: 0,
+        lines: 30,
+    },
+    Step {
         title: "Render: Graph-ready JSON (first lines)",
         args: &[
             "render",

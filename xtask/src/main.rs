@@ -16,6 +16,7 @@ mod demo;
 mod emulator;
 mod fuzz;
 mod header;
+mod layout;
 mod python;
 mod soak;
 mod wasm;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "soak" => soak::run(rest),
         "wasm" => wasm::build().map(|_| ()),
+        "layout" => layout::check(),
         "serve" => web::serve(rest),
         "header" => header::run(rest),
         "test-c" => capi::test().map(|(p, f)| println!("c: {p} passed, {f} failed")),
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
                  fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
                  soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
+                 layout check the architecture: the core free of I/O, the emulator of our crates\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
                  test-c the C ABI's tests (static, shared, under valgrind)\n  \
@@ -153,6 +156,7 @@ fn test() -> Result {
         steps.push((name, t.elapsed().as_secs_f64()));
         Ok::<_, String>(counts)
     };
+    timed("layout", &|| layout::check().map(|()| None))?;
     timed("format", &|| {
         sh("cargo", &["fmt", "--all", "--check"]).map(|()| None)
     })?;

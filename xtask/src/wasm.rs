@@ -26,6 +26,8 @@ pub(crate) fn build() -> Result<PathBuf> {
     )?;
     let input =
         root().join("target/wasm32-unknown-unknown/wasm-release/pulumi_azure_oidc_wasm.wasm");
+    let raw = std::fs::read(&input).map_err(|e| format!("{}: {e}", input.display()))?;
+    crate::layout::check_wasm_imports(&raw)?;
     let out = root().join("web/pkg");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
