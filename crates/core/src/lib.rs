@@ -33,6 +33,7 @@ pub mod error;
 pub mod esc_edit;
 pub mod kit;
 pub mod names;
+pub mod observed;
 pub mod plan;
 pub mod provision;
 pub mod render;

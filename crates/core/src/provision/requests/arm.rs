@@ -1,0 +1,115 @@
+//! ARM role assignments.
+
+use serde_json::{Value, json};
+
+use super::{enc, expect, quote};
+use crate::diff::ObservedRoleAssignment;
+use crate::error::Result;
+use crate::provision::request::{Answer, Method, Request, Service, WaitOut};
+
+/// The ARM api-version of role assignments (azure-facts.md §4).
+pub const ROLE_ASSIGNMENTS_API_VERSION: &str = "2022-04-01";
+
+fn role_assignments(scope: &str, tail: &str) -> String {
+    format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments{tail}",
+        scope.trim_end_matches('/')
+    )
+}
+
+/// The principal's assignments at, above or below `scope` (read with
+/// [`read_role_assignments`]).
+pub fn list_role_assignments(scope: &str, principal_id: &str) -> Request {
+    let filter = format!("principalId eq '{}'", quote(principal_id));
+    Request::new(
+        Service::Arm,
+        format!("list role assignments of {principal_id} at {scope}"),
+        Method::Get,
+        format!(
+            "{}?api-version={ROLE_ASSIGNMENTS_API_VERSION}&$filter={}",
+            role_assignments(scope, ""),
+            enc(&filter)
+        ),
+    )
+}
+
+pub fn read_role_assignments(
+    answer: Answer,
+    request: &Request,
+) -> Result<Vec<ObservedRoleAssignment>> {
+    if !answer.ok() {
+        return Err(answer.into_error(request.service, &request.operation));
+    }
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    Ok(answer.json()["value"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| ObservedRoleAssignment {
+                    name: text(&v["name"]),
+                    scope: text(&v["properties"]["scope"]),
+                    role_definition_id: text(&v["properties"]["roleDefinitionId"]),
+                    principal_id: text(&v["properties"]["principalId"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// PUT with the deterministic name, waiting out a fresh principal's replication.
+/// Read with [`read_role_assignment_created`].
+pub fn create_role_assignment(
+    scope: &str,
+    name: &str,
+    role_definition_id: &str,
+    principal_id: &str,
+    what: &str,
+) -> Request {
+    Request::new(
+        Service::Arm,
+        format!("assign {what}"),
+        Method::Put,
+        format!(
+            "{}?api-version={ROLE_ASSIGNMENTS_API_VERSION}",
+            role_assignments(scope, &format!("/{name}"))
+        ),
+    )
+    .json(json!({"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id, "principalType": "ServicePrincipal"}}))
+    .wait_out(WaitOut::PrincipalReplication)
+}
+
+/// Grant `role_definition_id` at `scope` to the service principal `principal_id`,
+/// under the deterministic name of that triple (see
+/// [`role_assignment_name`](crate::roles::role_assignment_name)).
+pub fn assign_role(
+    scope: &str,
+    role_definition_id: &str,
+    principal_id: &str,
+    what: &str,
+) -> Request {
+    let guid = role_definition_id.rsplit('/').next().unwrap_or_default();
+    let name = crate::roles::role_assignment_name(scope, guid, principal_id);
+    create_role_assignment(scope, &name, role_definition_id, principal_id, what)
+}
+
+/// `RoleAssignmentExists` means another name holds the same grant, which satisfies
+/// the plan (azure-facts.md §4).
+pub fn read_role_assignment_created(answer: Answer, request: &Request) -> Result<()> {
+    if answer.status == 409 && answer.error_code() == "RoleAssignmentExists" {
+        return Ok(());
+    }
+    expect(answer, request, &[200, 201])
+}
+
+/// Read with [`expect`] and `[200, 204, 404]`.
+pub fn delete_role_assignment(scope: &str, name: &str, what: &str) -> Request {
+    Request::new(
+        Service::Arm,
+        format!("remove {what}"),
+        Method::Delete,
+        format!(
+            "{}?api-version={ROLE_ASSIGNMENTS_API_VERSION}",
+            role_assignments(scope, &format!("/{name}"))
+        ),
+    )
+}

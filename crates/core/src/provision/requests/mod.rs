@@ -1,0 +1,124 @@
+//! The request each remote operation sends, and how its answer is read: Graph
+//! (azure-facts.md §1), ARM role assignments (§4), the Entra token endpoint (§6) and
+//! Pulumi Cloud (pulumi-oidc-facts.md §3), one module each. Paths are relative to the
+//! service's base URL (see [`Request::url`](super::Request::url)).
+
+use serde_json::Value;
+
+use super::request::{Answer, Request};
+use crate::error::Result;
+
+/// Ids of an app, as Graph returns them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppIds {
+    /// The object id.
+    pub id: String,
+    /// The application (client) id.
+    pub app_id: String,
+}
+
+impl AppIds {
+    /// The ids in a Graph application object, if it has both.
+    pub fn of(v: &Value) -> Option<Self> {
+        Some(Self {
+            id: v["id"].as_str()?.to_owned(),
+            app_id: v["appId"].as_str()?.to_owned(),
+        })
+    }
+}
+
+/// A string inside an OData literal: quotes doubled.
+pub fn quote(value: &str) -> String {
+    value.replace('\'', "''")
+}
+
+/// A query parameter or path segment, form-urlencoded.
+pub(crate) fn enc(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `Ok` when the status is one of `ok`, else the service's error.
+pub fn expect(answer: Answer, request: &Request, ok: &[u16]) -> Result<()> {
+    if ok.contains(&answer.status) {
+        Ok(())
+    } else {
+        Err(answer.into_error(request.service, &request.operation))
+    }
+}
+
+/// 200 → the body, 404 → `None`, else the error.
+pub fn read_optional(answer: Answer, request: &Request) -> Result<Option<Value>> {
+    match answer.status {
+        200 => Ok(Some(answer.json())),
+        404 => Ok(None),
+        _ => Err(answer.into_error(request.service, &request.operation)),
+    }
+}
+
+/// How an upsert (`Prefer: create-if-missing`) answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upserted<T> {
+    /// 201: created, with what the answer holds.
+    Created(T),
+    /// 204: it existed and was updated; read it (with [`read_after_upsert`]) for its ids.
+    Existed,
+}
+
+mod arm;
+mod entra;
+mod graph;
+mod pulumi;
+
+pub use arm::*;
+pub use entra::*;
+pub use graph::*;
+pub use pulumi::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provision::{Endpoints, WaitOut};
+    use serde_json::json;
+
+    #[test]
+    fn requests_name_their_objects_by_key() {
+        let e = Endpoints::default().all_at("https://127.0.0.1:1");
+        let r = upsert_app("pulumi-oidc-contoso-1", json!({}));
+        assert_eq!(
+            r.url(&e),
+            "https://127.0.0.1:1/v1.0/applications(uniqueName='pulumi-oidc-contoso-1')"
+        );
+        assert_eq!(r.headers, vec![("prefer", "create-if-missing".to_owned())]);
+        let r = create_role_assignment("/subscriptions/s/", "n", "/rd", "p", "Reader");
+        assert_eq!(
+            r.url(&e),
+            "https://127.0.0.1:1/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/n?api-version=2022-04-01"
+        );
+        assert_eq!(r.wait_out, WaitOut::PrincipalReplication);
+        let r = get_settings("o", "p", "s");
+        assert_eq!(
+            r.url(&e),
+            "https://127.0.0.1:1/api/stacks/o/p/s/deployments/settings"
+        );
+    }
+
+    #[test]
+    fn odata_literals_and_filters_are_escaped() {
+        let r = get_app("it's");
+        assert_eq!(r.path, "applications(uniqueName='it''s')");
+        let r = list_apps_tagged("a b");
+        assert!(
+            r.path
+                .starts_with("applications?$filter=tags%2Fany%28t%3At+eq+%27a+b%27%29"),
+            "{}",
+            r.path
+        );
+    }
+
+    #[test]
+    fn a_form_never_shows_its_values() {
+        let r = exchange_token("t", "c", "secret-assertion", "s");
+        let shown = format!("{r:?} {}", serde_json::to_string(&r).unwrap_or_default());
+        assert!(!shown.contains("secret-assertion"), "{shown}");
+    }
+}

@@ -1,0 +1,119 @@
+//! Pulumi Cloud: deployment settings and ESC environments.
+
+use serde_json::{Value, json};
+
+use super::expect;
+use crate::error::Result;
+use crate::provision::request::{Answer, Body, Method, Request, Service};
+
+fn pulumi(op: String, method: Method, path: String) -> Request {
+    Request::new(Service::Pulumi, op, method, path)
+}
+
+fn settings_path(org: &str, project: &str, stack: &str) -> String {
+    format!("stacks/{org}/{project}/{stack}/deployments/settings")
+}
+
+/// A stack's deployment settings (read with [`read_optional`]).
+pub fn get_settings(org: &str, project: &str, stack: &str) -> Request {
+    pulumi(
+        format!("read deployment settings of {org}/{project}/{stack}"),
+        Method::Get,
+        settings_path(org, project, stack),
+    )
+}
+
+/// Merge `body` into a stack's deployment settings. Read with [`expect`] and `[200, 204]`.
+pub fn patch_settings(org: &str, project: &str, stack: &str, body: Value) -> Request {
+    pulumi(
+        format!("write deployment settings of {org}/{project}/{stack}"),
+        Method::Post,
+        settings_path(org, project, stack),
+    )
+    .json(body)
+}
+
+/// The Azure block a stack's deployment settings hold for OIDC.
+pub fn oidc_settings(client_id: &str, tenant_id: &str, subscription_id: Option<&str>) -> Value {
+    let mut azure = json!({"clientId": client_id, "tenantId": tenant_id});
+    if let Some(sub) = subscription_id {
+        azure["subscriptionId"] = json!(sub);
+    }
+    azure
+}
+
+/// Turn on OIDC in a stack's deployment settings with `azure` (see [`oidc_settings`]).
+/// Read with [`expect`] and `[200, 204]`.
+pub fn enable_oidc(org: &str, project: &str, stack: &str, azure: &Value) -> Request {
+    patch_settings(
+        org,
+        project,
+        stack,
+        json!({"operationContext": {"oidc": {"azure": azure}}}),
+    )
+}
+
+/// Clear a stack's Azure OIDC settings, as the Pulumi CLI clears them
+/// (pulumi-oidc-facts.md §3.1). Read with [`expect`] and `[200, 204]`.
+pub fn clear_oidc(org: &str, project: &str, stack: &str) -> Request {
+    patch_settings(
+        org,
+        project,
+        stack,
+        json!({"operationContext": {"oidc": {"azure": null}}}),
+    )
+}
+
+/// An ESC environment's definition (read with [`read_env`]).
+pub fn get_env(org: &str, project: &str, env: &str) -> Request {
+    pulumi(
+        format!("read ESC environment {org}/{project}/{env}"),
+        Method::Get,
+        format!("esc/environments/{org}/{project}/{env}"),
+    )
+}
+
+/// The environment's YAML and ETag, or `None` if it does not exist.
+pub fn read_env(answer: Answer, request: &Request) -> Result<Option<(String, Option<String>)>> {
+    match answer.status {
+        200 => {
+            let etag = answer.header("etag").map(str::to_owned);
+            Ok(Some((answer.text(), etag)))
+        }
+        404 => Ok(None),
+        _ => Err(answer.into_error(request.service, &request.operation)),
+    }
+}
+
+/// Read with [`expect`] and `[200, 201, 204, 409]`: 409 means it exists already (a
+/// retry after a lost answer, or someone else made it).
+pub fn create_env(org: &str, project: &str, env: &str) -> Request {
+    pulumi(
+        format!("create ESC environment {org}/{project}/{env}"),
+        Method::Post,
+        format!("esc/environments/{org}"),
+    )
+    .json(json!({"project": project, "name": env}))
+}
+
+/// Write the definition if it still has `etag` (read with [`read_env_written`]).
+pub fn put_env(org: &str, project: &str, env: &str, yaml: String, etag: Option<&str>) -> Request {
+    let mut r = pulumi(
+        format!("write ESC environment {org}/{project}/{env}"),
+        Method::Patch,
+        format!("esc/environments/{org}/{project}/{env}"),
+    );
+    r.body = Some(Body::Yaml(yaml));
+    if let Some(tag) = etag {
+        r = r.header("if-match", tag).header("etag", tag);
+    }
+    r
+}
+
+/// `Ok(false)` when the environment changed since its ETag was read.
+pub fn read_env_written(answer: Answer, request: &Request) -> Result<bool> {
+    if answer.status == 409 {
+        return Ok(false);
+    }
+    expect(answer, request, &[200, 204]).map(|()| true)
+}
