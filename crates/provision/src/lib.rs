@@ -3,6 +3,11 @@
 //! replication lag — then proves it by exchanging a token, and undoes it. The core
 //! decides every request, retry and order as values; this crate alone performs them.
 //!
+//! Every face comes in the same way: a [`RunOptions`] and a [`Call`] to [`executor`],
+//! then `prepare` → `apply`, `status`, `verify` or `plan_destroy` → `destroy`, each
+//! returning a typed report; or the `*_blocking` calls, which do the same on their
+//! own runtime.
+//!
 //! Every write addresses its object by a deterministic key (uniqueName, credential
 //! name, role assignment UUIDv5) with an upsert, so a retry after a lost answer, or a
 //! re-run after an interrupted one, never makes a duplicate.
@@ -38,7 +43,9 @@ pub use auth::{AzureAuth, pulumi_credentials};
 pub use pulumi_azure_oidc::provision::{Call, Needs};
 pub use verify::VerifyRequest;
 
-/// How to reach and authenticate to the services.
+/// The executor's resolved settings: endpoints, credentials already read, and the
+/// knobs tests and benchmarks turn (a request limit, one app at a time). Faces do not
+/// fill this: they give a [`RunOptions`] to [`executor`], which resolves it.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub endpoints: Endpoints,
