@@ -8,7 +8,7 @@
 use crate::config::KeyVaultSecrets;
 use crate::diff::ObservedEscEnvironment;
 use crate::error::{Error, Result};
-use crate::render::{EscLogin, esc_environment_yaml};
+use crate::render::esc::{EscLogin, esc_environment_yaml};
 use crate::target::EscTarget;
 use serde_norway::{Mapping, Value};
 

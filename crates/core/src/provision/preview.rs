@@ -16,7 +16,7 @@ use crate::diff::{Change, DiffOptions, ObservedState};
 use crate::error::Result;
 use crate::esc_edit::merge_esc_login;
 use crate::plan::Plan;
-use crate::render::EscLogin;
+use crate::render::esc::EscLogin;
 use crate::target::Target;
 
 /// One request as shown: where it goes and what it carries.

@@ -1,6 +1,7 @@
 //! Graph-, ARM- and Pulumi-Cloud-ready JSON bodies for a plan.
 
 use crate::plan::{AppPlan, Plan};
+use crate::provision::requests;
 use crate::target::Target;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
@@ -8,17 +9,11 @@ use serde_json::{Value, json};
 /// Body of `POST /api/stacks/{org}/{project}/{stack}/deployments/settings`
 /// (a merge patch; `pulumi-oidc-facts.md` §3.1).
 pub fn deployment_settings_body(client_id: &str, tenant_id: &str, subscription_id: &str) -> Value {
-    json!({
-        "operationContext": {
-            "oidc": {
-                "azure": {
-                    "clientId": client_id,
-                    "tenantId": tenant_id,
-                    "subscriptionId": subscription_id,
-                }
-            }
-        }
-    })
+    requests::oidc_settings_body(&requests::oidc_settings(
+        client_id,
+        tenant_id,
+        Some(subscription_id),
+    ))
 }
 
 /// The whole plan as request bodies, app by app.
@@ -92,11 +87,7 @@ fn app_json(app: &AppPlan, tenant: &str, subscription: &str) -> Value {
         "uniqueName": app.unique_name,
         "reason": app.reason,
         "targets": app.targets.iter().map(|t| t.label.clone()).collect::<Vec<_>>(),
-        "application": {
-            "displayName": app.display_name,
-            "signInAudience": "AzureADMyOrg",
-            "tags": app.tags,
-        },
+        "application": requests::app_body(&app.display_name, &app.tags),
         "federatedIdentityCredentials": app.credentials.iter().map(|c| c.to_graph_body()).collect::<Vec<_>>(),
         "roleAssignments": app.roles.iter().map(|g| json!({
             "role": g.role.name,

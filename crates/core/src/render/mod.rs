@@ -1,7 +1,7 @@
 //! Renders of a plan: `az` script, ESC YAML, Pulumi programs, Graph-ready JSON.
 
 mod az;
-mod esc;
+pub(crate) mod esc;
 mod json;
 mod program;
 

@@ -87,18 +87,20 @@ pub fn read_app_ids(answer: Answer, request: &Request) -> Result<AppIds> {
 /// What a new app says about itself in its notes.
 pub const APP_NOTES: &str = "Managed by pulumi-azure-oidc: federated credentials for Pulumi Cloud OIDC. Changes here may be undone by its next apply.";
 
-/// The body of a new app (read the upsert with [`read_upserted_app`]).
+/// What a new app is created with.
+pub fn app_body(display_name: &str, tags: &[String]) -> Value {
+    json!({
+        "displayName": display_name,
+        "tags": tags,
+        // Always explicit: the default differs across Graph revisions (azure-facts.md §1.1).
+        "signInAudience": "AzureADMyOrg",
+        "notes": APP_NOTES,
+    })
+}
+
+/// Create an app by uniqueName (read the upsert with [`read_upserted_app`]).
 pub fn create_app(unique_name: &str, display_name: &str, tags: &[String]) -> Request {
-    upsert_app(
-        unique_name,
-        json!({
-            "displayName": display_name,
-            "tags": tags,
-            // Always explicit: the default differs across Graph revisions (azure-facts.md §1.1).
-            "signInAudience": "AzureADMyOrg",
-            "notes": APP_NOTES,
-        }),
-    )
+    upsert_app(unique_name, app_body(display_name, tags))
 }
 
 /// Rename an app and add the plan's tags to the ones it has; a tag somebody else

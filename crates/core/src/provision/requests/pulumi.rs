@@ -42,15 +42,16 @@ pub fn oidc_settings(client_id: &str, tenant_id: &str, subscription_id: Option<&
     azure
 }
 
+/// The merge patch that turns on OIDC in a stack's deployment settings with `azure`
+/// (see [`oidc_settings`]; pulumi-oidc-facts.md §3.1).
+pub fn oidc_settings_body(azure: &Value) -> Value {
+    json!({"operationContext": {"oidc": {"azure": azure}}})
+}
+
 /// Turn on OIDC in a stack's deployment settings with `azure` (see [`oidc_settings`]).
 /// Read with [`expect`] and `[200, 204]`.
 pub fn enable_oidc(org: &str, project: &str, stack: &str, azure: &Value) -> Request {
-    patch_settings(
-        org,
-        project,
-        stack,
-        json!({"operationContext": {"oidc": {"azure": azure}}}),
-    )
+    patch_settings(org, project, stack, oidc_settings_body(azure))
 }
 
 /// Clear a stack's Azure OIDC settings, as the Pulumi CLI clears them
