@@ -133,8 +133,16 @@ impl Provisioner {
         scope: &str,
         principal_id: &str,
     ) -> Result<Vec<ObservedRoleAssignment>> {
-        let r = requests::list_role_assignments(scope, principal_id);
-        requests::read_role_assignments(self.send(&r).await?, &r)
+        let mut next = Some(requests::list_role_assignments(scope, principal_id));
+        let mut out = Vec::new();
+        while let Some(r) = next {
+            let answer = self.send(&r).await?;
+            let (items, more) =
+                requests::read_role_assignments_page(answer, &r, &self.endpoints.arm)?;
+            out.extend(items);
+            next = more;
+        }
+        Ok(out)
     }
 
     pub(crate) async fn delete_role_assignment(

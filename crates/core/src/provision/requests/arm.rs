@@ -56,6 +56,35 @@ pub fn read_role_assignments(
         .unwrap_or_default())
 }
 
+/// One page of role assignments, and the request for the next page when ARM sends a
+/// `nextLink` (an absolute URL at `arm_base`; the ARM list envelope, azure-rest-api-specs
+/// `authorization` RoleAssignments_ListForScope).
+pub fn read_role_assignments_page(
+    answer: Answer,
+    request: &Request,
+    arm_base: &str,
+) -> Result<(Vec<ObservedRoleAssignment>, Option<Request>)> {
+    let next = answer.json()["nextLink"].as_str().map(|link| Request {
+        path: below_host(link, arm_base),
+        ..request.clone()
+    });
+    Ok((read_role_assignments(answer, request)?, next))
+}
+
+/// The path and query of `link`, relative to `base` when it is below it, else to its
+/// own host (a next link names the host it was served from).
+fn below_host(link: &str, base: &str) -> String {
+    if let Some(rest) = link.strip_prefix(base.trim_end_matches('/')) {
+        return rest.to_owned();
+    }
+    match link.split_once("://") {
+        Some((_, after)) => after
+            .find('/')
+            .map_or(String::new(), |i| after[i..].to_owned()),
+        None => link.to_owned(),
+    }
+}
+
 /// PUT with the deterministic name, waiting out a fresh principal's replication.
 /// Read with [`read_role_assignment_created`].
 pub fn create_role_assignment(

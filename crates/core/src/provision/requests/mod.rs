@@ -103,6 +103,35 @@ mod tests {
     }
 
     #[test]
+    fn an_arm_next_link_becomes_a_request_again() {
+        let e = Endpoints::default();
+        let first = list_role_assignments("/subscriptions/s", "p");
+        let answer = Answer {
+            status: 200,
+            headers: Vec::new(),
+            body: br#"{"value": [], "nextLink": "https://management.azure.com/subscriptions/s/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$skiptoken=abc"}"#.to_vec(),
+        };
+        let (items, next) = read_role_assignments_page(answer, &first, &e.arm).expect("a page");
+        assert!(items.is_empty());
+        let next = next.expect("a next page");
+        assert_eq!(
+            next.url(&e),
+            "https://management.azure.com/subscriptions/s/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$skiptoken=abc"
+        );
+        let moved = Endpoints::default().all_at("https://127.0.0.1:9");
+        let answer = Answer {
+            status: 200,
+            headers: Vec::new(),
+            body: br#"{"value": [], "nextLink": "https://127.0.0.1:9/subscriptions/s/providers/Microsoft.Authorization/roleAssignments?$skiptoken=x"}"#.to_vec(),
+        };
+        let (_, next) = read_role_assignments_page(answer, &first, &moved.arm).expect("a page");
+        assert_eq!(
+            next.expect("a next page").url(&moved),
+            "https://127.0.0.1:9/subscriptions/s/providers/Microsoft.Authorization/roleAssignments?$skiptoken=x"
+        );
+    }
+
+    #[test]
     fn odata_literals_and_filters_are_escaped() {
         let r = get_app("it's");
         assert_eq!(r.path, "applications(uniqueName='it''s')");
