@@ -45,13 +45,21 @@ __all__ = [
 ]
 
 
+# The core's code for options it cannot read, looked up rather than restated.
+_INVALID_CONFIG: int = next(
+    code for code, name in _native.error_codes().items() if name == "invalid_config"
+)
+
+
 def _options_json(options: Dict[str, Any]) -> str:
     """The options as the core's ``RunOptions`` JSON; paths become strings."""
     plain = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()}
     try:
         return json.dumps(plain)
     except (TypeError, ValueError) as e:
-        raise InputError(f"invalid options: {e}", 1016, None, "invalid_config") from None
+        raise InputError(
+            f"invalid options: {e}", _INVALID_CONFIG, None, "invalid_config"
+        ) from None
 
 
 def apply(

@@ -14,9 +14,8 @@ use super::request::{Body, Request};
 use super::requests::{self, AppIds};
 use crate::diff::{Change, DiffOptions, ObservedState};
 use crate::error::Result;
-use crate::esc_edit::merge_esc_login;
 use crate::plan::Plan;
-use crate::render::esc::EscLogin;
+use crate::render::esc::{EscLogin, esc_environment_yaml};
 use crate::target::Target;
 
 /// One request as shown: where it goes and what it carries.
@@ -167,7 +166,10 @@ fn change_requests(
                     tenant_id: tenant,
                     subscription_id: subscription,
                 };
-                let yaml = merge_esc_login("", target, &login, key_vault)?;
+                // A new environment's definition. The executor merges the same block into
+                // whatever the environment holds by then; here nothing exists yet, and
+                // leaving the YAML parser out keeps it out of the browser build.
+                let yaml = esc_environment_yaml(target, &login, key_vault);
                 out.push(requests::put_env(org, project, env, yaml, None));
             }
             out
