@@ -1,12 +1,17 @@
 //! `cargo xtask python`: the Python module tested as users get it. Builds the wheel
 //! with maturin (from a project-local venv under `target/python/`), installs it into
 //! that venv (a fresh one with `CI=true`), and runs pytest on `bindings/python/tests`.
+//! Then `tests/clients`: Microsoft's Python SDK clients against the emulator binary,
+//! in a loopback-only network namespace (`unshare --net`, which needs root).
 
 use crate::{Result, root, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const REQUIREMENTS: &str = "bindings/python/requirements-dev.txt";
+/// The pinned SDK clients `tests/clients` runs, installed into the same venv.
+const CLIENT_REQUIREMENTS: &str = "tests/clients/requirements.txt";
+const CLIENT_SUITE: &str = "tests/clients";
 
 fn venv() -> PathBuf {
     target_dir().join("python/venv")
@@ -43,8 +48,12 @@ fn run(program: &Path, args: &[&str]) -> Result {
 /// there first) or when the requirements changed; otherwise reused.
 fn setup_venv() -> Result {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let requirements = std::fs::read_to_string(root().join(REQUIREMENTS))
-        .map_err(|e| format!("{REQUIREMENTS}: {e}"))?;
+    let mut requirements = String::new();
+    for file in [REQUIREMENTS, CLIENT_REQUIREMENTS] {
+        let text =
+            std::fs::read_to_string(root().join(file)).map_err(|e| format!("{file}: {e}"))?;
+        requirements.push_str(&text);
+    }
     let stamp = venv().join("requirements.stamp");
     let current = std::fs::read_to_string(&stamp).ok();
     if !ci && python().exists() && current.as_deref() == Some(requirements.as_str()) {
@@ -66,6 +75,8 @@ fn setup_venv() -> Result {
             "--disable-pip-version-check",
             "-r",
             REQUIREMENTS,
+            "-r",
+            CLIENT_REQUIREMENTS,
         ],
     )?;
     std::fs::write(&stamp, requirements).map_err(|e| e.to_string())
@@ -136,26 +147,18 @@ fn counts(line: &str) -> Option<(u64, u64)> {
     seen.then_some((passed, failed))
 }
 
-/// Build, install, test. Returns (passed, failed) from pytest's summary.
-pub(crate) fn test() -> Result<(u64, u64)> {
+/// Run one pytest command line, echoing its output; (passed, failed) from its summary.
+fn pytest(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<(u64, u64)> {
     use std::io::{BufRead, BufReader};
-    install_wheel()?;
-    let args = [
-        "-m",
-        "pytest",
-        "bindings/python/tests",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-    ];
-    eprintln!("$ {} {}", python().display(), args.join(" "));
-    let mut child = Command::new(python())
+    eprintln!("$ {} {}", program.display(), args.join(" "));
+    let mut child = Command::new(program)
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(root())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start pytest: {e}"))?;
+        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
     let mut result = None;
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
@@ -174,4 +177,91 @@ pub(crate) fn test() -> Result<(u64, u64)> {
         return Err("pytest ran no test".into());
     }
     Ok((passed, failed))
+}
+
+/// Build, install, test: the bindings' suite, then the SDK clients' suite. Returns
+/// (passed, failed) summed over both.
+pub(crate) fn test() -> Result<(u64, u64)> {
+    install_wheel()?;
+    let python = python();
+    let bindings = pytest(
+        &python,
+        &[
+            "-m",
+            "pytest",
+            "bindings/python/tests",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+        ],
+        &[],
+    )?;
+    let clients = test_clients()?;
+    Ok((bindings.0 + clients.0, bindings.1 + clients.1))
+}
+
+/// `tests/clients` against the emulator binary (built here), inside a new network
+/// namespace with only loopback up, so no client can reach past the emulator. Fails,
+/// never skips, when that namespace cannot be made.
+fn test_clients() -> Result<(u64, u64)> {
+    let started = std::time::Instant::now();
+    crate::sh(
+        "cargo",
+        &["build", "--locked", "-p", "pulumi-azure-oidc-emulator"],
+    )?;
+    let emulator = target_dir().join("debug/pulumi-azure-oidc-emulator");
+    let emulator_text = emulator.to_string_lossy().into_owned();
+    let python = python();
+    let python_text = python.to_string_lossy().into_owned();
+    let script = r#"ip link set lo up && exec "$0" "$@""#;
+    let args = [
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        script,
+        &python_text,
+        "-m",
+        "pytest",
+        CLIENT_SUITE,
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ];
+    let command = format!(
+        "cd {} && PULUMI_AZURE_OIDC_EMULATOR={emulator_text} unshare --net -- sh -c '{script}' {python_text} -m pytest {CLIENT_SUITE} -p no:cacheprovider -q",
+        root().display()
+    );
+    let found = |program: &str, probe: &str| {
+        Command::new(program)
+            .arg(probe)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !found("unshare", "--version") || !found("ip", "-V") {
+        return Err(format!(
+            "{CLIENT_SUITE} runs in a loopback-only network namespace and needs `unshare` and `ip` (util-linux, iproute2); install them, then run as root: {command}"
+        ));
+    }
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    if uid != "0" {
+        return Err(format!(
+            "{CLIENT_SUITE} runs in a loopback-only network namespace, which needs root; run as root: {command}"
+        ));
+    }
+    let counts = pytest(
+        Path::new("unshare"),
+        &args,
+        &[("PULUMI_AZURE_OIDC_EMULATOR", &emulator_text)],
+    )?;
+    eprintln!(
+        "xtask: {CLIENT_SUITE}: {} passed in {:.1} s",
+        counts.0,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(counts)
 }

@@ -1,5 +1,5 @@
 //! ARM role assignments (`Microsoft.Authorization/roleAssignments`, api-version
-//! 2022-04-01).
+//! 2022-04-01), and the built-in role definitions they name (`definitions`).
 //!
 //! Sources: Azure/azure-rest-api-specs `specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json`
 //! and its examples (201 created, 200 on the same PUT, DELETE 200/204, the `$filter`
@@ -10,11 +10,20 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::http::{Req, arm_error, arm_json};
+use crate::http::{Req, arm_error, arm_json, now_rfc3339_precise};
 use crate::shared::{Grant, Resource, Shared, lock};
-use crate::state::{RoleAssignment, role_assignment_json};
+use crate::state::{OPTIONAL_ASSIGNMENT_PROPERTIES, RoleAssignment, role_assignment_json};
+
+mod definitions;
 
 type Handled = (&'static str, Response);
+
+/// The two resource types served under `providers/Microsoft.Authorization`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Assignments,
+    Definitions,
+}
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
     let grant = match authorize(shared, req) {
@@ -22,11 +31,20 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         Err(r) => return ("arm.unauthorized", r),
     };
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let Some(at) = segs.windows(3).position(|w| {
-        w[0].eq_ignore_ascii_case("providers")
-            && w[1].eq_ignore_ascii_case("Microsoft.Authorization")
-            && w[2].eq_ignore_ascii_case("roleAssignments")
-    }) else {
+    let found = segs.windows(3).enumerate().find_map(|(i, w)| {
+        let ours = w[0].eq_ignore_ascii_case("providers")
+            && w[1].eq_ignore_ascii_case("Microsoft.Authorization");
+        if !ours {
+            None
+        } else if w[2].eq_ignore_ascii_case("roleAssignments") {
+            Some((i, Kind::Assignments))
+        } else if w[2].eq_ignore_ascii_case("roleDefinitions") {
+            Some((i, Kind::Definitions))
+        } else {
+            None
+        }
+    });
+    let Some((at, kind)) = found else {
         return (
             "arm.unknown",
             arm_error(
@@ -56,6 +74,16 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
             arm_error(req, StatusCode::NOT_FOUND, "NotFound", "No such resource."),
         );
     }
+    if kind == Kind::Definitions {
+        return match (name, &req.method) {
+            (None, &Method::GET) => ("arm.roleDefinitions.list", definitions::list(req, &scope)),
+            (Some(n), &Method::GET) => {
+                ("arm.roleDefinitions.get", definitions::get(req, &scope, n))
+            }
+            // Custom roles are not served.
+            _ => ("arm.method", method_not_allowed(req)),
+        };
+    }
     if req.is_write() && !grant.can_write {
         let action = if req.method == Method::DELETE {
             "delete"
@@ -82,16 +110,17 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         (Some(n), &Method::DELETE) => {
             ("arm.roleAssignments.delete", delete(shared, req, &scope, n))
         }
-        _ => (
-            "arm.method",
-            arm_error(
-                req,
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                "The requested method is not allowed.",
-            ),
-        ),
+        _ => ("arm.method", method_not_allowed(req)),
     }
+}
+
+fn method_not_allowed(req: &Req) -> Response {
+    arm_error(
+        req,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "The requested method is not allowed.",
+    )
 }
 
 /// ARM's answers to a missing or misdirected token (the widely seen messages; the
@@ -219,14 +248,27 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
             ),
         );
     }
+    let mut optional = serde_json::Map::new();
+    for key in OPTIONAL_ASSIGNMENT_PROPERTIES {
+        if let Some(v) = props.and_then(|p| p.get(*key)).filter(|v| !v.is_null()) {
+            optional.insert((*key).into(), v.clone());
+        }
+    }
     let id = id_of(scope, name);
     let same_assignment = |r: &RoleAssignment| {
         r.scope.eq_ignore_ascii_case(scope)
             && same_guid_tail(&r.role_definition_id, &role_definition_id)
             && normalize_principal(&r.principal_id) == normalize_principal(&principal_id)
     };
-    if let Some(existing) = dir.role_assignments.get(&id.to_ascii_lowercase()) {
+    if let Some(existing) = dir.role_assignments.get_mut(&id.to_ascii_lowercase()) {
         if same_assignment(existing) {
+            // The same assignment again: its description and condition may change
+            // (what `az role assignment update` sends); the rest may not.
+            if existing.optional != optional {
+                existing.optional = optional;
+                existing.updated_on = now_rfc3339_precise();
+                shared.mutated();
+            }
             return arm_json(req, StatusCode::OK, &role_assignment_json(existing));
         }
         // ASSUMPTION: ARM's code for changing an assignment in place.
@@ -245,6 +287,7 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
             "The role assignment already exists.",
         );
     }
+    let now = now_rfc3339_precise();
     let ra = RoleAssignment {
         id: id.clone(),
         name: name.to_owned(),
@@ -252,6 +295,9 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
         role_definition_id,
         principal_id,
         principal_type,
+        optional,
+        created_on: now.clone(),
+        updated_on: now,
     };
     let out = role_assignment_json(&ra);
     dir.role_assignments.insert(id.to_ascii_lowercase(), ra);

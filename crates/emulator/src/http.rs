@@ -102,6 +102,22 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// A UTC time with seven fractional digits, as ARM writes `createdOn` and `updatedOn`
+/// (`2023-08-23T13:05:38.8480660Z` in the Azure CLI's recorded role assignment traffic).
+pub(crate) fn now_rfc3339_precise() -> String {
+    let now = OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.nanosecond() / 100
+    )
+}
+
 /// Graph's JSON content type, as a real response carries it (the Azure CLI's recorded
 /// Graph traffic, Azure/azure-cli `src/azure-cli/azure/cli/command_modules/role/tests/latest/recordings/test_app_federated_credential.yaml`).
 const GRAPH_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
@@ -236,6 +252,17 @@ fn set_request_id(req: &Req, mut resp: Response) -> Response {
         resp.headers_mut().insert("client-request-id", v);
     }
     resp
+}
+
+/// A `Retry-After` value in seconds: whole numbers as such, fractions as they are
+/// (Graph's documented sample carries `2.128`).
+pub(crate) fn retry_after_value(secs: f64) -> HeaderValue {
+    let text = if secs.fract() == 0.0 {
+        format!("{secs:.0}")
+    } else {
+        format!("{secs}")
+    };
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("1"))
 }
 
 /// Marks a response whose connection the server must drop instead of answering.

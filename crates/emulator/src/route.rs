@@ -138,7 +138,7 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
         tokio::time::sleep(delay).await;
     }
     let response = match fault {
-        Fault::None => dispatch(shared, &listener.base, service, &req),
+        Fault::None => dispatch(shared, &listener.base, service, &req).await,
         Fault::Throttle { retry_after_secs } => {
             // From when the answer leaves; a millisecond of slack for the header's
             // rounding and the clocks' granularity.
@@ -152,7 +152,7 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
         Fault::ServerError { status } => server_error(service, &req, status),
         Fault::DropBefore => http::dropped(),
         Fault::DropAfter => {
-            let _ = dispatch(shared, &listener.base, service, &req);
+            let _ = dispatch(shared, &listener.base, service, &req).await;
             http::dropped()
         }
     };
@@ -176,8 +176,11 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
     response
 }
 
-fn dispatch(shared: &Shared, base: &str, service: Service, req: &Req) -> Response {
+async fn dispatch(shared: &Shared, base: &str, service: Service, req: &Req) -> Response {
     let (kind, response) = match service {
+        Service::Graph if graph::batch::is_batch(req) => {
+            graph::batch::handle(shared, base, req).await
+        }
         Service::Graph => graph::handle(shared, base, req),
         Service::Arm => arm::handle(shared, req),
         Service::Token => sts::handle(shared, base, req),
@@ -214,15 +217,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn retry_after(secs: f64) -> HeaderValue {
-    let text = if secs.fract() == 0.0 {
-        format!("{secs:.0}")
-    } else {
-        format!("{secs}")
-    };
-    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("1"))
-}
-
 fn throttled(service: Service, req: &Req, secs: f64) -> Response {
     let mut resp = match service {
         // Graph's sample throttling body (microsoftgraph/microsoft-graph-docs-contrib
@@ -252,7 +246,8 @@ fn throttled(service: Service, req: &Req, secs: f64) -> Response {
         ),
         _ => http::pulumi_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
     };
-    resp.headers_mut().insert("retry-after", retry_after(secs));
+    resp.headers_mut()
+        .insert("retry-after", http::retry_after_value(secs));
     resp
 }
 

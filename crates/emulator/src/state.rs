@@ -45,6 +45,11 @@ pub(crate) struct RoleAssignment {
     pub(crate) role_definition_id: String,
     pub(crate) principal_id: String,
     pub(crate) principal_type: String,
+    /// `description`, `condition`, `conditionVersion` and
+    /// `delegatedManagedIdentityResourceId` as the client sent them (`null` if not).
+    pub(crate) optional: Map<String, Value>,
+    pub(crate) created_on: String,
+    pub(crate) updated_on: String,
 }
 
 #[derive(Debug, Clone)]
@@ -151,25 +156,41 @@ pub(crate) fn sp_json(s: &ServicePrincipal) -> Value {
 }
 
 pub(crate) fn role_assignment_json(r: &RoleAssignment) -> Value {
+    // The properties a real answer carries, as recorded in Azure/azure-cli
+    // `src/azure-cli/azure/cli/command_modules/role/tests/latest/recordings/test_role_assignment_create_update.yaml`:
+    // the definition id in the form it was sent (the 2022-04-01 examples in
+    // Azure/azure-rest-api-specs show the tenant-level form, but the recorded answers
+    // echo the subscription form the client sent), the optional properties echoed, and
+    // the creation and update times. Who created it is not tracked (`null`).
+    let mut properties = Map::new();
+    properties.insert("roleDefinitionId".into(), json!(r.role_definition_id));
+    properties.insert("principalId".into(), json!(r.principal_id));
+    properties.insert("principalType".into(), json!(r.principal_type));
+    properties.insert("scope".into(), json!(r.scope));
+    for key in OPTIONAL_ASSIGNMENT_PROPERTIES {
+        let value = r.optional.get(*key).cloned().unwrap_or(Value::Null);
+        properties.insert((*key).into(), value);
+    }
+    properties.insert("createdOn".into(), json!(r.created_on));
+    properties.insert("updatedOn".into(), json!(r.updated_on));
+    properties.insert("createdBy".into(), Value::Null);
+    properties.insert("updatedBy".into(), Value::Null);
     json!({
-        "properties": {
-            // ARM echoes the tenant-level form of the definition id (the 2022-04-01
-            // RoleAssignments_Create example in Azure/azure-rest-api-specs).
-            "roleDefinitionId": tenant_level_role_definition(&r.role_definition_id),
-            "principalId": r.principal_id,
-            "principalType": r.principal_type,
-            "scope": r.scope,
-        },
+        "properties": properties,
         "id": r.id,
         "type": "Microsoft.Authorization/roleAssignments",
         "name": r.name,
     })
 }
 
-fn tenant_level_role_definition(id: &str) -> String {
-    let guid = id.rsplit('/').next().unwrap_or(id);
-    format!("/providers/Microsoft.Authorization/roleDefinitions/{guid}")
-}
+/// The role assignment properties a client may set besides the definition, the
+/// principal and its type (`RoleAssignmentProperties` in the 2022-04-01 spec).
+pub(crate) const OPTIONAL_ASSIGNMENT_PROPERTIES: &[&str] = &[
+    "description",
+    "condition",
+    "conditionVersion",
+    "delegatedManagedIdentityResourceId",
+];
 
 /// Counters for `GET /_emulator/stats`: what clients asked, what was injected.
 #[derive(Debug, Default)]

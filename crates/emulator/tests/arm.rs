@@ -1,14 +1,15 @@
 #![allow(clippy::unwrap_used)]
 //! ARM role assignments as the emulator serves them: PUT 201/200,
 //! 409 RoleAssignmentExists, 400 PrincipalNotFound, GET, list with
-//! `$filter=principalId eq '…'`, DELETE 200/204, and the 401/403 answers.
+//! `$filter=principalId eq '…'`, DELETE 200/204, and the 401/403 answers; the
+//! built-in role definitions, listed by name and read by GUID.
 
 mod common;
 
 use common::{API_VERSION, Api, CONTRIBUTOR, READER, SUBSCRIPTION, role_assignment};
 use pulumi_azure_oidc_emulator::{Operator, Options};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const NAME: &str = "05c5a614-a7d6-4502-b150-c2fb455033ff";
 const OTHER_NAME: &str = "15c5a614-a7d6-4502-b150-c2fb455033ff";
@@ -29,18 +30,34 @@ async fn role_assignment_lifecycle() {
         .arm(Method::PUT, &path, Some(role_assignment(CONTRIBUTOR, &sp)))
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
+    // The properties of the recorded answer (Azure/azure-cli
+    // `test_role_assignment_create_update.yaml`), the definition id as it was sent.
     let expected = json!({
         "properties": {
-            "roleDefinitionId": format!("/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"),
+            "roleDefinitionId": format!("{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}"),
             "principalId": sp,
             "principalType": "ServicePrincipal",
             "scope": SUBSCRIPTION,
+            "condition": null,
+            "conditionVersion": null,
+            "createdBy": null,
+            "updatedBy": null,
+            "delegatedManagedIdentityResourceId": null,
+            "description": null,
         },
         "id": format!("{SUBSCRIPTION}/providers/Microsoft.Authorization/roleAssignments/{NAME}"),
         "type": "Microsoft.Authorization/roleAssignments",
         "name": NAME,
     });
-    assert_eq!(created.json, expected);
+    let created_on = created.json["properties"]["createdOn"].clone();
+    assert!(
+        created_on.as_str().is_some_and(is_arm_time),
+        "{}",
+        created.text
+    );
+    assert_eq!(created.json["properties"]["updatedOn"], created_on);
+    let expected_timed = with_times(&expected, &created_on);
+    assert_eq!(without_times(&created.json), expected);
     assert!(
         created
             .header("content-type")
@@ -59,7 +76,7 @@ async fn role_assignment_lifecycle() {
         .await;
     assert_eq!(
         (again.status, &again.json),
-        (200, &expected),
+        (200, &expected_timed),
         "{}",
         again.text
     );
@@ -92,7 +109,7 @@ async fn role_assignment_lifecycle() {
 
     // GET by name.
     let got = api.arm(Method::GET, &path, None).await;
-    assert_eq!((got.status, &got.json), (200, &expected));
+    assert_eq!((got.status, &got.json), (200, &expected_timed));
     assert!(
         got.header("x-ms-ratelimit-remaining-subscription-reads")
             .is_some()
@@ -181,7 +198,7 @@ async fn role_assignment_lifecycle() {
     let deleted = api.arm(Method::DELETE, &path, None).await;
     assert_eq!(
         (deleted.status, &deleted.json),
-        (200, &expected),
+        (200, &expected_timed),
         "{}",
         deleted.text
     );
@@ -190,6 +207,31 @@ async fn role_assignment_lifecycle() {
     api.arm(Method::GET, &path, None)
         .await
         .assert_arm_error(404, "RoleAssignmentNotFound");
+}
+
+/// `2023-08-23T13:05:38.8480660Z`: ARM's time, seven fractional digits.
+fn is_arm_time(s: &str) -> bool {
+    s.len() == 28
+        && s.ends_with('Z')
+        && s.as_bytes()[10] == b'T'
+        && s.as_bytes()[19] == b'.'
+        && s[20..27].bytes().all(|b| b.is_ascii_digit())
+}
+
+fn without_times(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(p) = v["properties"].as_object_mut() {
+        p.remove("createdOn");
+        p.remove("updatedOn");
+    }
+    v
+}
+
+fn with_times(v: &Value, at: &Value) -> Value {
+    let mut v = v.clone();
+    v["properties"]["createdOn"] = at.clone();
+    v["properties"]["updatedOn"] = at.clone();
+    v
 }
 
 fn urlencode(s: &str) -> String {
@@ -328,4 +370,169 @@ async fn arm_refuses_missing_foreign_and_unknown_tokens_and_read_only_writes() {
     // Reads are allowed.
     let get = api.send(Method::GET, &url, Some(&reader), None, &[]).await;
     get.assert_arm_error(404, "RoleAssignmentNotFound");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn optional_properties_echo_and_the_definition_id_keeps_its_form() {
+    let api = Api::start().await;
+    let sp = principal(&api).await;
+    let path = api.role_assignment_path(SUBSCRIPTION, NAME);
+    let tenant_form = format!("/providers/Microsoft.Authorization/roleDefinitions/{READER}");
+    let mut body = role_assignment(READER, &sp);
+    body["properties"]["roleDefinitionId"] = json!(tenant_form);
+    body["properties"]["description"] = json!("read the subscription");
+    body["properties"]["condition"] = json!(
+        "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:Name] stringEquals 'foo'"
+    );
+    body["properties"]["conditionVersion"] = json!("2.0");
+    let created = api.arm(Method::PUT, &path, Some(body.clone())).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let props = &created.json["properties"];
+    assert_eq!(props["roleDefinitionId"], json!(tenant_form));
+    assert_eq!(props["description"], "read the subscription");
+    assert_eq!(props["conditionVersion"], "2.0");
+    assert_eq!(props["condition"], body["properties"]["condition"]);
+
+    // The same assignment with another description: 200, the description changes.
+    body["properties"]["description"] = json!("read it all");
+    let updated = api.arm(Method::PUT, &path, Some(body)).await;
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert_eq!(updated.json["properties"]["description"], "read it all");
+    assert_eq!(
+        updated.json["properties"]["createdOn"],
+        created.json["properties"]["createdOn"]
+    );
+    let got = api.arm(Method::GET, &path, None).await;
+    assert_eq!(got.json, updated.json);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn role_definitions_list_by_name_and_read_by_guid() {
+    let api = Api::start().await;
+    let list = |scope: &str, filter: Option<&str>| {
+        let filter = filter
+            .map(|f| format!("&$filter={}", urlencode(f)))
+            .unwrap_or_default();
+        format!("{scope}/providers/Microsoft.Authorization/roleDefinitions?{API_VERSION}{filter}")
+    };
+    // The recorded lookup: a lower-case name at a resource-group scope finds Reader,
+    // with the id in the subscription's form (Azure/azure-cli
+    // `test_role_assignment_create_update.yaml`).
+    let rg = format!("{SUBSCRIPTION}/resourceGroups/rg-app");
+    let reader = api
+        .arm(Method::GET, &list(&rg, Some("roleName eq 'reader'")), None)
+        .await;
+    assert_eq!(reader.status, 200, "{}", reader.text);
+    assert_eq!(
+        reader.json,
+        json!({"value": [{
+            "properties": {
+                "roleName": "Reader",
+                "type": "BuiltInRole",
+                "description": "View all resources, but does not allow you to make any changes.",
+                "assignableScopes": ["/"],
+                "permissions": [{"actions": ["*/read"], "notActions": [], "dataActions": [], "notDataActions": []}],
+            },
+            "id": format!("{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{READER}"),
+            "type": "Microsoft.Authorization/roleDefinitions",
+            "name": READER,
+        }]})
+    );
+    assert!(
+        reader
+            .header("x-ms-ratelimit-remaining-subscription-reads")
+            .is_some()
+    );
+
+    let contributor = api
+        .arm(
+            Method::GET,
+            &list(SUBSCRIPTION, Some("roleName eq 'Contributor'")),
+            None,
+        )
+        .await;
+    let value = contributor.json["value"].as_array().unwrap();
+    assert_eq!(value.len(), 1, "{}", contributor.text);
+    assert_eq!(value[0]["name"], CONTRIBUTOR);
+    assert!(
+        value[0]["properties"]["permissions"][0]["notActions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Microsoft.Authorization/*/Write"))
+    );
+
+    // Outside a subscription the id is the tenant-level one.
+    let mg = "/providers/Microsoft.Management/managementGroups/mg-1";
+    let owner = api
+        .arm(Method::GET, &list(mg, Some("roleName eq 'Owner'")), None)
+        .await;
+    assert_eq!(
+        owner.json["value"][0]["id"],
+        "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    );
+
+    let all = api.arm(Method::GET, &list(SUBSCRIPTION, None), None).await;
+    let names: Vec<&str> = all.json["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["properties"]["roleName"].as_str().unwrap())
+        .collect();
+    for role in [
+        "Owner",
+        "Contributor",
+        "Reader",
+        "User Access Administrator",
+    ] {
+        assert!(names.contains(&role), "{names:?}");
+    }
+    let built_in = api
+        .arm(
+            Method::GET,
+            &list(SUBSCRIPTION, Some("type eq 'BuiltInRole'")),
+            None,
+        )
+        .await;
+    assert_eq!(built_in.json, all.json);
+    let custom = api
+        .arm(
+            Method::GET,
+            &list(SUBSCRIPTION, Some("type eq 'CustomRole'")),
+            None,
+        )
+        .await;
+    assert_eq!(custom.json, json!({"value": []}));
+    let nothing = api
+        .arm(
+            Method::GET,
+            &list(SUBSCRIPTION, Some("roleName eq 'No Such Role'")),
+            None,
+        )
+        .await;
+    assert_eq!((nothing.status, nothing.json), (200, json!({"value": []})));
+    api.arm(
+        Method::GET,
+        &list(SUBSCRIPTION, Some("description eq 'x'")),
+        None,
+    )
+    .await
+    .assert_arm_error(400, "UnsupportedQuery");
+
+    let by_guid = format!(
+        "{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{CONTRIBUTOR}?{API_VERSION}"
+    );
+    let got = api.arm(Method::GET, &by_guid, None).await;
+    assert_eq!((got.status, &got.json), (200, &value[0]));
+    api.arm(
+        Method::GET,
+        &format!(
+            "{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-00000000dead?{API_VERSION}"
+        ),
+        None,
+    )
+    .await
+    .assert_arm_error(404, "RoleDefinitionDoesNotExist");
+    api.arm(Method::PUT, &by_guid, Some(json!({"properties": {}})))
+        .await
+        .assert_arm_error(405, "MethodNotAllowed");
 }

@@ -1,7 +1,9 @@
 //! Microsoft Graph v1.0: applications, service principals and federated identity
 //! credentials. This module authenticates a request and routes it by path; each entity
 //! lives in its own module, what they all read of a request in `request`, the
-//! `$filter`/paging rules in `query`, the documented credential limits in `limits`.
+//! `$filter`/paging rules in `query`, the documented credential limits in `limits`,
+//! JSON batching (`$batch`, which runs each of its requests through `handle`) in
+//! `batch`.
 //!
 //! Shapes follow Microsoft's Graph reference (microsoftgraph/microsoft-graph-docs-contrib
 //! `api-reference/v1.0/…`, `concepts/errors.md`). Where Azure's exact body is not known
@@ -9,6 +11,7 @@
 //! clients must branch on status and code only.
 
 mod applications;
+pub(crate) mod batch;
 mod credentials;
 mod limits;
 mod query;
@@ -112,7 +115,7 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
 
 /// Check the bearer token: present, issued here, for Graph. The messages are the ones
 /// Graph is widely seen to return; their exact wording is not documented.
-fn authorize(shared: &Shared, req: &Req) -> Result<Grant, Response> {
+pub(super) fn authorize(shared: &Shared, req: &Req) -> Result<Grant, Response> {
     let unauthorized = |msg: &str| {
         graph_error(
             req,

@@ -1,0 +1,126 @@
+"""Microsoft's Python SDK clients (`msgraph-sdk`, `azure-mgmt-authorization`, with
+`azure-identity` for their tokens) against the emulator binary, unchanged apart from
+what a user sets for a private cloud: the endpoints, the token scopes of that cloud,
+the trusted CA (`SSL_CERT_FILE` for httpx, `REQUESTS_CA_BUNDLE` for requests) and
+instance discovery off.
+
+The suite runs in a loopback-only network namespace, so a client that reaches for
+anything but the emulator fails instead of quietly talking to Azure; it refuses to run
+anywhere else. `cargo xtask python` builds the emulator and runs it that way.
+"""
+
+import asyncio
+import os
+import sys
+import socket
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Dict, Iterator, TypeVar
+
+import pytest
+from azure.identity import ClientSecretCredential
+from azure.mgmt.authorization import AuthorizationManagementClient
+from msgraph import GraphServiceClient
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "support"))
+
+from emulator_process import run_emulator  # noqa: E402
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+ARM_SCOPE = "https://management.azure.com/.default"
+# The emulator's documented defaults (docs/emulator.md); test values, not secrets.
+OPERATOR_SECRET = "emulator-operator-secret"
+SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
+PULUMI_ISSUER = "https://api.pulumi.com/oidc"
+
+NAMESPACE_COMMAND = (
+    "unshare --net -- sh -c 'ip link set lo up && exec python -m pytest tests/clients' "
+    "(as root, from the repository root), or `cargo xtask python`"
+)
+
+T = TypeVar("T")
+
+
+def run(coroutine: Awaitable[T]) -> T:
+    """Run one async scenario to its end (msgraph-sdk is async)."""
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses: the tests share one emulator."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_only() -> None:
+    # The interfaces of this process's network namespace (sysfs may show the host's).
+    interfaces = sorted(name for _, name in socket.if_nameindex())
+    if interfaces != ["lo"]:
+        pytest.fail(
+            f"this suite runs only in a loopback-only network namespace (found {interfaces}): "
+            + NAMESPACE_COMMAND
+        )
+
+
+class Emulator:
+    def __init__(self, info: Dict[str, str]) -> None:
+        self.https = info["https_url"]
+        self.graph_url = info["graph_url"]
+        self.tenant = info["tenant_id"]
+        self.client_id = info["client_id"]
+        self.ca_file = info["ca_file"]
+        self.credential = ClientSecretCredential(
+            self.tenant,
+            self.client_id,
+            OPERATOR_SECRET,
+            authority=self.https,
+            # MSAL would ask login.microsoftonline.com whether this authority is known.
+            disable_instance_discovery=True,
+        )
+
+    def graph(self) -> GraphServiceClient:
+        """A Graph client for the current event loop. The scope is the cloud's Graph
+        resource: without it the SDK derives one from the host (`https://127.0.0.1/.default`),
+        which Entra would refuse as it refuses any unknown resource."""
+        client = GraphServiceClient(self.credential, scopes=[GRAPH_SCOPE])
+        client.request_adapter.base_url = self.graph_url
+        return client
+
+    def arm(self) -> AuthorizationManagementClient:
+        return AuthorizationManagementClient(
+            self.credential,
+            SUBSCRIPTION_ID,
+            base_url=self.https,
+            credential_scopes=[ARM_SCOPE],
+        )
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """The emulator binary on free ports (port 0), its CA trusted through the variables
+    the SDKs' HTTP stacks read; stopped with SIGTERM afterwards, which must end it cleanly."""
+    tmp = tmp_path_factory.mktemp("emulator")
+    saved = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
+    with run_emulator(tmp, "--port", "0", "--https-port", "0") as info:
+        try:
+            os.environ["SSL_CERT_FILE"] = info["ca_file"]
+            os.environ["REQUESTS_CA_BUNDLE"] = info["ca_file"]
+            yield Emulator(info)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def odata_error_parts(error: Any) -> Dict[str, Any]:
+    """What a caller of msgraph-sdk reads of a Graph error."""
+    return {
+        "status": error.response_status_code,
+        "code": error.error.code,
+        "message": error.error.message,
+    }
