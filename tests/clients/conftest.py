@@ -1,5 +1,6 @@
 """Microsoft's Python SDK clients (`msgraph-sdk`, `azure-mgmt-authorization`, with
-`azure-identity` for their tokens) against the emulator binary, unchanged apart from
+`azure-identity` for their tokens) and Pulumi's (`pulumi-esc-sdk`, `pulumi-cloud-sdk`,
+in test_pulumi_esc_sdk.py) against the emulator binary, unchanged apart from
 what a user sets for a private cloud: the endpoints, the token scopes of that cloud,
 the trusted CA (`SSL_CERT_FILE` for httpx, `REQUESTS_CA_BUNDLE` for requests) and
 instance discovery off.

@@ -1,8 +1,9 @@
 //! `cargo xtask python`: the Python module tested as users get it. Builds the wheel
 //! with maturin (from a project-local venv under `target/python/`), installs it into
 //! that venv (a fresh one with `CI=true`), and runs pytest on `bindings/python/tests`.
-//! Then `tests/clients`: Microsoft's Python SDK clients against the emulator binary,
-//! in a loopback-only network namespace (`unshare --net`, which needs root).
+//! Then `tests/clients`: the services' official Python clients (Microsoft's and
+//! Pulumi's) against the emulator binary, in a loopback-only network namespace
+//! (`unshare --net`, which needs root).
 
 use crate::{Result, root, target_dir};
 use std::path::{Path, PathBuf};

@@ -32,6 +32,7 @@
 mod admin;
 mod arm;
 mod claims;
+mod esc_eval;
 pub mod faults;
 mod graph;
 mod http;

@@ -3,16 +3,18 @@
 //!
 //! Sources: pulumi/pulumi-pulumiservice `provider/pkg/cloud/spec.json` (the REST API,
 //! `PatchDeploymentSettings` among it) and pulumi/esc-sdk `sdk/swagger.yaml` (the ESC
-//! environments API).
+//! environments API: `listEnvironments`, `checkEnvironmentYaml`, `openEnvironment`,
+//! `readOpenEnvironment`, with the shapes its generated Python client reads).
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::http::{Req, plain_json, pulumi_error};
+use crate::esc_eval::{self, Opener};
+use crate::http::{Req, now_rfc3339, plain_json, pulumi_error};
 use crate::names;
 use crate::shared::{Shared, lock};
-use crate::state::Environment;
+use crate::state::{Environment, OpenSession};
 
 type Handled = (&'static str, Response);
 
@@ -75,6 +77,17 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         (["esc", "environments", org], &Method::POST) => {
             ("pulumi.esc.create", create_env(shared, req, org))
         }
+        (["esc", "environments", org], &Method::GET) => ("pulumi.esc.list", list_envs(shared, org)),
+        (["esc", "environments", _org, "yaml", "check"], &Method::POST) => {
+            ("pulumi.esc.check", check_yaml(req))
+        }
+        (["esc", "environments", org, project, env, "open"], &Method::POST) => {
+            ("pulumi.esc.open", open_env(shared, org, project, env))
+        }
+        (["esc", "environments", org, project, env, "open", id], &Method::GET) => (
+            "pulumi.esc.read_open",
+            read_open(shared, &format!("{org}/{project}/{env}"), id),
+        ),
         (["esc", "environments", org, project, env], method) => {
             env_routes(shared, req, &format!("{org}/{project}/{env}"), method)
         }
@@ -227,6 +240,8 @@ fn create_env(shared: &Shared, req: &Req, org: &str) -> Response {
         Environment {
             yaml: String::new(),
             revision: 1,
+            created: now_rfc3339(),
+            modified: now_rfc3339(),
         },
     );
     shared.mutated();
@@ -309,6 +324,7 @@ fn env_routes(shared: &Shared, req: &Req, key: &str, method: &Method) -> Handled
             if env.yaml != text {
                 env.yaml = text.to_owned();
                 env.revision += 1;
+                env.modified = now_rfc3339();
                 shared.mutated();
             }
             let resp = plain_json(StatusCode::OK, &json!({"diagnostics": []}));
@@ -333,4 +349,90 @@ fn diagnostics(summary: &str) -> Response {
         StatusCode::BAD_REQUEST,
         &json!({"diagnostics": [{"summary": summary}]}),
     )
+}
+
+/// `OrgEnvironments`: every environment of the organization, in one page (no
+/// `nextToken`).
+fn list_envs(shared: &Shared, org: &str) -> Response {
+    let dir = lock(&shared.dir);
+    let prefix = format!("{org}/");
+    let environments: Vec<Value> = dir
+        .environments
+        .iter()
+        .filter_map(|(key, env)| {
+            let (project, name) = key.strip_prefix(&prefix)?.split_once('/')?;
+            Some(json!({
+                "organization": org,
+                "project": project,
+                "name": name,
+                "created": env.created,
+                "modified": env.modified,
+            }))
+        })
+        .collect();
+    plain_json(StatusCode::OK, &json!({"environments": environments}))
+}
+
+/// `CheckEnvironment`: 200 with the evaluated properties (providers unopened, so
+/// unknown) and no diagnostics, or 400 with the diagnostics.
+fn check_yaml(req: &Req) -> Response {
+    let Ok(text) = std::str::from_utf8(&req.body) else {
+        return diagnostics("the definition is not UTF-8");
+    };
+    match esc_eval::evaluate(text, None) {
+        Ok(properties) => plain_json(
+            StatusCode::OK,
+            &json!({"properties": properties, "diagnostics": []}),
+        ),
+        Err(diags) => plain_json(StatusCode::BAD_REQUEST, &json!({"diagnostics": diags})),
+    }
+}
+
+/// `OpenEnvironment` (`{"id": …}`), or 400 `EnvironmentDiagnostics` when the
+/// definition does not evaluate. `duration` is accepted and not enforced.
+fn open_env(shared: &Shared, org: &str, project: &str, env: &str) -> Response {
+    let key = format!("{org}/{project}/{env}");
+    let mut dir = lock(&shared.dir);
+    let Some(found) = dir.environments.get(&key) else {
+        return pulumi_error(
+            StatusCode::NOT_FOUND,
+            &format!("Not Found: environment '{key}' not found"),
+        );
+    };
+    let issuer = shared.default_issuer();
+    let opener = Opener {
+        keys: &shared.keys,
+        issuer: &issuer,
+        org,
+        project,
+        env,
+    };
+    match esc_eval::evaluate(&found.yaml, Some(&opener)) {
+        Ok(properties) => {
+            let id = uuid::Uuid::new_v4().to_string();
+            dir.open_sessions.insert(
+                id.clone(),
+                OpenSession {
+                    environment: key,
+                    properties,
+                },
+            );
+            plain_json(StatusCode::OK, &json!({"id": id}))
+        }
+        Err(diags) => plain_json(StatusCode::BAD_REQUEST, &json!({"diagnostics": diags})),
+    }
+}
+
+/// `Environment`: the values an open resolved, under `properties`.
+fn read_open(shared: &Shared, key: &str, id: &str) -> Response {
+    let dir = lock(&shared.dir);
+    match dir.open_sessions.get(id) {
+        Some(session) if session.environment == key => {
+            plain_json(StatusCode::OK, &json!({"properties": session.properties}))
+        }
+        _ => pulumi_error(
+            StatusCode::NOT_FOUND,
+            &format!("Not Found: open session '{id}' not found"),
+        ),
+    }
 }

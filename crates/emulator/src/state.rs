@@ -56,6 +56,15 @@ pub(crate) struct RoleAssignment {
 pub(crate) struct Environment {
     pub(crate) yaml: String,
     pub(crate) revision: u64,
+    pub(crate) created: String,
+    pub(crate) modified: String,
+}
+
+/// An opened environment: its key (`org/project/env`) and the values it resolved to.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenSession {
+    pub(crate) environment: String,
+    pub(crate) properties: Value,
 }
 
 impl Environment {
@@ -77,6 +86,7 @@ pub(crate) struct Directory {
     pub(crate) role_assignments: BTreeMap<String, RoleAssignment>,
     pub(crate) deployment_settings: BTreeMap<String, Value>,
     pub(crate) environments: BTreeMap<String, Environment>,
+    pub(crate) open_sessions: BTreeMap<String, OpenSession>,
 }
 
 impl Directory {
