@@ -15,6 +15,7 @@ use crate::shared::{Grant, Resource, Shared, lock};
 use crate::state::{OPTIONAL_ASSIGNMENT_PROPERTIES, RoleAssignment, role_assignment_json};
 
 mod definitions;
+mod subscriptions;
 
 type Handled = (&'static str, Response);
 
@@ -31,6 +32,17 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         Err(r) => return ("arm.unauthorized", r),
     };
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    if req.method == Method::GET && req.query("api-version").is_some() {
+        match segs.as_slice() {
+            [s] if s.eq_ignore_ascii_case("subscriptions") => {
+                return ("arm.subscriptions.list", subscriptions::list(shared, req));
+            }
+            [s, id] if s.eq_ignore_ascii_case("subscriptions") => {
+                return ("arm.subscriptions.get", subscriptions::get(shared, req, id));
+            }
+            _ => {}
+        }
+    }
     let found = segs.windows(3).enumerate().find_map(|(i, w)| {
         let ours = w[0].eq_ignore_ascii_case("providers")
             && w[1].eq_ignore_ascii_case("Microsoft.Authorization");

@@ -11,7 +11,7 @@
 //! mistakes.
 //!
 //! Modules, in the direction of their dependencies: `server` (the listeners) → `route`
-//! (one request's way in) → the services (`graph`, `arm`, `sts`, `pulumi`, `issuer`,
+//! (one request's way in) → the services (`graph`, `arm`, `sts`, `pulumi`, `issuer`, `metadata`,
 //! `admin`) → what they share (`shared`, `http`, `state`, `mint`, `claims`, `names`,
 //! `keys`, `faults`, `options`).
 //!
@@ -38,6 +38,7 @@ mod graph;
 mod http;
 mod issuer;
 mod keys;
+mod metadata;
 mod mint;
 mod names;
 mod options;
@@ -53,7 +54,7 @@ pub use claims::PULUMI_ISSUER;
 pub use faults::{Fault, FaultOptions, Replication};
 pub use mint::MintRequest;
 pub use options::{
-    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN, DEFAULT_TENANT_ID,
-    Operator, Options,
+    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
+    DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Operator, Options,
 };
 pub use server::Emulator;

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pulumi_azure_oidc_emulator::{
-    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN, DEFAULT_TENANT_ID,
-    Emulator, FaultOptions, Operator, Options, PULUMI_ISSUER, Replication,
+    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
+    DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Emulator, FaultOptions, Operator, Options,
+    PULUMI_ISSUER, Replication,
 };
 
 /// A local Microsoft Graph, ARM, Entra token endpoint, Pulumi Cloud and Pulumi OIDC
@@ -185,6 +186,7 @@ fn main() -> ExitCode {
         println!("ca_file={}", emulator.ca_file().display());
         println!("tenant_id={}", emulator.tenant_id());
         println!("client_id={}", emulator.options().operators[0].client_id);
+        println!("subscription_id={DEFAULT_SUBSCRIPTION_ID}");
         println!("issuer={}", emulator.issuer());
         println!("graph_url={}/v1.0", emulator.https_url());
         println!("ready");

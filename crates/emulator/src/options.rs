@@ -12,6 +12,9 @@ pub const DEFAULT_TENANT_ID: &str = "6f2c1d4e-8a3b-4c5d-9e0f-1a2b3c4d5e6f";
 pub const DEFAULT_OPERATOR_CLIENT_ID: &str = "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f";
 /// Default client secret of the operator identity. A test value, not a secret.
 pub const DEFAULT_OPERATOR_SECRET: &str = "emulator-operator-secret";
+/// The one subscription the emulated ARM lists (`GET /subscriptions`); role
+/// assignments are accepted under any subscription scope.
+pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-4000-8000-000000000001";
 /// Default Pulumi access token the emulated Pulumi Cloud accepts.
 pub const DEFAULT_PULUMI_TOKEN: &str = "pul-emulator-access-token";
 

@@ -12,13 +12,14 @@ use serde_json::json;
 use crate::faults::Fault;
 use crate::http::{self, Req};
 use crate::shared::{Shared, lock};
-use crate::{admin, arm, graph, issuer, pulumi, sts};
+use crate::{admin, arm, graph, issuer, metadata, pulumi, sts};
 
 /// Which emulated service a path belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Service {
     Admin,
     Issuer,
+    Metadata,
     ManagedIdentity,
     Graph,
     Arm,
@@ -31,6 +32,7 @@ fn classify(segments: &[String]) -> Service {
     match segments.first().map(String::as_str) {
         Some("_emulator") => Service::Admin,
         Some("oidc") => Service::Issuer,
+        Some("metadata") => Service::Metadata,
         Some("msi") => Service::ManagedIdentity,
         Some("v1.0" | "beta") => Service::Graph,
         Some("api") => Service::Pulumi,
@@ -80,6 +82,7 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
     match service {
         Service::Admin => return admin::handle(shared, &listener.base, &req),
         Service::Issuer => return issuer::handle(shared, &listener.base, &req),
+        Service::Metadata => return metadata::handle(&listener.base, &req),
         Service::Unknown => {
             return http::plain_json(
                 StatusCode::NOT_FOUND,
@@ -186,7 +189,7 @@ async fn dispatch(shared: &Shared, base: &str, service: Service, req: &Req) -> R
         Service::Token => sts::handle(shared, base, req),
         Service::ManagedIdentity => sts::managed_identity(shared, req),
         Service::Pulumi => pulumi::handle(shared, req),
-        Service::Admin | Service::Issuer | Service::Unknown => {
+        Service::Admin | Service::Issuer | Service::Metadata | Service::Unknown => {
             ("unknown", StatusCode::NOT_FOUND.into_response())
         }
     };

@@ -77,6 +77,16 @@ impl Shared {
         lock(&self.stats).mutations += 1;
     }
 
+    /// The resource a token request's scope names: one of Azure's, or this cloud's own
+    /// Graph resource id, its base URL (what `GET /metadata/endpoints` publishes as
+    /// `microsoftGraphResourceId`).
+    pub(crate) fn resource_of_scope(&self, scope: &str) -> Option<Resource> {
+        Resource::from_scope(scope).or_else(|| {
+            let resource = scope.strip_suffix("/.default")?.trim_end_matches('/');
+            (resource == self.https_url || resource == self.http_url).then_some(Resource::Graph)
+        })
+    }
+
     pub(crate) fn replication(&self) -> Replication {
         lock(&self.replication).clone()
     }

@@ -133,6 +133,10 @@ pub(crate) fn app_json(a: &Application) -> Value {
     v.insert("tags".into(), json!([]));
     v.insert("notes".into(), Value::Null);
     v.insert("description".into(), Value::Null);
+    // As in every application Graph returns (Azure/azure-cli recording
+    // `role/tests/latest/recordings/test_app_federated_credential.yaml`).
+    v.insert("keyCredentials".into(), json!([]));
+    v.insert("passwordCredentials".into(), json!([]));
     for (k, val) in &a.props {
         v.insert(k.clone(), val.clone());
     }

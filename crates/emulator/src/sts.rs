@@ -81,7 +81,7 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
         );
     }
     let scope = field("scope").unwrap_or("");
-    let Some(resource) = Resource::from_scope(scope) else {
+    let Some(resource) = shared.resource_of_scope(scope) else {
         return ("sts.error", sts.error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.")));
     };
     match (field("client_secret"), field("client_assertion")) {

@@ -158,6 +158,11 @@ const APP_PROPS: &[&str] = &[
     "api",
     "requiredResourceAccess",
     "serviceManagementReference",
+    // The Azure CLI sends `"keyCredentials": []` with every `az ad app create` (Azure/azure-cli
+    // `src/azure-cli/azure/cli/command_modules/role/tests/latest/recordings/test_app_federated_credential.yaml`),
+    // and Graph takes it: `keyCredentials` is a declared property of the application
+    // (microsoft-graph-docs-contrib `api-reference/v1.0/resources/application.md`).
+    "keyCredentials",
 ];
 const SIGN_IN_AUDIENCES: &[&str] = &[
     "AzureADMyOrg",
@@ -196,6 +201,14 @@ fn check_app_body(req: &Req, body: &Map<String, Value>) -> Result<(), Response> 
                 "Invalid value specified for property 'tags' of resource 'Application'.",
             ));
         }
+    }
+    if let Some(v) = body.get("keyCredentials")
+        && !v.is_array()
+    {
+        return Err(graph_bad_request(
+            req,
+            "Invalid value specified for property 'keyCredentials' of resource 'Application'.",
+        ));
     }
     if let Some(v) = body.get("notes")
         && !(v.is_null() || v.as_str().is_some_and(|s| s.len() <= 1024))

@@ -177,10 +177,17 @@ fn insert_sp(
 pub(super) fn list_sps(ctx: &Ctx<'_>, dir: &Directory) -> Response {
     let clauses = match ctx.req.query("$filter") {
         None => Vec::new(),
-        Some(f) => match parse_filter(f, &["appId", "displayName", "id"]) {
-            Some(c) => c,
-            None => return unsupported_query(ctx.req),
-        },
+        // `servicePrincipalNames/any(c:c eq '…')` is how the Azure CLI resolves
+        // `az ad sp show/delete --id` (`_resolve_service_principal` in Azure/azure-cli
+        // `src/azure-cli/azure/cli/command_modules/role/custom.py`); the property supports
+        // `$filter` with `any` (microsoft-graph-docs-contrib
+        // `api-reference/v1.0/resources/serviceprincipal.md`).
+        Some(f) => {
+            match parse_filter(f, &["appId", "displayName", "id", "servicePrincipalNames"]) {
+                Some(c) => c,
+                None => return unsupported_query(ctx.req),
+            }
+        }
     };
     let items = dir
         .service_principals
