@@ -12,11 +12,12 @@ use tokio::task::JoinSet;
 use pulumi_azure_oidc::diff::{Change, DiffOptions};
 use pulumi_azure_oidc::error::{Error, Result};
 use pulumi_azure_oidc::plan::Plan;
-use pulumi_azure_oidc::provision::order::{Lanes, Learned, concerns, ids_of, summaries};
+use pulumi_azure_oidc::provision::order::{
+    Lanes, Learned, concerns, ids_of, planned_env, summaries,
+};
 use pulumi_azure_oidc::provision::requests;
 use pulumi_azure_oidc::provision::{ApplyReport, Prepared, Service, StatusReport, TargetHealth};
 use pulumi_azure_oidc::render::EscLogin;
-use pulumi_azure_oidc::target::Target;
 
 use super::http::in_background;
 use super::observe::join_error;
@@ -411,22 +412,8 @@ impl Provisioner {
         env: &str,
         client_id: &str,
     ) -> Result<String> {
-        let planned = prepared
-            .plan
-            .apps
-            .iter()
-            .filter(|a| a.unique_name == label)
-            .flat_map(|a| &a.targets)
-            .find_map(|t| match &t.target {
-                Target::Esc(e)
-                    if e.org.as_str() == org
-                        && e.env.project.as_str() == project
-                        && e.env.env.as_str() == env =>
-                {
-                    Some((e.clone(), t.key_vault.clone()))
-                }
-                _ => None,
-            })
+        let planned = planned_env(&prepared.plan, label, org, project, env)
+            .map(|(e, kv)| (e.clone(), kv.cloned()))
             .ok_or_else(|| {
                 Error::Interrupted(format!(
                     "ESC environment {org}/{project}/{env} is not in the plan"

@@ -5,10 +5,36 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::reports::{AppSummary, DestroyPlan, DestroyStep, Live};
 use super::requests::AppIds;
+use crate::config::KeyVaultSecrets;
 use crate::credential::MANAGED_MARKER;
 use crate::diff::{Change, ObservedApp};
 use crate::plan::{MANAGED_TAG, Plan, PlannedTarget};
-use crate::target::Target;
+use crate::target::{EscTarget, Target};
+
+/// The ESC environment `org/project/env` as app `label` plans it, with its Key Vault
+/// secrets, if the plan has it there.
+pub fn planned_env<'a>(
+    plan: &'a Plan,
+    label: &str,
+    org: &str,
+    project: &str,
+    env: &str,
+) -> Option<(&'a EscTarget, Option<&'a KeyVaultSecrets>)> {
+    plan.apps
+        .iter()
+        .filter(|a| a.unique_name == label)
+        .flat_map(|a| &a.targets)
+        .find_map(|t| match &t.target {
+            Target::Esc(e)
+                if e.org.as_str() == org
+                    && e.env.project.as_str() == project
+                    && e.env.env.as_str() == env =>
+            {
+                Some((e, t.key_vault.as_ref()))
+            }
+            _ => None,
+        })
+}
 
 /// Where to list an app's role assignments: each subscription the plan grants roles
 /// in (a list there includes assignments below it), else the scope itself.

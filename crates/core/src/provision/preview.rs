@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::endpoints::Endpoints;
-use super::order::{Lanes, ids_of};
+use super::order::{Lanes, ids_of, planned_env};
 use super::reports::Live;
 use super::request::{Body, Request};
 use super::requests::{self, AppIds};
@@ -16,7 +16,6 @@ use crate::diff::{Change, DiffOptions, ObservedState};
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::render::esc::{EscLogin, esc_environment_yaml};
-use crate::target::Target;
 
 /// One request as shown: where it goes and what it carries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -144,21 +143,7 @@ fn change_requests(
         Change::WriteEscEnvironment {
             org, project, env, ..
         } => {
-            let planned = plan
-                .apps
-                .iter()
-                .filter(|a| a.unique_name == label)
-                .flat_map(|a| &a.targets)
-                .find_map(|t| match &t.target {
-                    Target::Esc(e)
-                        if e.org.as_str() == org
-                            && e.env.project.as_str() == project
-                            && e.env.env.as_str() == env =>
-                    {
-                        Some((e, t.key_vault.as_ref()))
-                    }
-                    _ => None,
-                });
+            let planned = planned_env(plan, label, org, project, env);
             let mut out = vec![requests::create_env(org, project, env)];
             if let Some((target, key_vault)) = planned {
                 let login = EscLogin {
