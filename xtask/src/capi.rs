@@ -315,40 +315,19 @@ fn run_counted(program: &str, args: &[&str], env: &[(String, String)]) -> Result
     counts.ok_or_else(|| format!("`{program}` printed no `N passed, N failed` line"))
 }
 
-/// gcc, g++ and valgrind, installed with apt when running as root, else the command
-/// to run is printed.
+/// gcc, g++, valgrind and Go, installed with apt when running as root, else the
+/// command to run is printed.
 fn tools() -> Result {
-    let missing: Vec<&str> = [
-        ("gcc", "gcc"),
-        ("g++", "g++"),
-        ("valgrind", "valgrind"),
-        ("go", "golang-go"),
-    ]
-    .into_iter()
-    .filter(|(bin, _)| {
-        // `go` has no `--version`; `version` is its spelling.
-        let flag = if *bin == "go" { "version" } else { "--version" };
-        !Command::new(bin)
-            .arg(flag)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
-    .map(|(_, package)| package)
-    .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if crate::web::is_root() {
-        sh("apt-get", &["update"])?;
-        let mut args = vec!["install", "-y"];
-        args.extend(&missing);
-        return sh("apt-get", &args);
-    }
-    Err(format!(
-        "the C tests need {}; install with:\n  sudo apt-get update && sudo apt-get install -y {}",
-        missing.join(", "),
-        missing.join(" ")
-    ))
+    // `go` has no `--version`; `version` is its spelling.
+    crate::system_packages(
+        "the C tests",
+        &[
+            ("gcc", "--version", "gcc"),
+            ("g++", "--version", "g++"),
+            ("valgrind", "--version", "valgrind"),
+            ("go", "version", "golang-go"),
+        ],
+    )
 }
 
 pub(crate) fn test() -> Result<(u64, u64)> {

@@ -299,3 +299,33 @@ pub(crate) fn cargo_test(args: &[&str], envs: &[(&str, &str)]) -> Result<(u64, u
     }
     Ok((passed, failed))
 }
+
+/// The Debian packages whose programs a suite runs, each given as (program, a flag
+/// that makes it exit 0, package): installed with apt when running as root, else the
+/// exact command to run is printed and the suite fails.
+pub(crate) fn system_packages(purpose: &str, needs: &[(&str, &str, &str)]) -> Result {
+    let missing: Vec<&str> = needs
+        .iter()
+        .filter(|(program, flag, _)| {
+            !std::process::Command::new(program)
+                .arg(flag)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|(_, _, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if web::is_root() {
+        sh("apt-get", &["update"])?;
+        let mut args = vec!["install", "-y"];
+        args.extend(&missing);
+        return sh("apt-get", &args);
+    }
+    Err(format!(
+        "{purpose} need {}; install with:\n  sudo apt-get update && sudo apt-get install -y {}",
+        missing.join(", "),
+        missing.join(" ")
+    ))
+}

@@ -13,9 +13,20 @@ const REQUIREMENTS: &str = "bindings/python/requirements-dev.txt";
 /// The pinned SDK clients `tests/clients` runs, installed into the same venv.
 const CLIENT_REQUIREMENTS: &str = "tests/clients/requirements.txt";
 const CLIENT_SUITE: &str = "tests/clients";
+/// Microsoft's az CLI, pinned; a venv of its own, because it pins other azure-mgmt-*
+/// and azure-core releases than the SDK clients do.
+const AZ_REQUIREMENTS: &str = "tests/clients/requirements-az.txt";
 
 fn venv() -> PathBuf {
     target_dir().join("python/venv")
+}
+
+fn az_venv() -> PathBuf {
+    target_dir().join("python/az-venv")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 fn wheels() -> PathBuf {
@@ -48,38 +59,47 @@ fn run(program: &Path, args: &[&str]) -> Result {
 /// A venv with the pinned tools, made anew in CI (so a missing dependency fails
 /// there first) or when the requirements changed; otherwise reused.
 fn setup_venv() -> Result {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    make_venv(&venv(), &[REQUIREMENTS, CLIENT_REQUIREMENTS])
+}
+
+/// `venv` holding exactly `files`' pins: made anew in CI or when a pin changed,
+/// otherwise reused (a stamp inside it records the pins it was made from).
+fn make_venv(venv: &Path, files: &[&str]) -> Result {
     let mut requirements = String::new();
-    for file in [REQUIREMENTS, CLIENT_REQUIREMENTS] {
+    for file in files {
         let text =
             std::fs::read_to_string(root().join(file)).map_err(|e| format!("{file}: {e}"))?;
         requirements.push_str(&text);
     }
-    let stamp = venv().join("requirements.stamp");
+    let stamp = venv.join("requirements.stamp");
+    let python = venv.join("bin/python");
     let current = std::fs::read_to_string(&stamp).ok();
-    if !ci && python().exists() && current.as_deref() == Some(requirements.as_str()) {
+    if !in_ci() && python.exists() && current.as_deref() == Some(requirements.as_str()) {
         return Ok(());
     }
-    if venv().exists() {
-        std::fs::remove_dir_all(venv()).map_err(|e| format!("{}: {e}", venv().display()))?;
+    if venv.exists() {
+        std::fs::remove_dir_all(venv).map_err(|e| format!("{}: {e}", venv.display()))?;
     }
-    let venv_text = venv().to_string_lossy().into_owned();
+    let started = std::time::Instant::now();
+    let venv_text = venv.to_string_lossy().into_owned();
     run(Path::new("python3"), &["-m", "venv", &venv_text])
         .map_err(|e| format!("{e}; install Python 3.9 or newer with its venv module"))?;
-    run(
-        &python(),
-        &[
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            REQUIREMENTS,
-            "-r",
-            CLIENT_REQUIREMENTS,
-        ],
-    )?;
+    let mut args = vec![
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ];
+    for file in files {
+        args.extend(["-r", file]);
+    }
+    run(&python, &args)?;
+    eprintln!(
+        "xtask: {} made in {:.0} s",
+        venv.display(),
+        started.elapsed().as_secs_f64()
+    );
     std::fs::write(&stamp, requirements).map_err(|e| e.to_string())
 }
 
@@ -206,12 +226,35 @@ pub(crate) fn test() -> Result<(u64, u64)> {
 /// never skips, when that namespace cannot be made.
 fn test_clients() -> Result<(u64, u64)> {
     let started = std::time::Instant::now();
+    make_venv(&az_venv(), &[AZ_REQUIREMENTS])?;
+    // The az suite runs our rendered script, which calls `curl` for Pulumi Cloud.
+    crate::system_packages(
+        CLIENT_SUITE,
+        &[
+            ("curl", "--version", "curl"),
+            ("unshare", "--version", "util-linux"),
+            ("ip", "-V", "iproute2"),
+        ],
+    )?;
     crate::sh(
         "cargo",
-        &["build", "--locked", "-p", "pulumi-azure-oidc-emulator"],
+        &[
+            "build",
+            "--locked",
+            "-p",
+            "pulumi-azure-oidc-emulator",
+            "-p",
+            "pulumi-azure-oidc-cli",
+            "--bins",
+        ],
     )?;
     let emulator = target_dir().join("debug/pulumi-azure-oidc-emulator");
     let emulator_text = emulator.to_string_lossy().into_owned();
+    let cli_text = target_dir()
+        .join("debug/pulumi-azure-oidc")
+        .to_string_lossy()
+        .into_owned();
+    let az_text = az_venv().join("bin/az").to_string_lossy().into_owned();
     let python = python();
     let python_text = python.to_string_lossy().into_owned();
     let script = r#"ip link set lo up && exec "$0" "$@""#;
@@ -230,26 +273,10 @@ fn test_clients() -> Result<(u64, u64)> {
         "-q",
     ];
     let command = format!(
-        "cd {} && PULUMI_AZURE_OIDC_EMULATOR={emulator_text} unshare --net -- sh -c '{script}' {python_text} -m pytest {CLIENT_SUITE} -p no:cacheprovider -q",
+        "cd {} && PULUMI_AZURE_OIDC_EMULATOR={emulator_text} PULUMI_AZURE_OIDC_CLI={cli_text} AZURE_CLI={az_text} unshare --net -- sh -c '{script}' {python_text} -m pytest {CLIENT_SUITE} -p no:cacheprovider -q",
         root().display()
     );
-    let found = |program: &str, probe: &str| {
-        Command::new(program)
-            .arg(probe)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !found("unshare", "--version") || !found("ip", "-V") {
-        return Err(format!(
-            "{CLIENT_SUITE} runs in a loopback-only network namespace and needs `unshare` and `ip` (util-linux, iproute2); install them, then run as root: {command}"
-        ));
-    }
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    if uid != "0" {
+    if !crate::web::is_root() {
         return Err(format!(
             "{CLIENT_SUITE} runs in a loopback-only network namespace, which needs root; run as root: {command}"
         ));
@@ -257,7 +284,11 @@ fn test_clients() -> Result<(u64, u64)> {
     let counts = pytest(
         Path::new("unshare"),
         &args,
-        &[("PULUMI_AZURE_OIDC_EMULATOR", &emulator_text)],
+        &[
+            ("PULUMI_AZURE_OIDC_EMULATOR", &emulator_text),
+            ("PULUMI_AZURE_OIDC_CLI", &cli_text),
+            ("AZURE_CLI", &az_text),
+        ],
     )?;
     eprintln!(
         "xtask: {CLIENT_SUITE}: {} passed in {:.1} s",

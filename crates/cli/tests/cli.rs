@@ -1249,6 +1249,7 @@ exit 0
             .env("STUB_LOG", &log)
             .env("PULUMI_ACCESS_TOKEN", "pul-test")
             .env_remove("GRAPH_URL")
+            .env_remove("GRAPH_RESOURCE")
             .env_remove("PULUMI_API");
         if exists {
             cmd.env("STUB_EXISTS", "1");

@@ -43,9 +43,17 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
     );
     line(&mut out, "set -euo pipefail");
     line(&mut out, "");
+    // Graph's address and token audience come from the active cloud, so the script
+    // runs unchanged in every national cloud. `az rest` picks the audience by URL, and
+    // where Graph shares its origin with ARM it would pick ARM's (`send_raw_request` in
+    // azure-cli's `azure/cli/core/util.py`): every Graph call names its resource.
     line(
         &mut out,
-        "GRAPH=\"${GRAPH_URL:-https://graph.microsoft.com/v1.0}\"",
+        "GRAPH_RESOURCE=\"${GRAPH_RESOURCE:-$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)}\"",
+    );
+    line(
+        &mut out,
+        "GRAPH=\"${GRAPH_URL:-${GRAPH_RESOURCE%/}/v1.0}\"",
     );
     line(
         &mut out,
@@ -103,18 +111,18 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
         line(
             &mut out,
             &format!(
-                "az rest --method patch --url \"{app_url}\" --headers Prefer=create-if-missing Content-Type=application/json --body {} >/dev/null",
+                "az rest --method patch --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --headers Prefer=create-if-missing Content-Type=application/json --body {} >/dev/null",
                 q(&body.to_string())
             ),
         );
         line(
             &mut out,
-            &format!("APP_OBJECT_ID=$(az rest --method get --url \"{app_url}\" --query id -o tsv)"),
+            &format!("APP_OBJECT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query id -o tsv)"),
         );
         line(
             &mut out,
             &format!(
-                "APP_CLIENT_ID=$(az rest --method get --url \"{app_url}\" --query appId -o tsv)"
+                "APP_CLIENT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query appId -o tsv)"
             ),
         );
         line(
