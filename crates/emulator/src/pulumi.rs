@@ -22,6 +22,9 @@ type Handled = (&'static str, Response);
 /// The emulator derives one from the name under a namespace of its own, so an org keeps
 /// its id across emulators as it would across sessions, and a client cannot get it
 /// right except by reading it.
+/// The one user every access token belongs to.
+const USER_NAME: &str = "Emulator User";
+const USER_LOGIN: &str = "emulator-user";
 const ORG_IDS: uuid::Uuid = uuid::Uuid::from_u128(0x355a_e72b_bbc9_44c3_b3a4_64bc_242b_2d2c);
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
@@ -44,7 +47,7 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
             "pulumi.user",
             plain_json(
                 StatusCode::OK,
-                &json!({"name": "Emulator User", "githubLogin": "emulator-user", "email": "emulator@example.invalid"}),
+                &json!({"name": USER_NAME, "githubLogin": USER_LOGIN, "email": "emulator@example.invalid"}),
             ),
         ),
         (["orgs", org, "metadata"], &Method::GET) => {
@@ -87,6 +90,10 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         (["esc", "environments", org, project, env, "open", id], &Method::GET) => (
             "pulumi.esc.read_open",
             read_open(shared, &format!("{org}/{project}/{env}"), id),
+        ),
+        (["esc", "environments", org, project, env, "metadata"], &Method::GET) => (
+            "pulumi.esc.metadata",
+            env_metadata(shared, &format!("{org}/{project}/{env}")),
         ),
         (["esc", "environments", org, project, env], method) => {
             env_routes(shared, req, &format!("{org}/{project}/{env}"), method)
@@ -238,6 +245,7 @@ fn create_env(shared: &Shared, req: &Req, org: &str) -> Response {
     dir.environments.insert(
         key,
         Environment {
+            id: uuid::Uuid::new_v4().to_string(),
             yaml: String::new(),
             revision: 1,
             created: now_rfc3339(),
@@ -362,6 +370,7 @@ fn list_envs(shared: &Shared, org: &str) -> Response {
         .filter_map(|(key, env)| {
             let (project, name) = key.strip_prefix(&prefix)?.split_once('/')?;
             Some(json!({
+                "id": env.id,
                 "organization": org,
                 "project": project,
                 "name": name,
@@ -371,6 +380,30 @@ fn list_envs(shared: &Shared, org: &str) -> Response {
         })
         .collect();
     plain_json(StatusCode::OK, &json!({"environments": environments}))
+}
+
+/// `EnvironmentMetadata` (Pulumi Cloud REST API reference, schema
+/// `EnvironmentMetadata`: `id` and `ownedBy` required, the rest optional). The
+/// pulumi-pulumiservice provider reads it for the environment's UUID
+/// (`provider/pkg/pulumiapi/environments.go`, `GetEnvironmentMetadata`).
+fn env_metadata(shared: &Shared, key: &str) -> Response {
+    let dir = lock(&shared.dir);
+    let Some(env) = dir.environments.get(key) else {
+        return pulumi_error(
+            StatusCode::NOT_FOUND,
+            &format!("Not Found: environment '{key}' not found"),
+        );
+    };
+    plain_json(
+        StatusCode::OK,
+        &json!({
+            "id": env.id,
+            "ownedBy": {"name": USER_NAME, "githubLogin": USER_LOGIN, "avatarUrl": ""},
+            "latestRevisionNumber": env.revision,
+            "gatedActions": [],
+            "openRequestNeeded": false,
+        }),
+    )
 }
 
 /// `CheckEnvironment`: 200 with the evaluated properties (providers unopened, so

@@ -54,6 +54,8 @@ pub(crate) struct RoleAssignment {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Environment {
+    /// The environment's UUID (`EnvironmentMetadata.id`, `OrgEnvironment.id`).
+    pub(crate) id: String,
     pub(crate) yaml: String,
     pub(crate) revision: u64,
     pub(crate) created: String,
