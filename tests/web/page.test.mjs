@@ -509,7 +509,14 @@ test("diagnose_error.json cases, among them a real AADSTS70021 message with its 
     const e = c.expected;
     await page.fill("#x-aadsts", c.text);
     await settled();
+    if (c.knownGap) {
+      // Not explained yet: answered cleanly, as a diagnosis or as "no code found".
+      assert.ok(["ok", "error"].includes(await state("xa")), `${c.name}: state`);
+      continue;
+    }
     assert.equal(await state("xa"), "ok", `${c.name}: state`);
+    const also = await page.$$eval("#x-err-also > li", (items) => items.map((li) => Number(li.dataset.code)));
+    assert.deepEqual(also, e.also ?? [], `${c.name}: the other errors in the text`);
     const err = await page.$eval("#x-err", (el) => ({ ...el.dataset }));
     assert.equal(err.code, String(e.code), `${c.name}: code`);
     assert.equal(await text("#x-err-code"), `AADSTS${e.code}`);

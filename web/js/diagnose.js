@@ -246,8 +246,29 @@ export function computeAadsts() {
     ids.length
       ? h("p", { class: "hint ids", id: "x-err-ids", dataset: { trace: d.trace_id, correlation: d.correlation_id, timestamp: d.timestamp } }, ids.join(" · "))
       : null,
+    // A paste with several errors: each of the others, diagnosed as briefly.
+    d.also?.length
+      ? block(
+          `${d.also.length} more in this text`,
+          "x-err-also-block",
+          h(
+            "ol",
+            { id: "x-err-also" },
+            d.also.map((o) =>
+              h(
+                "li",
+                { dataset: { code: o.code } },
+                h("p", null, h("strong", null, o.aadsts), ": ", ...rich(o.title)),
+                h("p", null, ...rich(o.cause)),
+                h("ul", { class: "fix-list" }, o.fix.map((f) => h("li", null, ...rich(f)))),
+              ),
+            ),
+          ),
+        )
+      : null,
   ];
-  settle("xa", "ok", `${d.aadsts}: ${d.title}`, content, "neutral");
+  const more = d.also?.length ? ` (and ${d.also.length} more)` : "";
+  settle("xa", "ok", `${d.aadsts}: ${d.title}${more}`, content, "neutral");
 }
 
 function suggestedBlock(credential, command) {

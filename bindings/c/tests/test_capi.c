@@ -73,6 +73,13 @@ static void test_error_text_vectors(void) {
         const struct aadsts_case *c = &aadsts_cases[i];
         char *out = NULL;
         int32_t status = paoidc_diagnose_error(c->text, &out);
+        if (c->code == NULL) {
+            /* A known gap: not explained yet, but answered cleanly. */
+            CHECK(status == PAOIDC_STATUS_OK || status == PAOIDC_STATUS_UNRECOGNISED_ERROR, "%s: status %d",
+                  c->name, (int)status);
+            paoidc_string_free(out);
+            continue;
+        }
         CHECK(status == PAOIDC_STATUS_OK, "%s: status %d", c->name, (int)status);
         CHECK(out != NULL && strstr(out, c->code) != NULL, "%s: expected %s", c->name, c->code);
         paoidc_string_free(out);

@@ -112,9 +112,17 @@ def test_diagnose_token(case: Dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", cases("diagnose_error.json"), ids=lambda c: c["name"])
 def test_diagnose_error(case: Dict[str, Any]) -> None:
+    if case.get("knownGap"):
+        # Not yet explained: it must still be answered cleanly.
+        try:
+            oidc.diagnose_error(case["text"])
+        except oidc.OidcError as error:
+            assert error.kind == "unrecognised_error", error
+        return
     d = oidc.diagnose_error(case["text"])
     e = case["expected"]
     assert d.code == e["code"]
+    assert [x.code for x in d.also] == e.get("also", [])
     for field, value in e.get("presented", {}).items():
         assert getattr(d.presented, field) == value, field
     if "subjectKind" in e:

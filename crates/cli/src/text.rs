@@ -175,6 +175,18 @@ pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
 }
 
 pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
+    let count = 1 + d.also.len();
+    if count > 1 {
+        out!("{BOLD}{count} errors in this text{BOLD:#}\n");
+    }
+    one_error(d);
+    for other in &d.also {
+        out!("");
+        one_error(other);
+    }
+}
+
+fn one_error(d: &ErrorDiagnosis) {
     out!("{BAD}{}{BAD:#}: {}", d.aadsts, d.title);
     let p = &d.presented;
     if p.issuer.is_some() || p.subject.is_some() || p.audience.is_some() {

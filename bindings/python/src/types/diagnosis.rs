@@ -263,11 +263,18 @@ pub(crate) struct ErrorDiagnosis {
     inner: core::diagnose::ErrorDiagnosis,
     presented: Py<Presented>,
     suggested: Option<Py<Credential>>,
+    also: Vec<Py<ErrorDiagnosis>>,
 }
 
 impl ErrorDiagnosis {
     pub(crate) fn new(py: Python<'_>, d: core::diagnose::ErrorDiagnosis) -> PyResult<Self> {
+        let also = d
+            .also
+            .iter()
+            .map(|other| Py::new(py, ErrorDiagnosis::new(py, other.clone())?))
+            .collect::<PyResult<Vec<_>>>()?;
         Ok(ErrorDiagnosis {
+            also,
             presented: Py::new(
                 py,
                 Presented {
@@ -360,6 +367,11 @@ impl ErrorDiagnosis {
     #[getter]
     fn timestamp(&self) -> Option<String> {
         self.inner.timestamp.clone()
+    }
+    /// The other errors in the same text, each diagnosed, in the order they appear.
+    #[getter]
+    fn also(&self, py: Python<'_>) -> Vec<Py<ErrorDiagnosis>> {
+        self.also.iter().map(|d| d.clone_ref(py)).collect()
     }
     /// As `pulumi-azure-oidc diagnose --error … --output json` prints it.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -6,6 +6,7 @@
 //! accepts the bare message, the message with its JSON escapes left in, or the whole
 //! JSON error body.
 
+use super::paste;
 use crate::claims::ParsedSubject;
 use crate::credential::GraphCredentialBody;
 use crate::error::{Error, Result};
@@ -55,6 +56,8 @@ pub struct ErrorDiagnosis {
     pub trace_id: Option<String>,
     pub correlation_id: Option<String>,
     pub timestamp: Option<String>,
+    /// The other errors in the same paste, each diagnosed, in the order they appear.
+    pub also: Vec<ErrorDiagnosis>,
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -77,20 +80,39 @@ fn capture(regex: &Regex, text: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Normalise the input: unwrap a JSON error body, turn escaped and real line breaks
-/// into spaces.
+/// The message of an OAuth (`error_description`) or Graph/ARM (`error.message`) error
+/// body.
+fn json_message(v: &serde_json::Value) -> Option<&str> {
+    v.get("error_description")
+        .and_then(|d| d.as_str())
+        .or_else(|| v.pointer("/error/message").and_then(|d| d.as_str()))
+}
+
+/// Normalise the input: undo what pasting did (`paste::unwrap`), replace each JSON
+/// error body in it by its message, turn escaped and real line breaks into spaces.
 fn normalise(text: &str) -> String {
-    let trimmed = text.trim();
-    let mut body = trimmed.to_owned();
-    if trimmed.starts_with('{')
-        && let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed)
-    {
-        if let Some(d) = v.get("error_description").and_then(|d| d.as_str()) {
-            body = d.to_owned();
-        } else if let Some(m) = v.pointer("/error/message").and_then(|d| d.as_str()) {
-            body = m.to_owned();
+    let unwrapped = paste::unwrap(text);
+    let mut body = String::with_capacity(unwrapped.len());
+    let mut rest = unwrapped.trim();
+    // A JSON error body, whole or quoted in a longer line (`…: {"error":…}`).
+    while let Some(m) = regex!(r#"\{\s*"error"#).find(rest) {
+        let mut values =
+            serde_json::Deserializer::from_str(&rest[m.start()..]).into_iter::<serde_json::Value>();
+        match values.next() {
+            Some(Ok(v)) => {
+                let end = m.start() + values.byte_offset();
+                body.push_str(&rest[..m.start()]);
+                body.push_str(json_message(&v).unwrap_or(&rest[m.start()..end]));
+                body.push(' ');
+                rest = &rest[end..];
+            }
+            _ => {
+                body.push_str(&rest[..m.end()]);
+                rest = &rest[m.end()..];
+            }
         }
     }
+    body.push_str(rest);
     // Escapes survive copying from JSON or from logs that quote JSON again, with any
     // number of backslashes: `\r\n`, `\\r\\n`, `\"`, `\u0027`.
     let body = regex!(r"\\+[rnt]").replace_all(&body, " ");
@@ -125,13 +147,59 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
         });
     }
     let body = normalise(text);
-    let code: u32 = capture(regex!(r"AADSTS(\d{5,7})\b"), &body)
-        .and_then(|c| c.parse().ok())
-        .ok_or(Error::UnrecognisedError)?;
+    // Each code starts the part of the paste that speaks of it.
+    let starts: Vec<(usize, u32)> = regex!(r"AADSTS(\d{5,7})\b")
+        .captures_iter(&body)
+        .filter_map(|c| Some((c.get(0)?.start(), c.get(1)?.as_str().parse().ok()?)))
+        .collect();
+    let parts: Vec<(u32, &str)> = if starts.is_empty() {
+        // Only a link to the code, as a rendered page leaves it.
+        let code = capture(regex!(r"error\?code=(\d{5,7})\b"), &body)
+            .and_then(|c| c.parse().ok())
+            .ok_or(Error::UnrecognisedError)?;
+        vec![(code, body.as_str())]
+    } else {
+        starts
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, code))| {
+                let end = starts.get(i + 1).map_or(body.len(), |next| next.0);
+                (code, &body[start..end])
+            })
+            .collect()
+    };
+    let mut found: Vec<ErrorDiagnosis> = Vec::new();
+    for (code, part) in parts {
+        let d = diagnose_one(code, part);
+        if !found.iter().any(|e| repeats(e, &d)) {
+            found.push(d);
+        }
+    }
+    let mut found = found.into_iter();
+    let mut first = found.next().ok_or(Error::UnrecognisedError)?;
+    first.also = found.collect();
+    Ok(first)
+}
+
+/// Whether `later` says nothing `earlier` did not: the same code, and every value it
+/// states the same (a message quoted twice, once in its JSON body).
+fn repeats(earlier: &ErrorDiagnosis, later: &ErrorDiagnosis) -> bool {
+    let same = |a: &Option<String>, b: &Option<String>| b.is_none() || a == b;
+    earlier.code == later.code
+        && same(&earlier.presented.issuer, &later.presented.issuer)
+        && same(&earlier.presented.subject, &later.presented.subject)
+        && same(&earlier.presented.audience, &later.presented.audience)
+        && same(&earlier.trace_id, &later.trace_id)
+}
+
+/// The diagnosis of one error, `body` being the part of the paste about it.
+fn diagnose_one(code: u32, body: &str) -> ErrorDiagnosis {
+    let body = body.to_owned();
 
     let presented = Presented {
         issuer: capture(regex!(r"Assertion Issuer: '([^']*)'"), &body)
-            .or_else(|| capture(regex!(r"presented assertion issuer '([^']*)'"), &body)),
+            .or_else(|| capture(regex!(r"presented assertion issuer '([^']*)'"), &body))
+            .or_else(|| capture(regex!(r"issued by '([^']*)'"), &body)),
         subject: capture(regex!(r"Assertion Subject: '([^']*)'"), &body)
             .or_else(|| capture(regex!(r"presented assertion subject '([^']*)'"), &body)),
         audience: capture(regex!(r"Assertion Audience: '([^']*)'"), &body)
@@ -206,7 +274,7 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
     let subject_kind = presented.subject.as_deref().map(ParsedSubject::parse);
     let explained = explain(code, &presented, subject_kind.as_ref(), &details);
     let suggested_credential = suggest(&presented, subject_kind.as_ref());
-    Ok(ErrorDiagnosis {
+    ErrorDiagnosis {
         code,
         aadsts: format!("AADSTS{code}"),
         title: explained.title,
@@ -222,7 +290,8 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
         trace_id,
         correlation_id,
         timestamp,
-    })
+        also: Vec::new(),
+    }
 }
 
 struct Explained {
@@ -421,6 +490,72 @@ fn explain(
             (
                 "the request carried no usable client credential".into(),
                 "The token request had no valid client assertion or secret.".into(),
+            )
+        }
+        // The codes below carry no claim fields; each is explained by its code alone
+        // (Microsoft Entra's authentication and authorization error codes reference,
+        // `reference-error-codes.md`).
+        7000229 => {
+            fix.push(
+                "Create the app's service principal in this tenant: az ad sp create --id <app client id>".into(),
+            );
+            fix.push(propagation);
+            (
+                "the app has no service principal in the tenant".into(),
+                "The app is registered but has no service principal (enterprise application) in the tenant,                  so nothing can sign in as it."
+                    .into(),
+            )
+        }
+        7000222 => {
+            fix.push(
+                "Create a new client secret for the app, or move this login to OIDC (a Pulumi token as client                  assertion), which has no secret to expire."
+                    .into(),
+            );
+            (
+                "the client secret has expired".into(),
+                "The request used a client secret whose validity has ended.".into(),
+            )
+        }
+        7000112 => {
+            fix.push(
+                "Enable the app's sign-in: its service principal has `accountEnabled` false (Enterprise                  applications > Properties > Enabled for users to sign in)."
+                    .into(),
+            );
+            (
+                "the application is disabled".into(),
+                "The app's service principal is disabled in this tenant.".into(),
+            )
+        }
+        70011 => {
+            fix.push(
+                "Ask for `<resource>/.default`, where the resource is the cloud's ARM or Graph resource                  (`https://management.azure.com/.default` in Azure's public cloud)."
+                    .into(),
+            );
+            (
+                "the requested scope is not valid".into(),
+                "The token request named a scope Entra does not accept for this flow.".into(),
+            )
+        }
+        500011 => {
+            fix.push(
+                "Check the resource (scope) the client asks a token for: it must exist in this tenant's cloud; a                  public-cloud resource asked of a national cloud, or a typo, fails this way."
+                    .into(),
+            );
+            (
+                "the requested resource is not in the tenant".into(),
+                "The resource named in the token request has no service principal in this tenant."
+                    .into(),
+            )
+        }
+        53003 => {
+            fix.push(
+                "A Conditional Access policy blocked the sign-in: exclude the workload identity from it, or give it                  a policy for workload identities that allows this location."
+                    .into(),
+            );
+            (
+                "blocked by Conditional Access".into(),
+                "The credentials were valid, but a Conditional Access policy refused the sign-in."
+                    .into(),
             )
         }
         _ => {

@@ -2,6 +2,7 @@
 
 mod aadsts;
 pub mod jwt;
+mod paste;
 mod token;
 
 pub use aadsts::{Detail, ErrorDiagnosis, Presented, diagnose_error};
