@@ -51,10 +51,7 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
         &mut out,
         "GRAPH_RESOURCE=\"${GRAPH_RESOURCE:-$(az cloud show --query endpoints.microsoftGraphResourceId -o tsv)}\"",
     );
-    line(
-        &mut out,
-        "GRAPH=\"${GRAPH_URL:-${GRAPH_RESOURCE%/}/v1.0}\"",
-    );
+    line(&mut out, "GRAPH=\"${GRAPH_URL:-${GRAPH_RESOURCE%/}/v1.0}\"");
     line(
         &mut out,
         "PULUMI_API=\"${PULUMI_API:-https://api.pulumi.com}\"",
@@ -117,7 +114,9 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
         );
         line(
             &mut out,
-            &format!("APP_OBJECT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query id -o tsv)"),
+            &format!(
+                "APP_OBJECT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query id -o tsv)"
+            ),
         );
         line(
             &mut out,
