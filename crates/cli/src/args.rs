@@ -94,6 +94,19 @@ pub(crate) enum Command {
         differs, 2 on an error.\n\nExample:\n  pulumi-azure-oidc status --config pulumi-azure-oidc.yaml"
     )]
     Status(StatusArgs),
+    /// Check a live set-up (made by anyone) and say what is wrong, with the fix
+    #[command(
+        after_help = "Reads the stack's deployment settings or the environment's azure-login block, the app \
+        its client id names, that app's federated credentials, service principal and role assignments \
+        in the subscription named there. Needs no OIDC token; writes nothing.\n\n\
+        Exit status: 0 healthy (advice may still be shown), 1 with findings, 2 when something could not \
+        be read.\n\n\
+        Examples:\n  \
+        pulumi-azure-oidc doctor --stack contoso/core/dev\n  \
+        pulumi-azure-oidc doctor --env contoso/azure/prod --output json\n  \
+        pulumi-azure-oidc doctor --config pulumi-azure-oidc.yaml"
+    )]
+    Doctor(DoctorArgs),
     /// Exchange a Pulumi OIDC token at Entra, as Pulumi will, and explain a refusal
     #[command(
         after_help = "The token comes from --token, else PULUMI_OIDC_TOKEN, else the file \
@@ -423,6 +436,24 @@ pub(crate) struct StatusArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub ids: AzureIds,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// A Deployments stack, as ORG/PROJECT/STACK
+    #[arg(long, value_name = "ORG/PROJECT/STACK", conflicts_with_all = ["env", "config"])]
+    pub stack: Option<String>,
+    /// An ESC environment, as ORG/PROJECT/ENV
+    #[arg(long, value_name = "ORG/PROJECT/ENV", conflicts_with = "config")]
+    pub env: Option<String>,
+    /// Every target of a config file
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The time to judge against (RFC 3339; default now)
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub now: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }

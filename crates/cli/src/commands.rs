@@ -20,6 +20,7 @@ impl Command {
             Command::Diagnose(d) => d.output,
             Command::Apply(a) => a.conn.output,
             Command::Status(a) => a.conn.output,
+            Command::Doctor(a) => a.conn.output,
             Command::Verify(a) => a.conn.output,
             Command::Destroy(a) => a.conn.output,
             Command::Render(_) | Command::Completions { .. } => Output::Text,
@@ -56,6 +57,7 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
         Command::Render(args) => render(args),
         Command::Apply(args) => crate::provision::apply(args),
         Command::Status(args) => crate::provision::status(args),
+        Command::Doctor(args) => crate::provision::doctor(args),
         Command::Verify(args) => crate::provision::verify(args),
         Command::Destroy(args) => crate::provision::destroy(args),
         Command::Diagnose(args) => diagnose(args),
@@ -132,7 +134,7 @@ fn render(a: RenderArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn now_from(value: &Option<String>) -> Result<i64, Failure> {
+pub(crate) fn now_from(value: &Option<String>) -> Result<i64, Failure> {
     match value {
         Some(v) => time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
             .map(|t| t.unix_timestamp())

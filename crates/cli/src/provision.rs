@@ -7,7 +7,7 @@ use pulumi_azure_oidc::Error;
 use pulumi_azure_oidc_provision::{Call, Progress, RunOptions, executor, runtime, verify_request};
 
 use crate::args::{
-    ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, Output, StatusArgs, VerifyArgs,
+    ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, DoctorArgs, Output, StatusArgs, VerifyArgs,
 };
 use crate::inputs::{read_arg, read_config, target_config};
 use crate::text::print_json;
@@ -171,6 +171,19 @@ pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
         Output::Text => text::status(&report),
     }
     Ok(if report.converged { 0 } else { EXIT_NEGATIVE })
+}
+
+pub(crate) fn doctor(a: DoctorArgs) -> Result<u8, Failure> {
+    let config = a.config.as_deref().map(read_config).transpose()?;
+    let targets =
+        pulumi_azure_oidc::doctor::targets(config.as_ref(), a.stack.as_deref(), a.env.as_deref())?;
+    let now = crate::commands::now_from(&a.now)?;
+    let report = pulumi_azure_oidc_provision::doctor_blocking(targets, &run_options(&a.conn), now)?;
+    match a.conn.output {
+        Output::Json => print_json(&report),
+        Output::Text => text::doctor(&report),
+    }
+    Ok(report.exit_code())
 }
 
 pub(crate) fn verify(a: VerifyArgs) -> Result<u8, Failure> {

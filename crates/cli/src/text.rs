@@ -174,6 +174,59 @@ pub(crate) fn token_diagnosis(d: &TokenDiagnosis) {
     }
 }
 
+pub(crate) fn doctor(report: &pulumi_azure_oidc::doctor::DoctorReport) {
+    use pulumi_azure_oidc::doctor::Severity;
+    for (i, t) in report.targets.iter().enumerate() {
+        if i > 0 {
+            out!("");
+        }
+        let verdict = if !t.checked {
+            format!("{WARN}could not check{WARN:#}")
+        } else if t.healthy {
+            format!("{GOOD}healthy{GOOD:#}")
+        } else {
+            format!("{BAD}broken{BAD:#}")
+        };
+        let app = t
+            .client_id
+            .as_deref()
+            .map(|c| format!(" (client id {c})"))
+            .unwrap_or_default();
+        out!("{BOLD}{} {}{BOLD:#}{app}: {verdict}", t.kind, t.target);
+        for u in &t.unreadable {
+            out!("  {WARN}could not read{WARN:#} {u}");
+        }
+        for f in &t.findings {
+            let mark = match f.severity {
+                Severity::Fault => format!("{BAD}✗{BAD:#}"),
+                Severity::Advice => format!("{WARN}!{WARN:#}"),
+            };
+            out!("  {mark} {} {DIM}[{}]{DIM:#}", f.message, f.kind);
+            if let Some(fix) = &f.fix {
+                out!("      {DIM}fix:{DIM:#} {fix}");
+            }
+        }
+    }
+    let faults: usize = report
+        .targets
+        .iter()
+        .map(|t| {
+            t.findings
+                .iter()
+                .filter(|f| f.severity == Severity::Fault)
+                .count()
+        })
+        .sum();
+    out!("");
+    if !report.checked {
+        out!("{WARN}Some targets could not be checked{WARN:#}; see above.");
+    } else if report.healthy {
+        out!("{GOOD}Healthy{GOOD:#}: every target can log in to Azure.");
+    } else {
+        out!("{BAD}{faults} problem(s){BAD:#} will make runs fail; each has its fix above.");
+    }
+}
+
 pub(crate) fn error_diagnosis(d: &ErrorDiagnosis) {
     let count = 1 + d.also.len();
     if count > 1 {

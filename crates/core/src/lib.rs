@@ -29,6 +29,7 @@ pub mod config;
 pub mod credential;
 pub mod diagnose;
 pub mod diff;
+pub mod doctor;
 pub mod error;
 pub mod esc_edit;
 pub mod kit;

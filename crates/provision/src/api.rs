@@ -154,6 +154,17 @@ pub fn apply_blocking(
     })
 }
 
+/// `doctor`, blocking: each target's live set-up judged; reads only. `now` is Unix
+/// seconds.
+pub fn doctor_blocking(
+    targets: Vec<(pulumi_azure_oidc::target::Target, pulumi_azure_oidc::Issuer)>,
+    options: &RunOptions,
+    now: i64,
+) -> Result<pulumi_azure_oidc::doctor::DoctorReport> {
+    let p = executor(options, Call::Doctor)?;
+    runtime()?.block_on(p.doctor(targets, now))
+}
+
 /// `status`, blocking.
 pub fn status_blocking(config: &Config, options: &RunOptions) -> Result<StatusReport> {
     let plan = plan(config)?;

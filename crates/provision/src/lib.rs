@@ -16,6 +16,7 @@ mod api;
 mod apply;
 mod auth;
 mod destroy;
+mod doctor;
 mod http;
 mod observe;
 mod ops;
@@ -36,8 +37,8 @@ pub use pulumi_azure_oidc::provision::{
 };
 
 pub use api::{
-    apply_blocking, destroy_blocking, executor, runtime, status_blocking, verify_blocking,
-    verify_request,
+    apply_blocking, destroy_blocking, doctor_blocking, executor, runtime, status_blocking,
+    verify_blocking, verify_request,
 };
 pub use auth::{AzureAuth, pulumi_credentials};
 pub use pulumi_azure_oidc::provision::{Call, Needs};

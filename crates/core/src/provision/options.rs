@@ -125,6 +125,8 @@ pub enum Call {
     Apply,
     Status,
     Destroy,
+    /// Reads Pulumi Cloud for the login, Graph and ARM for what it names; no writes.
+    Doctor,
     /// With a config, Graph is read to find the apps.
     Verify {
         with_config: bool,
@@ -146,7 +148,7 @@ impl Call {
     /// client secret is at hand (`secret_at_hand`), never prompting for a login.
     pub fn needs(self, secret_at_hand: bool) -> Needs {
         match self {
-            Call::Apply | Call::Status | Call::Destroy => Needs {
+            Call::Apply | Call::Status | Call::Destroy | Call::Doctor => Needs {
                 azure: true,
                 pulumi: true,
             },

@@ -44,6 +44,16 @@ pub fn get_app_by_client_id(client_id: &str) -> Request {
     )
 }
 
+/// The app with this object id (read with [`read_optional`]); `doctor` tries it when
+/// a client id names no app, since the two ids are easily mixed up.
+pub fn get_app_by_object_id(object_id: &str) -> Request {
+    graph(
+        format!("read app {object_id}"),
+        Method::Get,
+        format!("applications/{}", enc(object_id)),
+    )
+}
+
 /// Upsert by uniqueName (`Prefer: create-if-missing`, azure-facts.md §1.1).
 pub fn upsert_app(unique_name: &str, body: Value) -> Request {
     graph(
