@@ -171,6 +171,24 @@ paoidc_status paoidc_apply(const char *config, const char *options_json, char **
 // String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
 paoidc_status paoidc_status_report(const char *config, const char *options_json, char **out_json);
 
+// Judge a live set-up, however it was made, and say what is wrong with the fix:
+// every target of `config` (YAML or JSON text), or one `stack` (`ORG/PROJECT/STACK`)
+// or `env` (`ORG/PROJECT/ENV`); exactly one of the three is non-NULL. Reads only and
+// needs no OIDC token. `options_json` as for `paoidc_apply`. Blocks until done. A
+// broken set-up is a result, not a failure: the call returns `PAOIDC_STATUS_OK` and
+// the report says `"healthy":false` (and `"checked":false` when something could not
+// be read), each target with its findings and their fixes. On success `*out_json`
+// receives the report as `doctor --output json` prints it; the caller frees it with
+// `paoidc_string_free`.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_doctor(const char *config,
+                            const char *stack,
+                            const char *env,
+                            const char *options_json,
+                            char **out_json);
+
 // Exchange a Pulumi OIDC token at the Entra token endpoint, as Azure's SDKs do, and
 // diagnose a refusal. `config` is NULL (then `client_id` and `tenant_id` in the
 // options, or `AZURE_CLIENT_ID`/`AZURE_TENANT_ID`, name the app) or a config whose

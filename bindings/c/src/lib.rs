@@ -420,6 +420,47 @@ pub unsafe extern "C" fn paoidc_status_report(
     })
 }
 
+/// Judge a live set-up, however it was made, and say what is wrong with the fix:
+/// every target of `config` (YAML or JSON text), or one `stack` (`ORG/PROJECT/STACK`)
+/// or `env` (`ORG/PROJECT/ENV`); exactly one of the three is non-NULL. Reads only and
+/// needs no OIDC token. `options_json` as for `paoidc_apply`. Blocks until done. A
+/// broken set-up is a result, not a failure: the call returns `PAOIDC_STATUS_OK` and
+/// the report says `"healthy":false` (and `"checked":false` when something could not
+/// be read), each target with its findings and their fixes. On success `*out_json`
+/// receives the report as `doctor --output json` prints it; the caller frees it with
+/// `paoidc_string_free`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_doctor(
+    config: *const c_char,
+    stack: *const c_char,
+    env: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (config, stack, env, options) = unsafe {
+            (
+                optional_arg(config, "config")?,
+                optional_arg(stack, "stack")?,
+                optional_arg(env, "env")?,
+                run_options(options_json)?,
+            )
+        };
+        check_out(out_json)?;
+        let config = config.map(core::Config::from_yaml).transpose()?;
+        let targets = core::doctor::targets(config.as_ref(), stack, env)?;
+        let report = pulumi_azure_oidc_provision::doctor_blocking(targets, &options, None)?;
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&report)?) }
+    })
+}
+
 /// Exchange a Pulumi OIDC token at the Entra token endpoint, as Azure's SDKs do, and
 /// diagnose a refusal. `config` is NULL (then `client_id` and `tenant_id` in the
 /// options, or `AZURE_CLIENT_ID`/`AZURE_TENANT_ID`, name the app) or a config whose

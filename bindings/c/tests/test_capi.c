@@ -368,6 +368,23 @@ static void test_provisioning(void) {
     paoidc_string_free(out);
     free(verify_options);
 
+    /* doctor: what apply made is healthy, by config and by the stack's name alone. */
+    out = NULL;
+    CHECK(paoidc_doctor(config, NULL, NULL, env.options, &out) == PAOIDC_STATUS_OK, "doctor");
+    CHECK(out && strstr(out, "{\"healthy\":true,\"checked\":true,") == out, "healthy after apply: %s",
+          out ? out : "(null)");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_doctor(NULL, "contoso/core/dev", NULL, env.options, &out) == PAOIDC_STATUS_OK, "doctor --stack");
+    CHECK(out && strstr(out, "\"healthy\":true") != NULL, "the stack alone: %s", out ? out : "(null)");
+    paoidc_string_free(out);
+    out = (char *)"sentinel";
+    CHECK(paoidc_doctor(NULL, "contoso/core", NULL, env.options, &out) == PAOIDC_STATUS_INVALID_CONFIG,
+          "a stack that is not ORG/PROJECT/STACK");
+    CHECK(out == NULL && strstr(paoidc_last_error_message(), "ORG/PROJECT/NAME") != NULL, "the rule named");
+    CHECK(paoidc_doctor(config, "contoso/core/dev", NULL, env.options, &out) == PAOIDC_STATUS_INVALID_CONFIG,
+          "a config and a stack at once");
+
     /* Destroy removes what apply made; the next status sees nothing to keep. */
     out = NULL;
     CHECK(paoidc_destroy(config, env.options, &out) == PAOIDC_STATUS_OK, "destroy");
@@ -376,6 +393,11 @@ static void test_provisioning(void) {
     out = NULL;
     CHECK(paoidc_status_report(config, env.options, &out) == PAOIDC_STATUS_OK, "status after destroy");
     CHECK(out && strstr(out, "\"converged\":false") != NULL, "not converged after destroy");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_doctor(NULL, "contoso/core/dev", NULL, env.options, &out) == PAOIDC_STATUS_OK, "doctor after destroy");
+    CHECK(out && strstr(out, "\"healthy\":false") != NULL && strstr(out, "\"oidc_not_enabled\"") != NULL,
+          "OIDC off after destroy: %s", out ? out : "(null)");
     paoidc_string_free(out);
 
     /* Error paths: each is a status and a message, with nothing to free. */

@@ -453,6 +453,33 @@ fn provision_status(
     })
 }
 
+/// Judge each target's live set-up; reads only. Exactly one of `config`, `stack`
+/// (`ORG/PROJECT/STACK`) and `env` (`ORG/PROJECT/ENV`). The report as a dict, as
+/// `doctor --output json` prints it.
+#[pyfunction]
+#[pyo3(signature = (config, stack, env, options_json, now=None))]
+fn provision_doctor<'py>(
+    py: Python<'py>,
+    config: Option<&Bound<'py, PyAny>>,
+    stack: Option<&str>,
+    env: Option<&str>,
+    options_json: &str,
+    now: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(|| {
+        let config = config
+            .filter(|c| !c.is_none())
+            .map(|c| crate::read_config(py, c))
+            .transpose()?;
+        let targets = core::doctor::targets(config.as_ref(), stack, env).map_err(to_py_err)?;
+        let options = options(options_json)?;
+        let report = py
+            .detach(|| run::doctor_blocking(targets, &options, now))
+            .map_err(to_py_err)?;
+        from_json(py, &json_text(&report)?)
+    })
+}
+
 /// Exchange a token at the Entra token endpoint; `config` may be None.
 #[pyfunction]
 fn provision_verify(
@@ -508,6 +535,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DestroyReport>()?;
     m.add_function(wrap_pyfunction!(provision_apply, m)?)?;
     m.add_function(wrap_pyfunction!(provision_status, m)?)?;
+    m.add_function(wrap_pyfunction!(provision_doctor, m)?)?;
     m.add_function(wrap_pyfunction!(provision_verify, m)?)?;
     m.add_function(wrap_pyfunction!(provision_destroy, m)?)?;
     Ok(())

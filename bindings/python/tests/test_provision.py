@@ -184,12 +184,24 @@ def test_apply_status_verify_destroy(emulator: Emulator, no_host_credentials: No
     )
     assert credential.get_token(ARM).token
 
+    # doctor judges the live set-up, by config or by the stack's name; reads only.
+    doctor = oidc.doctor(config, **options)
+    assert doctor["healthy"] and doctor["checked"], doctor
+    assert {t["target"] for t in doctor["targets"]} == {"contoso/core/dev", "contoso/azure/dev"}
+    by_name = oidc.doctor(stack="contoso/core/dev", **options)
+    assert by_name["targets"][0]["client_id"] == app.client_id
+    with pytest.raises(oidc.InputError, match="ORG/PROJECT/NAME"):
+        oidc.doctor(env="contoso/dev", **options)
+
     destroyed = oidc.destroy(config, **options)
     assert isinstance(destroyed, oidc.DestroyReport)
     assert destroyed.removed and destroyed.to_dict()["org"] == "contoso"
     state = emulator.admin("GET", "/_emulator/state")
     assert state["applications"] == [] and state["servicePrincipals"] == []
     assert not oidc.status(config, **options).converged
+    broken = oidc.doctor(stack="contoso/core/dev", **options)
+    assert not broken["healthy"]
+    assert [f["kind"] for f in broken["targets"][0]["findings"]] == ["oidc_not_enabled"]
 
 
 def test_async_variants(emulator: Emulator, no_host_credentials: None) -> None:

@@ -178,7 +178,8 @@ pub(crate) fn doctor(a: DoctorArgs) -> Result<u8, Failure> {
     let targets =
         pulumi_azure_oidc::doctor::targets(config.as_ref(), a.stack.as_deref(), a.env.as_deref())?;
     let now = crate::commands::now_from(&a.now)?;
-    let report = pulumi_azure_oidc_provision::doctor_blocking(targets, &run_options(&a.conn), now)?;
+    let report =
+        pulumi_azure_oidc_provision::doctor_blocking(targets, &run_options(&a.conn), Some(now))?;
     match a.conn.output {
         Output::Json => print_json(&report),
         Output::Text => text::doctor(&report),

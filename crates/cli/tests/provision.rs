@@ -148,6 +148,20 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
         "{status}"
     );
     printed += &status;
+    // doctor judges the live set-up apply made: healthy, by config or by name.
+    let healthy = run(s.cli(&["doctor", "--config", &config, "-vv"]), 0);
+    assert!(healthy.contains("Healthy"), "{healthy}");
+    assert!(healthy.contains("stack contoso/core/prod"), "{healthy}");
+    printed += &healthy;
+    let one = run(
+        s.cli(&["doctor", "--env", "contoso/azure/dev", "--output", "json"]),
+        0,
+    );
+    let report: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(report["targets"][0]["kind"], "environment", "{report}");
+    printed += &one;
+    let malformed = run(s.cli(&["doctor", "--stack", "contoso/core"]), 2);
+    assert!(malformed.contains("ORG/PROJECT/NAME"), "{malformed}");
     let again = run(s.cli(&["apply", "--config", &config, "--yes"]), 0);
     assert!(again.contains("nothing to change"), "{again}");
     printed += &again;
@@ -198,6 +212,18 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
 
     printed += &run(s.cli(&["destroy", "--config", &config, "--yes", "-vvv"]), 0);
     assert_eq!(s.emu().state()["applications"].as_array().unwrap().len(), 0);
+    // Now the stack names no login: a finding, exit 1, with the fix.
+    let broken = run(s.cli(&["doctor", "--stack", "contoso/core/dev"]), 1);
+    assert!(broken.contains("OIDC to Azure is not enabled"), "{broken}");
+    assert!(broken.contains("fix:"), "{broken}");
+    printed += &broken;
+    // A Pulumi token the service refuses: nothing could be checked, exit 2.
+    let mut refused = s.cli(&["doctor", "--stack", "contoso/core/dev"]);
+    refused.env("PULUMI_ACCESS_TOKEN", "pul-refused-token");
+    let unchecked = run(refused, 2);
+    assert!(unchecked.contains("could not read"), "{unchecked}");
+    assert!(!unchecked.contains("pul-refused-token"), "{unchecked}");
+    printed += &unchecked;
 
     // A refused secret: a clear error, and still no secret in it.
     let wrong = run(

@@ -336,7 +336,6 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
     let missing: Vec<&str> = [
         ("clientId", login.client_id.is_none()),
         ("tenantId", login.tenant_id.is_none()),
-        ("subscriptionId", login.subscription_id.is_none()),
     ]
     .into_iter()
     .filter_map(|(field, absent)| absent.then_some(field))
@@ -346,6 +345,16 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
             "login_field_missing",
             format!("the Azure login of {name} lacks {}", missing.join(", ")),
             Some(fix_all.clone()),
+        ));
+    }
+    if login.subscription_id.is_none() {
+        // A tenant-scoped login is legitimate (`pulumi env setup azure` omits the
+        // field then), but azure-native wants a subscription with OIDC
+        // (pulumi/pulumi-azure-native#4751), and roles cannot be looked up.
+        findings.push(advice(
+            "no_subscription",
+            format!("the Azure login of {name} names no subscription: azure-native then needs ARM_SUBSCRIPTION_ID, and the app's roles were not checked"),
+            None,
         ));
     }
     if login.oidc == Some(false) {
@@ -405,8 +414,9 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
 
     check_credentials(target, issuer, holder, &name, &mut findings)?;
 
-    if holder.service_principal_id.is_some() {
-        let subscription = login.subscription_id.as_deref().unwrap_or("(not set)");
+    if holder.service_principal_id.is_some()
+        && let Some(subscription) = login.subscription_id.as_deref()
+    {
         if holder.role_assignments.is_empty() {
             findings.push(fault(
                 "no_role",

@@ -155,12 +155,13 @@ pub fn apply_blocking(
 }
 
 /// `doctor`, blocking: each target's live set-up judged; reads only. `now` is Unix
-/// seconds.
+/// seconds, default the clock's.
 pub fn doctor_blocking(
     targets: Vec<(pulumi_azure_oidc::target::Target, pulumi_azure_oidc::Issuer)>,
     options: &RunOptions,
-    now: i64,
+    now: Option<i64>,
 ) -> Result<pulumi_azure_oidc::doctor::DoctorReport> {
+    let now = now.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
     let p = executor(options, Call::Doctor)?;
     runtime()?.block_on(p.doctor(targets, now))
 }

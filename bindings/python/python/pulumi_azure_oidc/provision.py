@@ -38,6 +38,7 @@ __all__ = [
     "apply_async",
     "destroy",
     "destroy_async",
+    "doctor",
     "status",
     "status_async",
     "verify",
@@ -78,6 +79,22 @@ def status(config: ConfigInput, **options: Any) -> StatusReport:
     """Compare the live state with ``config``'s plan: ``converged``, the changes
     ``apply`` would make, and each target's health. Reads only."""
     return _native.provision_status(config, _options_json(options))
+
+
+def doctor(
+    config: Optional[ConfigInput] = None,
+    *,
+    stack: Optional[str] = None,
+    env: Optional[str] = None,
+    **options: Any,
+) -> Dict[str, Any]:
+    """Judge a live set-up, however it was made, and say what is wrong with the fix:
+    every target of ``config``, or one ``stack`` (``"ORG/PROJECT/STACK"``) or ``env``
+    (``"ORG/PROJECT/ENV"``). Reads only; needs no OIDC token. The report is a dict as
+    ``pulumi-azure-oidc doctor --output json`` prints it: ``healthy``, ``checked`` and
+    ``targets``, each with its ``findings`` (``kind``, ``severity`` ``"fault"`` or
+    ``"advice"``, ``message``, ``fix``) and what it could not read (``unreadable``)."""
+    return _native.provision_doctor(config, stack, env, _options_json(options))
 
 
 def verify(

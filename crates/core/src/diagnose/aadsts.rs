@@ -147,32 +147,44 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
         });
     }
     let body = normalise(text);
-    // Each code starts the part of the paste that speaks of it.
-    let starts: Vec<(usize, u32)> = regex!(r"AADSTS(\d{5,7})\b")
+    // One error runs from its code to the trace id, correlation id or timestamp that
+    // ends Entra's message. A code before that end is nested in the same message
+    // (`AADSTS70002: Error validating credentials. AADSTS50012: …`) and shares its ids;
+    // a code after it starts the next error of the paste.
+    let codes: Vec<(usize, usize, u32)> = regex!(r"AADSTS(\d{5,7})\b")
         .captures_iter(&body)
-        .filter_map(|c| Some((c.get(0)?.start(), c.get(1)?.as_str().parse().ok()?)))
+        .filter_map(|c| {
+            let m = c.get(0)?;
+            Some((m.start(), m.end(), c.get(1)?.as_str().parse().ok()?))
+        })
         .collect();
-    let parts: Vec<(u32, &str)> = if starts.is_empty() {
+    let mut groups: Vec<(usize, Vec<u32>)> = Vec::new();
+    let mut last_end = 0;
+    for &(start, end, code) in &codes {
+        let ended =
+            regex!(r"(?i)Trace ID:|Correlation ID:|Timestamp:").is_match(&body[last_end..start]);
+        match groups.last_mut() {
+            Some((_, members)) if !ended => members.push(code),
+            _ => groups.push((start, vec![code])),
+        }
+        last_end = end;
+    }
+    if groups.is_empty() {
         // Only a link to the code, as a rendered page leaves it.
         let code = capture(regex!(r"error\?code=(\d{5,7})\b"), &body)
             .and_then(|c| c.parse().ok())
             .ok_or(Error::UnrecognisedError)?;
-        vec![(code, body.as_str())]
-    } else {
-        starts
-            .iter()
-            .enumerate()
-            .map(|(i, &(start, code))| {
-                let end = starts.get(i + 1).map_or(body.len(), |next| next.0);
-                (code, &body[start..end])
-            })
-            .collect()
-    };
+        groups.push((0, vec![code]));
+    }
     let mut found: Vec<ErrorDiagnosis> = Vec::new();
-    for (code, part) in parts {
-        let d = diagnose_one(code, part);
-        if !found.iter().any(|e| repeats(e, &d)) {
-            found.push(d);
+    for (i, (start, members)) in groups.iter().enumerate() {
+        let end = groups.get(i + 1).map_or(body.len(), |next| next.0);
+        let part = &body[*start..end];
+        for &code in members {
+            let d = diagnose_one(code, part);
+            if !found.iter().any(|e| repeats(e, &d)) {
+                found.push(d);
+            }
         }
     }
     let mut found = found.into_iter();
@@ -181,15 +193,14 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
     Ok(first)
 }
 
-/// Whether `later` says nothing `earlier` did not: the same code, and every value it
-/// states the same (a message quoted twice, once in its JSON body).
+/// Whether `later` says nothing `earlier` did not: the same code, and every claim
+/// value it states the same (one error quoted twice, or met again in a retry).
 fn repeats(earlier: &ErrorDiagnosis, later: &ErrorDiagnosis) -> bool {
     let same = |a: &Option<String>, b: &Option<String>| b.is_none() || a == b;
     earlier.code == later.code
         && same(&earlier.presented.issuer, &later.presented.issuer)
         && same(&earlier.presented.subject, &later.presented.subject)
         && same(&earlier.presented.audience, &later.presented.audience)
-        && same(&earlier.trace_id, &later.trace_id)
 }
 
 /// The diagnosis of one error, `body` being the part of the paste about it.
@@ -205,8 +216,20 @@ fn diagnose_one(code: u32, body: &str) -> ErrorDiagnosis {
         audience: capture(regex!(r"Assertion Audience: '([^']*)'"), &body)
             .or_else(|| capture(regex!(r"presented assertion audience '([^']*)'"), &body)),
     };
-    let trace_id = capture(regex!(r"Trace ID: ([0-9A-Fa-f-]{8,})"), &body);
-    let correlation_id = capture(regex!(r"Correlation ID: ([0-9A-Fa-f-]{8,})"), &body);
+    // A GUID first: glued text (`…3b00Correlation ID`) would otherwise run into the id.
+    let id = |label: &Regex, loose: &Regex| capture(label, &body).or_else(|| capture(loose, &body));
+    let trace_id = id(
+        regex!(
+            r"Trace ID: ([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
+        ),
+        regex!(r"Trace ID: ([0-9A-Fa-f-]{8,})"),
+    );
+    let correlation_id = id(
+        regex!(
+            r"Correlation ID: ([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
+        ),
+        regex!(r"Correlation ID: ([0-9A-Fa-f-]{8,})"),
+    );
     let timestamp = capture(
         regex!(r"Timestamp: (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?)"),
         &body,
@@ -286,7 +309,10 @@ fn diagnose_one(code: u32, body: &str) -> ErrorDiagnosis {
         fix: explained.fix,
         suggested_command: suggested_credential.as_ref().map(|c| c.az_command(false)),
         suggested_credential,
-        may_be_propagation: matches!(code, 70021 | 700211 | 700212 | 700213 | 700016),
+        may_be_propagation: matches!(
+            code,
+            70021 | 700211 | 700212 | 700213 | 7002131 | 70025 | 700016
+        ),
         trace_id,
         correlation_id,
         timestamp,
@@ -324,11 +350,11 @@ fn explain(
     let propagation = "If the credential was created in the last few minutes, retry first: new credentials take a while to reach every Entra replica.".to_owned();
     let mut fix = Vec::new();
     let (title, cause) = match code {
-        70021 | 700211 | 700212 | 700213 => {
+        70021 | 700211 | 700212 | 700213 | 7002131 => {
             let which = match code {
                 700211 => "issuer",
                 700212 => "audience",
-                700213 => "subject",
+                700213 | 7002131 => "subject",
                 _ => "issuer, subject and audience",
             };
             fix.push(format!(
@@ -480,7 +506,7 @@ fn explain(
                 "The assertion was issued by Microsoft Entra.".into(),
             )
         }
-        7000215 | 7000216 => {
+        7000215 | 7000216 | 7000218 => {
             fix.push(
                 "For OIDC, send the Pulumi token as `client_assertion` with \
                  `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (set ARM_USE_OIDC=true \
@@ -547,7 +573,7 @@ fn explain(
                     .into(),
             )
         }
-        53003 => {
+        53003 | 530003 => {
             fix.push(
                 "A Conditional Access policy blocked the sign-in: exclude the workload identity from it, or give it                  a policy for workload identities that allows this location."
                     .into(),
@@ -556,6 +582,70 @@ fn explain(
                 "blocked by Conditional Access".into(),
                 "The credentials were valid, but a Conditional Access policy refused the sign-in."
                     .into(),
+            )
+        }
+        70025 => {
+            fix.push(
+                "Add the federated credential the token needs to the app (pulumi-azure-oidc subjects prints it; \
+                 pulumi-azure-oidc apply creates it)."
+                    .into(),
+            );
+            fix.push(propagation);
+            (
+                "the app has no federated credentials".into(),
+                "A token was presented as client assertion, but the app trusts no external issuer at all.".into(),
+            )
+        }
+        50166 | 501661 | 90061 => {
+            fix.push(
+                "Entra fetches `<issuer>/.well-known/openid-configuration` and the keys it names from the internet: \
+                 the issuer must be reachable from Microsoft's network (a self-hosted Pulumi Cloud or GitHub \
+                 Enterprise Server behind a firewall is not), over HTTPS with a public certificate."
+                    .into(),
+            );
+            fix.push(
+                "Check the credential's issuer for typos: an unknown host fails the same way."
+                    .into(),
+            );
+            (
+                "Entra could not reach the token issuer's OIDC endpoint".into(),
+                "Entra tried to read the issuer's discovery document or signing keys to check the token, and the \
+                 request failed."
+                    .into(),
+            )
+        }
+        70002 | 50012 => {
+            fix.push(
+                "Check the client secret (the secret's value, not its id) or switch this login to OIDC; when the \
+                 message names an assertion, pass the token exactly as issued."
+                    .into(),
+            );
+            (
+                "the client credential was refused".into(),
+                "Entra could not validate the client's secret or assertion.".into(),
+            )
+        }
+        50027 | 5002723 => {
+            fix.push(
+                "Pass the OIDC token itself as `client_assertion`, unaltered: it must be a signed JWT whose header \
+                 names its key (`kid`)."
+                    .into(),
+            );
+            (
+                "the client assertion is not a valid JWT".into(),
+                "The token presented as client assertion is malformed or names no signing key."
+                    .into(),
+            )
+        }
+        90014 | 900144 => {
+            fix.push(
+                "The token request lacks a required field: use Azure's SDK or CLI with ARM_USE_OIDC / \
+                 AZURE_FEDERATED_TOKEN_FILE set rather than a hand-built request."
+                    .into(),
+            );
+            (
+                "the token request is missing a required field".into(),
+                "The request to Entra's token endpoint lacked a field the grant needs.".into(),
             )
         }
         _ => {

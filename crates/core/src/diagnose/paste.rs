@@ -27,8 +27,26 @@ pub(super) fn unwrap(text: &str) -> String {
     // ANSI escape sequences, and their visible remains when the ESC byte was lost.
     let text = regex!(r"\x1b\[[0-9;?]*[ -/]*[@-~]").replace_all(text, "");
     let text = regex!(r"\[(?:\d{1,3}(?:;\d{1,3})*)?m").replace_all(&text, "");
+    // Bold markers, which a rendered paste can leave anywhere, even inside a word. A
+    // longer run of asterisks is a CI log's mask of a secret, and stays.
+    let text = regex!(r"\*+").replace_all(&text, |c: &regex_lite::Captures<'_>| {
+        if &c[0] == "**" {
+            String::new()
+        } else {
+            c[0].to_owned()
+        }
+    });
+    // A CI log's line-number link lands anywhere, even inside a code or an id
+    // (`AADSTS700[21](https://github.com/…)1`): keep its digits alone.
+    let text = regex!(r"\[(\d{1,6})\]\(https?://[^)\s]*\)").replace_all(&text, "$1");
     // A link around the code or a URL: keep the text and the address.
     let text = regex!(r"\[([^\]\n]*)\]\((https?://[^)\s]*)\)").replace_all(&text, "$1 $2");
+    // A form-encoded description (`AADSTS500011:+The+resource…`) has `+` for spaces.
+    let text = if regex!(r"AADSTS\d{5,7}:\+").is_match(&text) {
+        std::borrow::Cow::Owned(text.replace('+', " "))
+    } else {
+        text
+    };
     let text = regex!(r"(?i)</?a\b[^>]*>").replace_all(&text, "");
 
     let mut out = String::with_capacity(text.len());
