@@ -259,3 +259,54 @@ def test_a_wrong_token_is_refused(emulator: Emulator) -> None:
     with pytest.raises(ApiException) as refused:
         client.list_environments(ORG)
     assert refused.value.status == 401
+
+
+def test_stacks_and_environments_are_listed_page_by_page(
+    tmp_path_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two lists a config's `"*"` entries are filled from, read by Pulumi's own
+    clients following the continuation tokens: `pulumi-cloud-sdk`'s
+    `UsersApi.list_user_stacks` (`continuationToken`) after `OrganizationsApi.create_stack`,
+    and `pulumi-esc-sdk`'s `list_environments` (`nextToken`). An emulator of its own
+    with two items a page, so five of each take three pages."""
+    from pulumi_cloud_sdk.apis.organizations_api_ import OrganizationsApi
+    from pulumi_cloud_sdk.apis.users_api_ import UsersApi
+    from pulumi_cloud_sdk.models.app_create_stack_request_ import AppCreateStackRequest
+
+    from emulator_process import run_emulator
+
+    tmp = tmp_path_factory.mktemp("paged")
+    with run_emulator(tmp, "--port", "0", "--https-port", "0", "--list-page-size", "2") as info:
+        emulator = Emulator(info)
+        # This emulator has a CA of its own; pulumi-cloud-sdk's urllib reads SSL_CERT_FILE.
+        monkeypatch.setenv("SSL_CERT_FILE", emulator.ca_file)
+        configuration = pulumi_cloud_sdk.Configuration()
+        configuration.host = emulator.https
+        configuration.access_token = PULUMI_TOKEN
+        api = pulumi_cloud_sdk.ApiClient(configuration)
+        for stack in ["s1", "s2", "s3", "s4", "s5"]:
+            OrganizationsApi(api).create_stack(ORG, "paged", AppCreateStackRequest(stack_name=stack))
+        seen, token, pages = [], None, 0
+        while True:
+            page = UsersApi(api).list_user_stacks(organization=ORG, continuation_token=token)
+            pages += 1
+            seen += [(s.project_name, s.stack_name) for s in page.stacks]
+            token = page.continuation_token
+            if not token:
+                break
+        assert pages == 3
+        assert seen == [("paged", f"s{i}") for i in range(1, 6)]
+
+        client = esc_client(emulator)
+        for env in ["e1", "e2", "e3", "e4", "e5"]:
+            client.create_environment(ORG, "paged", env)
+        names, token, pages = [], None, 0
+        while True:
+            page = client.list_environments(ORG, token)
+            pages += 1
+            names += [e.name for e in page.environments]
+            token = page.next_token
+            if not token:
+                break
+        assert pages == 3
+        assert sorted(names) == ["e1", "e2", "e3", "e4", "e5"]

@@ -454,8 +454,13 @@ pub unsafe extern "C" fn paoidc_doctor(
         };
         check_out(out_json)?;
         let config = config.map(core::Config::from_yaml).transpose()?;
-        let targets = core::doctor::targets(config.as_ref(), stack, env)?;
-        let report = pulumi_azure_oidc_provision::doctor_blocking(targets, &options, None)?;
+        let report = pulumi_azure_oidc_provision::doctor_blocking(
+            config.as_ref(),
+            stack,
+            env,
+            &options,
+            None,
+        )?;
         // SAFETY: forwarded caller contract.
         unsafe { give(out_json, json(&report)?) }
     })

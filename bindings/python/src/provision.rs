@@ -471,10 +471,9 @@ fn provision_doctor<'py>(
             .filter(|c| !c.is_none())
             .map(|c| crate::read_config(py, c))
             .transpose()?;
-        let targets = core::doctor::targets(config.as_ref(), stack, env).map_err(to_py_err)?;
         let options = options(options_json)?;
         let report = py
-            .detach(|| run::doctor_blocking(targets, &options, now))
+            .detach(|| run::doctor_blocking(config.as_ref(), stack, env, &options, now))
             .map_err(to_py_err)?;
         from_json(py, &json_text(&report)?)
     })

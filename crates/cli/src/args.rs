@@ -47,14 +47,17 @@ pub(crate) enum Command {
     Subjects(SubjectsCommand),
     /// Plan apps, credentials and role assignments for a config file
     #[command(
-        after_help = "Example:\n  pulumi-azure-oidc plan --config pulumi-azure-oidc.yaml --output json"
+        after_help = "Offline, unless the config lists stacks or environments as \"*\": those are \
+        listed from Pulumi Cloud first (PULUMI_ACCESS_TOKEN, or the Pulumi CLI's login), and the plan \
+        says what was found.\n\n\
+        Example:\n  pulumi-azure-oidc plan --config pulumi-azure-oidc.yaml --output json"
     )]
     Plan {
         /// The config file (YAML or JSON)
         #[arg(long, short = 'c', value_name = "FILE")]
         config: PathBuf,
-        #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
-        output: Output,
+        #[command(flatten)]
+        conn: ConnArgs,
     },
     /// Render the set-up as an az script, ESC YAML, a Pulumi program or JSON
     #[command(after_help = "Examples:\n  \

@@ -16,7 +16,7 @@ impl Command {
         match self {
             Command::Subjects(SubjectsCommand::Deployments { common, .. })
             | Command::Subjects(SubjectsCommand::Esc { common, .. }) => common.output,
-            Command::Plan { output, .. } => *output,
+            Command::Plan { conn, .. } => conn.output,
             Command::Diagnose(d) => d.output,
             Command::Apply(a) => a.conn.output,
             Command::Status(a) => a.conn.output,
@@ -45,12 +45,20 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
             }
             subjects(&target, &common)
         }
-        Command::Plan { config, output } => {
-            let config = read_config(&config)?;
+        Command::Plan { config, conn } => {
+            let config = crate::provision::discovered(read_config(&config)?, &conn)?;
             let plan = pulumi_azure_oidc::plan(&config)?;
-            match output {
+            match conn.output {
                 Output::Json => print_json(&plan),
-                Output::Text => text::plan(&plan),
+                Output::Text => {
+                    if !config.discovered.is_empty() {
+                        text::note(&format!(
+                            "found in Pulumi Cloud: {}",
+                            config.discovered.join(", ")
+                        ));
+                    }
+                    text::plan(&plan)
+                }
             }
             Ok(0)
         }

@@ -124,10 +124,10 @@ pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
         a.ids.tenant_id.as_deref(),
         a.ids.subscription_id.as_deref(),
     )?;
-    let plan = pulumi_azure_oidc::plan(&config)?;
     let p = executor(&run_options(&a.conn), Call::Apply)?;
     let output = a.conn.output;
     runtime()?.block_on(async {
+        let plan = p.plan_config(&config).await?;
         let prepared = p.prepare(plan, a.prune).await?;
         for w in &prepared.plan.warnings {
             text::warning(w);
@@ -163,9 +163,8 @@ pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
         a.ids.tenant_id.as_deref(),
         a.ids.subscription_id.as_deref(),
     )?;
-    let plan = pulumi_azure_oidc::plan(&config)?;
     let p = executor(&run_options(&a.conn), Call::Status)?;
-    let report = runtime()?.block_on(p.status(plan))?;
+    let report = runtime()?.block_on(async { p.status(p.plan_config(&config).await?).await })?;
     match a.conn.output {
         Output::Json => print_json(&report),
         Output::Text => text::status(&report),
@@ -173,13 +172,30 @@ pub(crate) fn status(a: StatusArgs) -> Result<u8, Failure> {
     Ok(if report.converged { 0 } else { EXIT_NEGATIVE })
 }
 
+/// The config with its `"*"` entries filled from Pulumi Cloud; without such entries,
+/// the config itself, with no credential read and no request.
+pub(crate) fn discovered(
+    config: pulumi_azure_oidc::Config,
+    conn: &ConnArgs,
+) -> Result<pulumi_azure_oidc::Config, Failure> {
+    if !config.needs_discovery() {
+        return Ok(config);
+    }
+    let p = executor(&run_options(conn), Call::Discover)?;
+    let expanded = runtime()?.block_on(p.discover(&config))?;
+    Ok(expanded)
+}
+
 pub(crate) fn doctor(a: DoctorArgs) -> Result<u8, Failure> {
     let config = a.config.as_deref().map(read_config).transpose()?;
-    let targets =
-        pulumi_azure_oidc::doctor::targets(config.as_ref(), a.stack.as_deref(), a.env.as_deref())?;
     let now = crate::commands::now_from(&a.now)?;
-    let report =
-        pulumi_azure_oidc_provision::doctor_blocking(targets, &run_options(&a.conn), Some(now))?;
+    let report = pulumi_azure_oidc_provision::doctor_blocking(
+        config.as_ref(),
+        a.stack.as_deref(),
+        a.env.as_deref(),
+        &run_options(&a.conn),
+        Some(now),
+    )?;
     match a.conn.output {
         Output::Json => print_json(&report),
         Output::Text => text::doctor(&report),
@@ -228,10 +244,10 @@ pub(crate) fn destroy(a: DestroyArgs) -> Result<u8, Failure> {
         a.ids.tenant_id.as_deref(),
         a.ids.subscription_id.as_deref(),
     )?;
-    let plan = pulumi_azure_oidc::plan(&config)?;
     let p = executor(&run_options(&a.conn), Call::Destroy)?;
     let output = a.conn.output;
     runtime()?.block_on(async {
+        let plan = p.plan_config(&config).await?;
         let (steps, live) = p.plan_destroy(&plan).await?;
         if output == Output::Text {
             text::destroy_plan(&steps);

@@ -160,6 +160,21 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
     let report: serde_json::Value = serde_json::from_str(&one).unwrap();
     assert_eq!(report["targets"][0]["kind"], "environment", "{report}");
     printed += &one;
+    // A `"*"` entry is filled from Pulumi Cloud's list of the org's stacks, which now
+    // holds the two stacks apply gave settings to.
+    let star = s.dir.path().join("star.yaml");
+    std::fs::write(
+        &star,
+        "org: contoso\ndeployments:\n  - project: core\n    stacks: \"*\"\n    exclude: [prod]\n",
+    )
+    .unwrap();
+    let star = star.display().to_string();
+    let planned = run(s.cli(&["plan", "--config", &star]), 0);
+    assert!(
+        planned.contains("found in Pulumi Cloud: stack contoso/core/dev"),
+        "{planned}"
+    );
+    assert!(!planned.contains("core/prod"), "{planned}");
     let malformed = run(s.cli(&["doctor", "--stack", "contoso/core"]), 2);
     assert!(malformed.contains("ORG/PROJECT/NAME"), "{malformed}");
     let again = run(s.cli(&["apply", "--config", &config, "--yes"]), 0);

@@ -42,6 +42,8 @@ fn config(n: usize) -> Config {
                 key_vault: None,
             })
             .collect(),
+        discovery: Vec::new(),
+        discovered: Vec::new(),
     }
 }
 

@@ -181,6 +181,15 @@ impl<'a> Group<'a> {
 
 /// Plan apps for `config`. Pure and deterministic: the same config gives the same plan.
 pub fn plan(config: &Config) -> Result<Plan> {
+    if let Some(d) = config.discovery.first() {
+        return Err(Error::InvalidConfig {
+            message: "this entry lists its stacks or environments as \"*\", which only Pulumi Cloud can fill in: \
+                      run it where a Pulumi access token is at hand (the CLI's plan, apply, status; the executor's \
+                      calls), or name the targets"
+                .into(),
+            location: Some(d.here.clone()),
+        });
+    }
     let mut warnings = Vec::new();
     // Role set → apps being filled, in order of first appearance.
     let mut groups: Vec<Group<'_>> = Vec::new();

@@ -173,7 +173,7 @@ proptest! {
         }
         prop_assume!(!targets.is_empty());
         let org = targets[0].target.org().clone();
-        let config = Config { org, issuer: Issuer::default(), azure: AzureSettings::default(), targets };
+        let config = Config { org, issuer: Issuer::default(), azure: AzureSettings::default(), targets, discovery: Vec::new(), discovered: Vec::new() };
         let p = plan(&config).unwrap();
         prop_assert_eq!(&p, &plan(&config).unwrap(), "deterministic");
 

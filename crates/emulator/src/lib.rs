@@ -54,7 +54,7 @@ pub use claims::PULUMI_ISSUER;
 pub use faults::{Fault, FaultOptions, Replication};
 pub use mint::MintRequest;
 pub use options::{
-    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
-    DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Operator, Options,
+    DEFAULT_LIST_PAGE_SIZE, DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET,
+    DEFAULT_PULUMI_TOKEN, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Operator, Options,
 };
 pub use server::Emulator;

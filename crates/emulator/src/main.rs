@@ -89,6 +89,9 @@ struct Args {
     /// A stack, `org/project/stack`, that does not exist: its settings get 404 (repeatable).
     #[arg(long = "missing-stack")]
     missing_stacks: Vec<String>,
+    /// Items per page of the stack and environment lists.
+    #[arg(long, default_value_t = pulumi_azure_oidc_emulator::DEFAULT_LIST_PAGE_SIZE, value_parser = clap::value_parser!(usize))]
+    list_page_size: usize,
     /// Where to write the CA certificate (default: a new file in the temp directory).
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -157,6 +160,7 @@ fn main() -> ExitCode {
         issuers: args.issuers,
         free_orgs: args.free_orgs,
         missing_stacks: args.missing_stacks,
+        list_page_size: args.list_page_size.max(1),
         ca_file: args.ca_file,
         managed_identity_header: args.managed_identity_header,
         token_marker: args.token_marker,

@@ -17,6 +17,9 @@ pub const DEFAULT_OPERATOR_SECRET: &str = "emulator-operator-secret";
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-4000-8000-000000000001";
 /// Default Pulumi access token the emulated Pulumi Cloud accepts.
 pub const DEFAULT_PULUMI_TOKEN: &str = "pul-emulator-access-token";
+/// Items per page of the emulator's stack and environment lists. Pulumi Cloud
+/// documents no page size; this is the emulator's own.
+pub const DEFAULT_LIST_PAGE_SIZE: usize = 100;
 
 /// An identity that may obtain Graph and ARM tokens with a client secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -57,6 +60,9 @@ pub struct Options {
     pub free_orgs: Vec<String>,
     /// `org/project/stack` names that do not exist: their settings get 404.
     pub missing_stacks: Vec<String>,
+    /// Items per page of the stack and environment lists (a client's smaller
+    /// `maxResults` wins), so tests can page with a handful of objects.
+    pub list_page_size: usize,
     /// Where to write the CA certificate; default: a file in the temp directory.
     pub ca_file: Option<PathBuf>,
     /// Enables the App Service style managed identity endpoint `/msi/token`, which
@@ -85,6 +91,7 @@ impl Default for Options {
             issuers: vec![PULUMI_ISSUER.into()],
             free_orgs: Vec::new(),
             missing_stacks: Vec::new(),
+            list_page_size: DEFAULT_LIST_PAGE_SIZE,
             ca_file: None,
             managed_identity_header: None,
             token_marker: String::new(),

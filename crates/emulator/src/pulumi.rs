@@ -25,6 +25,7 @@ type Handled = (&'static str, Response);
 /// The one user every access token belongs to.
 const USER_NAME: &str = "Emulator User";
 const USER_LOGIN: &str = "emulator-user";
+const STACK_IDS: uuid::Uuid = uuid::Uuid::from_u128(0x6b1f_0c2e_9d4a_4e71_8c35_b2a0_17de_4f96);
 const ORG_IDS: uuid::Uuid = uuid::Uuid::from_u128(0x355a_e72b_bbc9_44c3_b3a4_64bc_242b_2d2c);
 
 pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
@@ -57,6 +58,11 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
                 plain_json(StatusCode::OK, &json!({"id": id.to_string(), "name": org})),
             )
         }
+        (["user", "stacks"], &Method::GET) => ("pulumi.stacks.list", list_stacks(shared, req)),
+        (["stacks", org, project], &Method::POST) => (
+            "pulumi.stack.create",
+            create_stack(shared, req, org, project),
+        ),
         (["stacks", org, project, stack], &Method::GET) => {
             let key = format!("{org}/{project}/{stack}");
             if missing(shared, &key) {
@@ -80,7 +86,9 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         (["esc", "environments", org], &Method::POST) => {
             ("pulumi.esc.create", create_env(shared, req, org))
         }
-        (["esc", "environments", org], &Method::GET) => ("pulumi.esc.list", list_envs(shared, org)),
+        (["esc", "environments", org], &Method::GET) => {
+            ("pulumi.esc.list", list_envs(shared, req, org))
+        }
         (["esc", "environments", _org, "yaml", "check"], &Method::POST) => {
             ("pulumi.esc.check", check_yaml(req))
         }
@@ -173,6 +181,7 @@ fn settings(shared: &Shared, req: &Req, org: &str, key: &str, method: &Method) -
                     ),
                 );
             }
+            dir.stacks.insert(key.to_owned());
             let patch: Value = match serde_json::from_slice(&req.body) {
                 Ok(v @ Value::Object(_)) => v,
                 _ => {
@@ -361,7 +370,88 @@ fn diagnostics(summary: &str) -> Response {
 
 /// `OrgEnvironments`: every environment of the organization, in one page (no
 /// `nextToken`).
-fn list_envs(shared: &Shared, org: &str) -> Response {
+/// One page of `items` after the client's continuation token, at most the emulator's
+/// page size (or the client's `maxResults`, if smaller); the token of the next page,
+/// if any. Tokens are opaque offsets.
+fn page<T: Clone>(items: &[T], req: &Req, page_size: usize) -> (Vec<T>, Option<String>) {
+    let start = req
+        .query("continuationToken")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(items.len());
+    let size = req
+        .query("maxResults")
+        .and_then(|m| m.parse::<usize>().ok())
+        .filter(|m| *m > 0)
+        .map_or(page_size, |m| m.min(page_size))
+        .max(1);
+    let end = start.saturating_add(size).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    (items[start..end].to_vec(), next)
+}
+
+/// `ListUserStacks` (`GET /api/user/stacks`, `AppListStacksResponse` in
+/// pulumi-cloud-sdk): the stacks the caller can see, filtered by `organization` and
+/// `project`, paged with `continuationToken`.
+fn list_stacks(shared: &Shared, req: &Req) -> Response {
+    let dir = lock(&shared.dir);
+    let mut keys: Vec<&String> = dir
+        .stacks
+        .iter()
+        .chain(dir.deployment_settings.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let (org, project) = (req.query("organization"), req.query("project"));
+    let stacks: Vec<Value> = keys
+        .into_iter()
+        .filter_map(|k| {
+            let mut parts = k.splitn(3, '/');
+            let (o, p, s) = (parts.next()?, parts.next()?, parts.next()?);
+            (org.is_none_or(|x| x == o) && project.is_none_or(|x| x == p)).then(|| {
+                // `id` is required by `AppStackSummary` (pulumi-cloud-sdk); stable per stack.
+                let id = uuid::Uuid::new_v5(&STACK_IDS, k.as_bytes()).to_string();
+                json!({"id": id, "orgName": o, "projectName": p, "stackName": s, "lastUpdate": 0, "resourceCount": 0})
+            })
+        })
+        .collect();
+    let (items, next) = page(&stacks, req, shared.options.list_page_size);
+    let mut body = json!({"stacks": items});
+    if let Some(n) = next {
+        body["continuationToken"] = json!(n);
+    }
+    plain_json(StatusCode::OK, &body)
+}
+
+/// `CreateStack` (`POST /api/stacks/{org}/{project}`, `{"stackName": …}`); 409 when
+/// it exists.
+fn create_stack(shared: &Shared, req: &Req, org: &str, project: &str) -> Response {
+    let name = serde_json::from_slice::<Value>(&req.body)
+        .ok()
+        .and_then(|v| v["stackName"].as_str().map(str::to_owned));
+    let Some(name) = name.filter(|n| names::stack(n).is_ok() && names::project(project).is_ok())
+    else {
+        return pulumi_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: the body must name the stack (`stackName`)",
+        );
+    };
+    let key = format!("{org}/{project}/{name}");
+    if !lock(&shared.dir).stacks.insert(key.clone()) {
+        return pulumi_error(
+            StatusCode::CONFLICT,
+            &format!("Conflict: stack '{key}' already exists"),
+        );
+    }
+    shared.mutated();
+    plain_json(
+        StatusCode::OK,
+        &json!({"orgName": org, "projectName": project, "stackName": name}),
+    )
+}
+
+/// `ListEnvironments` for one org (`OrgEnvironments`), paged with `nextToken`.
+fn list_envs(shared: &Shared, req: &Req, org: &str) -> Response {
     let dir = lock(&shared.dir);
     let prefix = format!("{org}/");
     let environments: Vec<Value> = dir
@@ -379,7 +469,12 @@ fn list_envs(shared: &Shared, org: &str) -> Response {
             }))
         })
         .collect();
-    plain_json(StatusCode::OK, &json!({"environments": environments}))
+    let (items, next) = page(&environments, req, shared.options.list_page_size);
+    let mut body = json!({"environments": items});
+    if let Some(n) = next {
+        body["nextToken"] = json!(n);
+    }
+    plain_json(StatusCode::OK, &body)
 }
 
 /// `EnvironmentMetadata` (Pulumi Cloud REST API reference, schema

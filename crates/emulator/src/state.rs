@@ -87,6 +87,9 @@ pub(crate) struct Directory {
     pub(crate) service_principals: BTreeMap<String, ServicePrincipal>,
     pub(crate) role_assignments: BTreeMap<String, RoleAssignment>,
     pub(crate) deployment_settings: BTreeMap<String, Value>,
+    /// Stacks made with `POST /api/stacks/{org}/{project}`, as `org/project/stack`
+    /// (a stack with deployment settings exists too).
+    pub(crate) stacks: std::collections::BTreeSet<String>,
     pub(crate) environments: BTreeMap<String, Environment>,
     pub(crate) open_sessions: BTreeMap<String, OpenSession>,
 }

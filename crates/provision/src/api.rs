@@ -143,9 +143,9 @@ pub fn apply_blocking(
     options: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<ApplyReport> {
-    let plan = plan(config)?;
     let p = executor(options, Call::Apply)?;
     runtime()?.block_on(async {
+        let plan = p.plan_config(config).await?;
         let prepared = p.prepare(plan, options.prune).await?;
         if options.dry_run || prepared.diff.is_converged() {
             return Ok(p.dry_run_report(&prepared));
@@ -156,21 +156,33 @@ pub fn apply_blocking(
 
 /// `doctor`, blocking: each target's live set-up judged; reads only. `now` is Unix
 /// seconds, default the clock's.
+/// The targets are a config's (after discovery), or one `stack` (`ORG/PROJECT/STACK`)
+/// or `env` (`ORG/PROJECT/ENV`).
 pub fn doctor_blocking(
-    targets: Vec<(pulumi_azure_oidc::target::Target, pulumi_azure_oidc::Issuer)>,
+    config: Option<&Config>,
+    stack: Option<&str>,
+    env: Option<&str>,
     options: &RunOptions,
     now: Option<i64>,
 ) -> Result<pulumi_azure_oidc::doctor::DoctorReport> {
+    // Refuse a malformed target before anything is resolved or sent.
+    pulumi_azure_oidc::doctor::targets(config, stack, env)?;
     let now = now.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
     let p = executor(options, Call::Doctor)?;
-    runtime()?.block_on(p.doctor(targets, now))
+    runtime()?.block_on(async {
+        let config = match config {
+            Some(c) => Some(p.discover(c).await?),
+            None => None,
+        };
+        let targets = pulumi_azure_oidc::doctor::targets(config.as_ref(), stack, env)?;
+        p.doctor(targets, now).await
+    })
 }
 
 /// `status`, blocking.
 pub fn status_blocking(config: &Config, options: &RunOptions) -> Result<StatusReport> {
-    let plan = plan(config)?;
     let p = executor(options, Call::Status)?;
-    runtime()?.block_on(p.status(plan))
+    runtime()?.block_on(async { p.status(p.plan_config(config).await?).await })
 }
 
 /// `verify`, blocking.
@@ -188,9 +200,9 @@ pub fn verify_blocking(config: Option<&Config>, options: &RunOptions) -> Result<
 
 /// `destroy`, blocking: remove what the tool made for `config`.
 pub fn destroy_blocking(config: &Config, options: &RunOptions) -> Result<DestroyReport> {
-    let plan = plan(config)?;
     let p = executor(options, Call::Destroy)?;
     runtime()?.block_on(async {
+        let plan = p.plan_config(config).await?;
         let (steps, live) = p.plan_destroy(&plan).await?;
         p.destroy(&steps, &live, &Quiet).await
     })

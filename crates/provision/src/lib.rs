@@ -16,6 +16,7 @@ mod api;
 mod apply;
 mod auth;
 mod destroy;
+mod discover;
 mod doctor;
 mod http;
 mod observe;

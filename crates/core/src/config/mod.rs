@@ -13,11 +13,13 @@ use crate::target::Target;
 use serde::{Deserialize, Serialize};
 
 mod budget;
+mod discovery;
 
 use budget::check_shape;
 pub use budget::{
     MAX_CONFIG_BYTES, MAX_CONFIG_VALUES, MAX_NESTING, MAX_ROLE_GRANTS, config_value_limit,
 };
+pub use discovery::{Discovered, Discovery, DiscoveryKind};
 use std::collections::HashSet;
 
 #[derive(Debug, Deserialize)]
@@ -42,9 +44,14 @@ struct RawAzure {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawDeployment {
-    project: String,
+    project: Option<String>,
+    /// `"*"`: every project of the org, discovered.
+    projects: Option<String>,
     stack: Option<String>,
-    stacks: Option<Vec<String>>,
+    stacks: Option<Names>,
+    /// Globs of `PROJECT/STACK` or `STACK` that discovery leaves out.
+    #[serde(default)]
+    exclude: Vec<String>,
     operations: Option<Vec<String>>,
     #[serde(default)]
     roles: Vec<RawRole>,
@@ -53,9 +60,14 @@ struct RawDeployment {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawEsc {
-    project: String,
+    project: Option<String>,
+    /// `"*"`: every ESC project of the org, discovered.
+    projects: Option<String>,
     env: Option<String>,
-    envs: Option<Vec<String>>,
+    envs: Option<Names>,
+    /// Globs of `PROJECT/ENV` or `ENV` that discovery leaves out.
+    #[serde(default)]
+    exclude: Vec<String>,
     subject_attributes: Option<Vec<String>>,
     user: Option<String>,
     root_env: Option<String>,
@@ -64,6 +76,14 @@ struct RawEsc {
     #[serde(default)]
     roles: Vec<RawRole>,
     key_vault: Option<RawKeyVault>,
+}
+
+/// A list of names, or `"*"` for every one Pulumi Cloud has.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Names {
+    All(String),
+    List(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +171,13 @@ pub struct Config {
     pub issuer: Issuer,
     pub azure: AzureSettings,
     pub targets: Vec<ConfiguredTarget>,
+    /// Entries whose stacks or environments come from Pulumi Cloud (`"*"`); empty
+    /// once [`Config::expand`] has added what was found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<Discovery>,
+    /// The targets that discovery added, as `stack ORG/PROJECT/STACK` labels.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovered: Vec<String>,
 }
 
 /// Attach where in the config a value came from, keeping the value's own error code.
@@ -244,13 +271,13 @@ impl Config {
         };
         // Each value is checked where it appears so an error names its path; the
         // targets themselves are built by `TargetSpec`, as for every other face.
+        let mut discovery = Vec::new();
         for (i, d) in raw.deployments.into_iter().enumerate() {
             let here = format!("deployments[{i}]");
-            at(
-                || format!("{here}.project"),
-                ProjectName::new(d.project.as_str()),
-            )?;
-            let stacks = one_or_many(&here, "stack", d.stack, d.stacks)?;
+            let project = project_or_all(&here, d.project, d.projects)?;
+            if let Some(p) = &project {
+                at(|| format!("{here}.project"), ProjectName::new(p.as_str()))?;
+            }
             let operations = d.operations;
             if operations.as_ref().is_some_and(Vec::is_empty) {
                 return Err(Error::InvalidOperation("(an empty list)".to_owned())
@@ -260,11 +287,32 @@ impl Config {
                 at(|| format!("{here}.operations[{j}]"), Operation::parse(o))?;
             }
             let roles = grants(&here, d.roles)?;
+            let Some(stacks) = listed(
+                &here,
+                "stack",
+                project.is_none(),
+                d.stack,
+                d.stacks,
+                &d.exclude,
+            )?
+            else {
+                discovery.push(Discovery {
+                    kind: DiscoveryKind::Stacks,
+                    here,
+                    project,
+                    exclude: d.exclude,
+                    operations,
+                    roles,
+                    ..Discovery::default()
+                });
+                continue;
+            };
+            let project = project.unwrap_or_default();
             count_grants(&here, stacks.len(), roles.len())?;
             for (j, stack) in stacks.into_iter().enumerate() {
                 let spec = TargetSpec::Deployment {
                     org: org.to_string(),
-                    project: d.project.clone(),
+                    project: project.clone(),
                     stack,
                     operations: operations.clone(),
                     issuer: None,
@@ -278,11 +326,14 @@ impl Config {
         }
         for (i, e) in raw.esc.into_iter().enumerate() {
             let here = format!("esc[{i}]");
-            at(
-                || format!("{here}.project"),
-                EscProjectName::new(e.project.as_str()),
-            )?;
-            let envs = one_or_many(&here, "env", e.env, e.envs)?;
+            let project = project_or_all(&here, e.project, e.projects)?;
+            if let Some(p) = &project {
+                at(
+                    || format!("{here}.project"),
+                    EscProjectName::new(p.as_str()),
+                )?;
+            }
+            let envs = listed(&here, "env", project.is_none(), e.env, e.envs, &e.exclude)?;
             for (j, a) in e.subject_attributes.iter().flatten().enumerate() {
                 at(
                     || format!("{here}.subjectAttributes[{j}]"),
@@ -305,11 +356,28 @@ impl Config {
                     )
                 })
                 .transpose()?;
+            let Some(envs) = envs else {
+                discovery.push(Discovery {
+                    kind: DiscoveryKind::Environments,
+                    here,
+                    project,
+                    exclude: e.exclude,
+                    subject_attributes: e.subject_attributes,
+                    user: e.user,
+                    root_env: e.root_env,
+                    include_yaml_subject: e.include_yaml_subject,
+                    roles,
+                    key_vault,
+                    ..Discovery::default()
+                });
+                continue;
+            };
+            let project = project.unwrap_or_default();
             count_grants(&here, envs.len(), roles.len())?;
             for (j, env) in envs.into_iter().enumerate() {
                 let spec = TargetSpec::Esc {
                     org: org.to_string(),
-                    project: e.project.clone(),
+                    project: project.clone(),
                     env,
                     subject_attributes: e.subject_attributes.clone(),
                     user: e.user.clone(),
@@ -324,7 +392,7 @@ impl Config {
                 });
             }
         }
-        if targets.is_empty() {
+        if targets.is_empty() && discovery.is_empty() {
             return Err(Error::EmptyTarget(
                 "the config lists no targets: add a `deployments:` or `esc:` entry".into(),
             ));
@@ -340,6 +408,8 @@ impl Config {
             issuer,
             azure,
             targets,
+            discovery,
+            discovered: Vec::new(),
         })
     }
 
@@ -359,8 +429,89 @@ impl Config {
                 roles,
                 key_vault: None,
             }],
+            discovery: Vec::new(),
+            discovered: Vec::new(),
         }
     }
+}
+
+/// `project: NAME`, or `projects: "*"` (`None`: every project, discovered).
+fn project_or_all(
+    here: &str,
+    project: Option<String>,
+    projects: Option<String>,
+) -> Result<Option<String>> {
+    match (project, projects) {
+        (Some(p), None) => Ok(Some(p)),
+        (None, Some(all)) if all == "*" => Ok(None),
+        (None, Some(other)) => Err(Error::InvalidConfig {
+            message: format!(
+                "`projects` takes only \"*\" (every project, found in Pulumi Cloud), not `{other}`; name one with `project`"
+            ),
+            location: Some(format!("{here}.projects")),
+        }),
+        (Some(_), Some(_)) => Err(Error::InvalidConfig {
+            message: "give either `project` or `projects: \"*\"`, not both".into(),
+            location: Some(here.to_owned()),
+        }),
+        (None, None) => Err(Error::InvalidConfig {
+            message: "missing `project` (or `projects: \"*\"` for every project)".into(),
+            location: Some(here.to_owned()),
+        }),
+    }
+}
+
+/// The names an entry lists, or `None` when they are to be discovered (`"*"`, or
+/// every project). `exclude` only makes sense for a discovered list.
+fn listed(
+    here: &str,
+    key: &str,
+    every_project: bool,
+    one: Option<String>,
+    many: Option<Names>,
+    exclude: &[String],
+) -> Result<Option<Vec<String>>> {
+    let discover = match (&one, &many) {
+        (None, Some(Names::All(all))) if all == "*" => true,
+        (_, Some(Names::All(other))) => {
+            return Err(Error::InvalidConfig {
+                message: format!(
+                    "`{key}s` takes a list of names, or \"*\" for every one in Pulumi Cloud; not `{other}`"
+                ),
+                location: Some(format!("{here}.{key}s")),
+            });
+        }
+        (None, None) if every_project => true,
+        _ if every_project => {
+            return Err(Error::InvalidConfig {
+                message: format!("with `projects: \"*\"`, give `{key}s: \"*\"` or leave it out"),
+                location: Some(here.to_owned()),
+            });
+        }
+        _ => false,
+    };
+    if discover {
+        for (j, glob) in exclude.iter().enumerate() {
+            if glob.trim().is_empty() {
+                return Err(Error::InvalidConfig {
+                    message: "an empty `exclude` pattern".into(),
+                    location: Some(format!("{here}.exclude[{j}]")),
+                });
+            }
+        }
+        return Ok(None);
+    }
+    if !exclude.is_empty() {
+        return Err(Error::InvalidConfig {
+            message: format!("`exclude` applies to discovered {key}s only (`{key}s: \"*\"`)"),
+            location: Some(format!("{here}.exclude")),
+        });
+    }
+    let many = match many {
+        Some(Names::List(list)) => Some(list),
+        _ => None,
+    };
+    one_or_many(here, key, one, many).map(Some)
 }
 
 fn one_or_many(

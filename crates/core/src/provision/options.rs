@@ -127,6 +127,8 @@ pub enum Call {
     Destroy,
     /// Reads Pulumi Cloud for the login, Graph and ARM for what it names; no writes.
     Doctor,
+    /// Lists the org's stacks and environments for a config's `"*"` entries.
+    Discover,
     /// With a config, Graph is read to find the apps.
     Verify {
         with_config: bool,
@@ -150,6 +152,10 @@ impl Call {
         match self {
             Call::Apply | Call::Status | Call::Destroy | Call::Doctor => Needs {
                 azure: true,
+                pulumi: true,
+            },
+            Call::Discover => Needs {
+                azure: false,
                 pulumi: true,
             },
             Call::Verify { with_config } => Needs {

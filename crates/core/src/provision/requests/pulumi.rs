@@ -118,3 +118,92 @@ pub fn read_env_written(answer: Answer, request: &Request) -> Result<bool> {
     }
     expect(answer, request, &[200, 204]).map(|()| true)
 }
+
+/// One page of a list: `(project, name)` pairs, and the next page's token.
+pub type NamesPage = (Vec<(String, String)>, Option<String>);
+
+/// One page of the org's stacks (`GET /api/user/stacks`, Pulumi Cloud REST API
+/// `ListUserStacks`, as `pulumi-cloud-sdk`'s `UsersApi.list_user_stacks` sends it);
+/// the next page is asked for with the `continuationToken` the last one gave.
+pub fn list_stacks(org: &str, continuation: Option<&str>) -> Request {
+    let mut path = format!("user/stacks?organization={}", super::enc(org));
+    if let Some(token) = continuation {
+        path.push_str("&continuationToken=");
+        path.push_str(&super::enc(token));
+    }
+    pulumi(format!("list the stacks of {org}"), Method::Get, path)
+}
+
+/// `(project, stack)` pairs of the org and the next page's token
+/// (`AppListStacksResponse`: `stacks[]` with `orgName`, `projectName`, `stackName`;
+/// `continuationToken` absent or empty on the last page).
+pub fn read_stacks_page(
+    answer: Answer,
+    request: &Request,
+    org: &str,
+) -> Result<NamesPage> {
+    if answer.status != 200 {
+        return Err(answer.into_error(request.service, &request.operation));
+    }
+    let v = answer.json();
+    let items = v["stacks"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|s| s["orgName"].as_str().is_none_or(|o| o == org))
+                .filter_map(|s| {
+                    Some((
+                        s["projectName"].as_str()?.to_owned(),
+                        s["stackName"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((items, next_token(&v["continuationToken"])))
+}
+
+/// One page of the org's ESC environments (`ListEnvironments`, pulumi/esc-sdk
+/// `sdk/swagger.yaml`), the next asked for with the `nextToken` the last one gave.
+pub fn list_envs(org: &str, continuation: Option<&str>) -> Request {
+    let mut path = format!("esc/environments/{org}");
+    if let Some(token) = continuation {
+        path.push_str("?continuationToken=");
+        path.push_str(&super::enc(token));
+    }
+    pulumi(
+        format!("list the ESC environments of {org}"),
+        Method::Get,
+        path,
+    )
+}
+
+/// `(project, env)` pairs and the next page's token (`OrgEnvironments`:
+/// `environments[]` with `project` and `name`; `nextToken`).
+pub fn read_envs_page(
+    answer: Answer,
+    request: &Request,
+) -> Result<NamesPage> {
+    if answer.status != 200 {
+        return Err(answer.into_error(request.service, &request.operation));
+    }
+    let v = answer.json();
+    let items = v["environments"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|e| {
+                    Some((
+                        e["project"].as_str().unwrap_or("default").to_owned(),
+                        e["name"].as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((items, next_token(&v["nextToken"])))
+}
+
+fn next_token(v: &Value) -> Option<String> {
+    v.as_str().filter(|t| !t.is_empty()).map(str::to_owned)
+}

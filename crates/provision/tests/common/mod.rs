@@ -1,0 +1,218 @@
+//! What the provisioning tests share: a user's own raw calls to the emulator, and an
+//! executor pointed at it.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::sync::Arc;
+
+use pulumi_azure_oidc_emulator as emu;
+use pulumi_azure_oidc_provision::{
+    AzureAuth, Endpoints, Options, Provisioner, RetryPolicy, Secret,
+};
+use serde_json::{Value, json};
+
+pub(crate) const ORG: &str = "contoso";
+pub(crate) const ISSUER: &str = "https://api.pulumi.com/oidc";
+pub(crate) const SUB: &str = emu::DEFAULT_SUBSCRIPTION_ID;
+
+/// A user's hands on the emulator: raw HTTP with the operator's tokens.
+pub(crate) struct Hands {
+    client: reqwest::Client,
+    base: String,
+    graph: String,
+    arm: String,
+}
+
+impl Hands {
+    pub(crate) async fn new(e: &emu::Emulator) -> Self {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(e.ca_pem().as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        let token = |scope: &'static str| {
+            let client = client.clone();
+            let url = format!(
+                "{}/{}/oauth2/v2.0/token",
+                e.https_url(),
+                emu::DEFAULT_TENANT_ID
+            );
+            async move {
+                let v: Value = client
+                    .post(url)
+                    .form(&[
+                        ("client_id", emu::DEFAULT_OPERATOR_CLIENT_ID),
+                        ("client_secret", emu::DEFAULT_OPERATOR_SECRET),
+                        ("grant_type", "client_credentials"),
+                        ("scope", scope),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v["access_token"].as_str().unwrap().to_owned()
+            }
+        };
+        Hands {
+            graph: token("https://graph.microsoft.com/.default").await,
+            arm: token("https://management.azure.com/.default").await,
+            client,
+            base: e.https_url().to_owned(),
+        }
+    }
+
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut r = self.client.request(method, format!("{}{path}", self.base));
+        r = if auth == "pulumi" {
+            r.header(
+                "Authorization",
+                format!("token {}", emu::DEFAULT_PULUMI_TOKEN),
+            )
+        } else {
+            r.bearer_auth(auth)
+        };
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// An app made as `az ad app create` makes one: no uniqueName, no tags.
+    pub(crate) async fn app(&self, name: &str) -> (String, String) {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/v1.0/applications",
+                &self.graph,
+                Some(json!({"displayName": name})),
+            )
+            .await;
+        (
+            v["id"].as_str().unwrap().to_owned(),
+            v["appId"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub(crate) async fn sp(&self, app_id: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/v1.0/servicePrincipals",
+                &self.graph,
+                Some(json!({"appId": app_id})),
+            )
+            .await;
+        v["id"].as_str().unwrap().to_owned()
+    }
+
+    pub(crate) async fn credential(
+        &self,
+        object_id: &str,
+        name: &str,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+    ) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/v1.0/applications/{object_id}/federatedIdentityCredentials"),
+            &self.graph,
+            Some(json!({"name": name, "issuer": issuer, "subject": subject, "audiences": [audience]})),
+        )
+        .await;
+    }
+
+    pub(crate) async fn role(&self, principal: &str, role: &str, scope: &str) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("d0c7012a-0000-4000-8000-{n:012x}");
+        self.call(
+            reqwest::Method::PUT,
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?api-version=2022-04-01"),
+            &self.arm,
+            Some(json!({"properties": {
+                "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{role}"),
+                "principalId": principal,
+                "principalType": "ServicePrincipal",
+            }})),
+        )
+        .await;
+    }
+
+    pub(crate) async fn settings(&self, project: &str, stack: &str, azure: Value) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/stacks/{ORG}/{project}/{stack}/deployments/settings"),
+            "pulumi",
+            Some(json!({"operationContext": {"oidc": {"azure": azure}}})),
+        )
+        .await;
+    }
+
+    pub(crate) async fn env(&self, project: &str, env: &str, yaml: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/esc/environments/{ORG}"),
+            "pulumi",
+            Some(json!({"project": project, "name": env})),
+        )
+        .await;
+        let r = self
+            .client
+            .patch(format!(
+                "{}/api/esc/environments/{ORG}/{project}/{env}",
+                self.base
+            ))
+            .header(
+                "Authorization",
+                format!("token {}", emu::DEFAULT_PULUMI_TOKEN),
+            )
+            .body(yaml.to_owned())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
+    /// Pulumi's example set-up for one stack: the four credentials, exactly right.
+    pub(crate) async fn stack_credentials(&self, object_id: &str, project: &str, stack: &str) {
+        for op in ["preview", "update", "refresh", "destroy"] {
+            let subject = format!(
+                "pulumi:deploy:org:{ORG}:project:{project}:stack:{stack}:operation:{op}:scope:write"
+            );
+            self.credential(object_id, &format!("{stack}-{op}"), ISSUER, &subject, ORG)
+                .await;
+        }
+    }
+}
+
+pub(crate) fn provisioner(e: &emu::Emulator, pulumi_token: &str) -> Arc<Provisioner> {
+    Arc::new(
+        Provisioner::new(Options {
+            endpoints: Endpoints::default().all_at(e.https_url()),
+            azure: Some(AzureAuth::ClientSecret {
+                tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+                secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
+            }),
+            pulumi_token: Some(Secret::new(pulumi_token)),
+            tenant_id: None,
+            ca_pem: Some(e.ca_pem().to_owned()),
+            retry: RetryPolicy::fast(),
+            concurrency: 4,
+            request_limit: None,
+            app_parallelism: None,
+        })
+        .unwrap(),
+    )
+}
