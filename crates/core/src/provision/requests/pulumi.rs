@@ -137,11 +137,7 @@ pub fn list_stacks(org: &str, continuation: Option<&str>) -> Request {
 /// `(project, stack)` pairs of the org and the next page's token
 /// (`AppListStacksResponse`: `stacks[]` with `orgName`, `projectName`, `stackName`;
 /// `continuationToken` absent or empty on the last page).
-pub fn read_stacks_page(
-    answer: Answer,
-    request: &Request,
-    org: &str,
-) -> Result<NamesPage> {
+pub fn read_stacks_page(answer: Answer, request: &Request, org: &str) -> Result<NamesPage> {
     if answer.status != 200 {
         return Err(answer.into_error(request.service, &request.operation));
     }
@@ -180,10 +176,7 @@ pub fn list_envs(org: &str, continuation: Option<&str>) -> Request {
 
 /// `(project, env)` pairs and the next page's token (`OrgEnvironments`:
 /// `environments[]` with `project` and `name`; `nextToken`).
-pub fn read_envs_page(
-    answer: Answer,
-    request: &Request,
-) -> Result<NamesPage> {
+pub fn read_envs_page(answer: Answer, request: &Request) -> Result<NamesPage> {
     if answer.status != 200 {
         return Err(answer.into_error(request.service, &request.operation));
     }
