@@ -20,6 +20,7 @@ mod layout;
 mod python;
 mod soak;
 mod wasm;
+mod wasm_sizes;
 mod web;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "soak" => soak::run(rest),
         "wasm" => wasm::build().map(|_| ()),
+        "wasm-sizes" => wasm_sizes::run(rest),
         "layout" => layout::check(),
         "serve" => web::serve(rest),
         "header" => header::run(rest),
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
                  fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
                  soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
+                 wasm-sizes  what makes that WASM heavy, by crate and function (--top=N)\n  \
                  layout check the architecture: the core free of I/O, the emulator of our crates\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
