@@ -171,6 +171,17 @@ paoidc_status paoidc_apply(const char *config, const char *options_json, char **
 // String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
 paoidc_status paoidc_status_report(const char *config, const char *options_json, char **out_json);
 
+// Describe the live set-up of organization `org`, however it was made, as a config
+// pinned to its existing apps (`holder: { clientId }`): `paoidc_apply` with that
+// config changes nothing, and with `"take_ownership":true` marks the apps as managed.
+// Reads only. `options_json` as for `paoidc_apply`. On success `*out_json` receives
+// `{"config": "<YAML>", "adopted": […], "not_expressed": […], "findings": […]}`, as
+// `adopt --output json` prints it; the caller frees it with `paoidc_string_free`.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_adopt(const char *org, const char *options_json, char **out_json);
+
 // Judge a live set-up, however it was made, and say what is wrong with the fix:
 // every target of `config` (YAML or JSON text), or one `stack` (`ORG/PROJECT/STACK`)
 // or `env` (`ORG/PROJECT/ENV`); exactly one of the three is non-NULL. Reads only and

@@ -420,6 +420,33 @@ pub unsafe extern "C" fn paoidc_status_report(
     })
 }
 
+/// Describe the live set-up of organization `org`, however it was made, as a config
+/// pinned to its existing apps (`holder: { clientId }`): `paoidc_apply` with that
+/// config changes nothing, and with `"take_ownership":true` marks the apps as managed.
+/// Reads only. `options_json` as for `paoidc_apply`. On success `*out_json` receives
+/// `{"config": "<YAML>", "adopted": […], "not_expressed": […], "findings": […]}`, as
+/// `adopt --output json` prints it; the caller frees it with `paoidc_string_free`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_adopt(
+    org: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (org, options) = unsafe { (arg(org, "org")?, run_options(options_json)?) };
+        check_out(out_json)?;
+        let adopted = pulumi_azure_oidc_provision::adopt_blocking(org, None, &options, None)?;
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&adopted)?) }
+    })
+}
+
 /// Judge a live set-up, however it was made, and say what is wrong with the fix:
 /// every target of `config` (YAML or JSON text), or one `stack` (`ORG/PROJECT/STACK`)
 /// or `env` (`ORG/PROJECT/ENV`); exactly one of the three is non-NULL. Reads only and

@@ -385,6 +385,15 @@ static void test_provisioning(void) {
     CHECK(paoidc_doctor(config, "contoso/core/dev", NULL, env.options, &out) == PAOIDC_STATUS_INVALID_CONFIG,
           "a config and a stack at once");
 
+    /* adopt describes the org as it is: a config pinned to the app apply made. */
+    out = NULL;
+    CHECK(paoidc_adopt("contoso", env.options, &out) == PAOIDC_STATUS_OK, "adopt");
+    CHECK(out && strstr(out, "\"stack contoso/core/dev\"") != NULL, "the stack adopted: %s", out ? out : "(null)");
+    CHECK(out && strstr(out, "holder: { clientId: ") != NULL, "pinned to its app");
+    paoidc_string_free(out);
+    out = (char *)"sentinel";
+    CHECK(paoidc_adopt("x", env.options, &out) == PAOIDC_STATUS_INVALID_ORG && out == NULL, "an org name that is not one");
+
     /* Destroy removes what apply made; the next status sees nothing to keep. */
     out = NULL;
     CHECK(paoidc_destroy(config, env.options, &out) == PAOIDC_STATUS_OK, "destroy");

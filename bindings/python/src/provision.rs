@@ -479,6 +479,26 @@ fn provision_doctor<'py>(
     })
 }
 
+/// Describe an org's live set-up as a config pinned to its existing apps; reads
+/// only. A dict as `adopt --output json` prints it (`config` is the YAML text).
+#[pyfunction]
+#[pyo3(signature = (org, issuer, options_json, now=None))]
+fn provision_adopt<'py>(
+    py: Python<'py>,
+    org: &str,
+    issuer: Option<&str>,
+    options_json: &str,
+    now: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(|| {
+        let options = options(options_json)?;
+        let adopted = py
+            .detach(|| run::adopt_blocking(org, issuer, &options, now))
+            .map_err(to_py_err)?;
+        from_json(py, &json_text(&adopted)?)
+    })
+}
+
 /// Exchange a token at the Entra token endpoint; `config` may be None.
 #[pyfunction]
 fn provision_verify(
@@ -535,6 +555,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(provision_apply, m)?)?;
     m.add_function(wrap_pyfunction!(provision_status, m)?)?;
     m.add_function(wrap_pyfunction!(provision_doctor, m)?)?;
+    m.add_function(wrap_pyfunction!(provision_adopt, m)?)?;
     m.add_function(wrap_pyfunction!(provision_verify, m)?)?;
     m.add_function(wrap_pyfunction!(provision_destroy, m)?)?;
     Ok(())

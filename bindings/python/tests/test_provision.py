@@ -184,6 +184,13 @@ def test_apply_status_verify_destroy(emulator: Emulator, no_host_credentials: No
     )
     assert credential.get_token(ARM).token
 
+    # adopt describes the org as it is, pinned to the app apply made; applying that
+    # config changes nothing.
+    adopted = oidc.adopt("contoso", **options)
+    assert "stack contoso/core/dev" in adopted["adopted"], adopted
+    assert f"holder: {{ clientId: {app.client_id} }}" in adopted["config"]
+    assert oidc.apply(adopted["config"], **options).changes == ()
+
     # doctor judges the live set-up, by config or by the stack's name; reads only.
     doctor = oidc.doctor(config, **options)
     assert doctor["healthy"] and doctor["checked"], doctor

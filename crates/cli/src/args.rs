@@ -110,6 +110,17 @@ pub(crate) enum Command {
         pulumi-azure-oidc doctor --config pulumi-azure-oidc.yaml"
     )]
     Doctor(DoctorArgs),
+    /// Describe an org's existing set-up as a config pinned to its apps; writes nothing
+    #[command(
+        after_help = "Lists the org's stacks and ESC environments in Pulumi Cloud, the Azure login \
+        each names, and the app behind each client id: its federated credentials (matched by issuer, \
+        subject and audience, never by name), service principal and roles. The config it prints pins \
+        each entry to its app (`holder: { clientId }`), so `apply` with it changes nothing; \
+        `apply --take-ownership` then marks the apps as managed. What the config cannot say, and \
+        what `doctor` finds wrong, are comments in it. Nothing is repaired.\n\n\
+        Example:\n  pulumi-azure-oidc adopt --org contoso --config-out pulumi-azure-oidc.yaml"
+    )]
+    Adopt(AdoptArgs),
     /// Exchange a Pulumi OIDC token at Entra, as Pulumi will, and explain a refusal
     #[command(
         after_help = "The token comes from --token, else PULUMI_OIDC_TOKEN, else the file \
@@ -431,6 +442,10 @@ pub(crate) struct ApplyArgs {
     /// Also delete credentials this tool did not make, in its apps, and its apps no longer in the config
     #[arg(long)]
     pub prune: bool,
+    /// Mark the existing apps the config pins (`holder:`), and the credentials in them
+    /// it uses, as this tool's, so that `destroy` may remove them later
+    #[arg(long)]
+    pub take_ownership: bool,
 }
 
 #[derive(Debug, Args)]
@@ -439,6 +454,21 @@ pub(crate) struct StatusArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub ids: AzureIds,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AdoptArgs {
+    /// The Pulumi organization
+    #[arg(long)]
+    pub org: String,
+    /// Write the config here instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub config_out: Option<PathBuf>,
+    /// The issuer of the org's tokens (a self-hosted Pulumi Cloud's `…/oidc`)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }

@@ -7,7 +7,8 @@ use pulumi_azure_oidc::Error;
 use pulumi_azure_oidc_provision::{Call, Progress, RunOptions, executor, runtime, verify_request};
 
 use crate::args::{
-    ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, DoctorArgs, Output, StatusArgs, VerifyArgs,
+    AdoptArgs, ApplyArgs, AuthArg, CloudArg, ConnArgs, DestroyArgs, DoctorArgs, Output, StatusArgs,
+    VerifyArgs,
 };
 use crate::inputs::{read_arg, read_config, target_config};
 use crate::text::print_json;
@@ -128,7 +129,15 @@ pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
     let output = a.conn.output;
     runtime()?.block_on(async {
         let plan = p.plan_config(&config).await?;
-        let prepared = p.prepare(plan, a.prune).await?;
+        let prepared = p
+            .prepare_with(
+                plan,
+                pulumi_azure_oidc::diff::DiffOptions {
+                    prune: a.prune,
+                    take_ownership: a.take_ownership,
+                },
+            )
+            .await?;
         for w in &prepared.plan.warnings {
             text::warning(w);
         }
@@ -184,6 +193,41 @@ pub(crate) fn discovered(
     let p = executor(&run_options(conn), Call::Discover)?;
     let expanded = runtime()?.block_on(p.discover(&config))?;
     Ok(expanded)
+}
+
+pub(crate) fn adopt(a: AdoptArgs) -> Result<u8, Failure> {
+    let adopted = pulumi_azure_oidc_provision::adopt_blocking(
+        &a.org,
+        a.issuer.as_deref(),
+        &run_options(&a.conn),
+        None,
+    )?;
+    if let Some(path) = &a.config_out {
+        std::fs::write(path, &adopted.config).map_err(|e| Error::UnreadableInput {
+            what: format!("`{}`", path.display()),
+            reason: format!("cannot write the config: {e}"),
+        })?;
+    }
+    match a.conn.output {
+        Output::Json => print_json(&adopted),
+        Output::Text => {
+            if a.config_out.is_none() {
+                print!("{}", adopted.config);
+            }
+            let _ = writeln!(
+                anstream::stderr(),
+                "adopted {} target(s); {} thing(s) not expressed; {} finding(s){}",
+                adopted.adopted.len(),
+                adopted.not_expressed.len(),
+                adopted.findings.len(),
+                a.config_out
+                    .as_ref()
+                    .map(|p| format!("; config written to {}", p.display()))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(0)
 }
 
 pub(crate) fn doctor(a: DoctorArgs) -> Result<u8, Failure> {

@@ -175,6 +175,17 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
         "{planned}"
     );
     assert!(!planned.contains("core/prod"), "{planned}");
+    // adopt writes a config pinned to the app apply made; applying it changes nothing.
+    let adopted = s.dir.path().join("adopted.yaml").display().to_string();
+    let said = run(
+        s.cli(&["adopt", "--org", "contoso", "--config-out", &adopted]),
+        0,
+    );
+    assert!(said.contains("adopted 3 target(s)"), "{said}");
+    let text = std::fs::read_to_string(&adopted).unwrap();
+    assert!(text.contains("holder: { clientId: "), "{text}");
+    let unchanged = run(s.cli(&["apply", "--config", &adopted, "--yes"]), 0);
+    assert!(unchanged.contains("nothing to change"), "{unchanged}");
     let malformed = run(s.cli(&["doctor", "--stack", "contoso/core"]), 2);
     assert!(malformed.contains("ORG/PROJECT/NAME"), "{malformed}");
     let again = run(s.cli(&["apply", "--config", &config, "--yes"]), 0);

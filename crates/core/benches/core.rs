@@ -40,6 +40,7 @@ fn config(n: usize) -> Config {
                 target,
                 roles: Vec::new(),
                 key_vault: None,
+                holder: None,
             })
             .collect(),
         discovery: Vec::new(),

@@ -25,6 +25,9 @@ pub struct DiffOptions {
     /// Delete credentials this tool did not create when they are in the way or in a
     /// managed app, and delete managed apps the plan no longer uses.
     pub prune: bool,
+    /// Mark the existing apps a config pins (`holder:`) and the credentials in them
+    /// that the plan uses as this tool's, so that `destroy` may later remove them.
+    pub take_ownership: bool,
 }
 
 /// One write, in the order it must happen.
@@ -226,9 +229,20 @@ fn credential_changes(
     existing: &[ObservedCredential],
     label: &str,
     options: DiffOptions,
+    foreign: bool,
     changes: &mut Vec<Change>,
     unmanaged: &mut Vec<UnmanagedCredential>,
 ) -> Result<()> {
+    // In an app somebody else made, nothing of theirs is deleted or rewritten, and a
+    // name that happens to equal a planned one does not make a credential ours.
+    let options = if foreign {
+        DiffOptions {
+            prune: false,
+            ..options
+        }
+    } else {
+        options
+    };
     let mut used = vec![false; existing.len()];
     let mut deletes = Vec::new();
     let mut updates = Vec::new();
@@ -242,12 +256,16 @@ fn credential_changes(
             let o = &existing[i];
             used[i] = true;
             let audience_ok = o.audiences == [c.audience.clone()];
-            match (audience_ok, is_managed(o) || o.name == c.name.as_str()) {
+            let managed = is_managed(o) || (!foreign && o.name == c.name.as_str());
+            match (audience_ok, managed) {
                 (true, managed) => {
                     if managed && !same_content(c, o) {
                         updates.push(update(label, o, c));
                     }
-                    if !managed {
+                    if !managed && options.take_ownership && app.pinned_client_id.is_some() {
+                        // Taking ownership: our marker goes into its description.
+                        updates.push(update(label, o, c));
+                    } else if !managed {
                         unmanaged.push(UnmanagedCredential {
                             app: label.to_owned(),
                             name: o.name.clone(),
@@ -281,7 +299,7 @@ fn credential_changes(
         } else if let Some(i) = existing
             .iter()
             .enumerate()
-            .position(|(i, o)| !used[i] && o.name == c.name.as_str())
+            .position(|(i, o)| !foreign && !used[i] && o.name == c.name.as_str())
         {
             // Our name, other content (a changed issuer, say): correct it in place.
             used[i] = true;
@@ -403,7 +421,30 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
     for app in &plan.apps {
         let found = apps_by_name.get(app.unique_name.as_str()).copied();
         let label = app.unique_name.clone();
+        // An app a config pins is read, never made; it stays somebody else's unless
+        // it carries our tags or this run takes ownership of it.
+        let mut foreign = false;
+        if let Some(client_id) = &app.pinned_client_id {
+            let Some(o) = found else {
+                return Err(Error::InvalidConfig {
+                    message: format!(
+                        "no app with client id {client_id} in the tenant: `holder` names an existing app, which this tool never creates"
+                    ),
+                    location: None,
+                });
+            };
+            let owned = app.tags.iter().all(|t| o.tags.contains(t));
+            if !owned && options.take_ownership {
+                changes.push(Change::UpdateApp {
+                    app: label.clone(),
+                    display_name: o.display_name.clone(),
+                    tags: app.tags.clone(),
+                });
+            }
+            foreign = !owned && !options.take_ownership;
+        }
         match found {
+            _ if app.pinned_client_id.is_some() => {}
             None => changes.push(Change::CreateApp {
                 app: label.clone(),
                 display_name: app.display_name.clone(),
@@ -430,9 +471,25 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
         let existing: &[ObservedCredential] = found
             .map(|o| o.federated_identity_credentials.as_slice())
             .unwrap_or(&[]);
-        credential_changes(app, existing, &label, options, &mut changes, &mut unmanaged)?;
+        credential_changes(
+            app,
+            existing,
+            &label,
+            options,
+            foreign,
+            &mut changes,
+            &mut unmanaged,
+        )?;
 
-        role_changes(app, found, &label, options, &mut changes, &mut notes);
+        let role_options = if foreign {
+            DiffOptions {
+                prune: false,
+                ..options
+            }
+        } else {
+            options
+        };
+        role_changes(app, found, &label, role_options, &mut changes, &mut notes);
 
         for t in &app.targets {
             match &t.target {
@@ -693,7 +750,15 @@ mod tests {
         assert!(d.is_converged());
         assert_eq!(d.unmanaged.len(), 1);
         assert!(d.unmanaged[0].kept);
-        let d = diff(&p, &state, DiffOptions { prune: true }).unwrap();
+        let d = diff(
+            &p,
+            &state,
+            DiffOptions {
+                prune: true,
+                take_ownership: false,
+            },
+        )
+        .unwrap();
         assert!(
             matches!(&d.changes[..], [Change::DeleteCredential { name, .. }] if name == "hand-made")
         );
@@ -786,7 +851,15 @@ mod tests {
                 .iter()
                 .any(|n| n.contains("11111111-2222-3333-4444-555555555555"))
         );
-        let d = diff(&p, &state, DiffOptions { prune: true }).unwrap();
+        let d = diff(
+            &p,
+            &state,
+            DiffOptions {
+                prune: true,
+                take_ownership: false,
+            },
+        )
+        .unwrap();
         assert_eq!(d.changes.len(), 2);
     }
 

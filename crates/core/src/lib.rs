@@ -24,6 +24,7 @@
 //! # Ok::<(), pulumi_azure_oidc::Error>(())
 //! ```
 
+pub mod adopt;
 pub mod claims;
 pub mod config;
 pub mod credential;

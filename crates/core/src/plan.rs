@@ -48,6 +48,16 @@ pub struct AppPlan {
     /// Deduplicated credentials (the `<yaml>` one can be shared), in a stable order.
     pub credentials: Vec<FederatedCredential>,
     pub roles: Vec<RoleGrant>,
+    /// The client id of an existing app the config pins these targets to (`holder:`):
+    /// the app is read by that id, never created, renamed or tagged unless the run
+    /// takes ownership of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned_client_id: Option<String>,
+}
+
+/// The label of the app a `holder:` pin names.
+pub fn pinned_label(client_id: &str) -> String {
+    format!("app-{client_id}")
 }
 
 /// The whole desired state.
@@ -195,6 +205,8 @@ pub fn plan(config: &Config) -> Result<Plan> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut group_index: HashMap<Vec<RoleGrant>, usize> = HashMap::new();
     let mut seen_warnings = HashSet::new();
+    // Pinned targets: one existing app per client id, whatever their roles.
+    let mut pinned: Vec<(String, Vec<RoleGrant>, Building<'_>)> = Vec::new();
 
     for configured in &config.targets {
         let generated = configured.target.credentials(&config.issuer)?;
@@ -224,6 +236,31 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 app: generated.target,
                 count: creds.len(),
             });
+        }
+        if let Some(client_id) = &configured.holder {
+            let i = match pinned.iter().position(|(c, ..)| c == client_id) {
+                Some(i) => i,
+                None => {
+                    pinned.push((
+                        client_id.clone(),
+                        Vec::new(),
+                        Building {
+                            targets: Vec::new(),
+                            count: 0,
+                        },
+                    ));
+                    pinned.len() - 1
+                }
+            };
+            let (_, roles, building) = &mut pinned[i];
+            for g in &configured.roles {
+                if !roles.contains(g) {
+                    roles.push(g.clone());
+                }
+            }
+            building.count += creds.len();
+            building.targets.push((configured, creds));
+            continue;
         }
         let gi = *group_index
             .entry(configured.roles.clone())
@@ -266,6 +303,30 @@ pub fn plan(config: &Config) -> Result<Plan> {
         for (i, b) in buildings.into_iter().enumerate() {
             apps.push(finish_app(config, &roles, &group_key, i, total, b));
         }
+    }
+    for (client_id, roles, b) in pinned {
+        for grant in &roles {
+            for w in grant.warnings() {
+                if role_warnings.insert(w.clone()) {
+                    warnings.push(w);
+                }
+            }
+        }
+        let mut app = finish_app(config, &roles, &roles_key(&roles), 0, 1, b);
+        if app.credentials.len() > MAX_CREDENTIALS_PER_APP {
+            return Err(Error::CredentialLimitExceeded {
+                app: format!("the app with client id {client_id} (`holder`)"),
+                count: app.credentials.len(),
+            });
+        }
+        app.unique_name = pinned_label(&client_id);
+        app.display_name = format!("existing app {client_id}");
+        app.reason = format!(
+            "pinned by `holder` to the existing app with client id {client_id}; {}",
+            app.reason
+        );
+        app.pinned_client_id = Some(client_id);
+        apps.push(app);
     }
     Ok(Plan {
         org: config.org.clone(),
@@ -391,6 +452,7 @@ fn finish_app(
         targets,
         credentials,
         roles: roles.to_vec(),
+        pinned_client_id: None,
     }
 }
 

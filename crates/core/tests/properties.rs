@@ -169,7 +169,7 @@ proptest! {
             if target.credentials(&Issuer::default()).is_err() || !seen.insert(target.key()) {
                 continue;
             }
-            targets.push(ConfiguredTarget { target, roles: grants(role_choice[i]), key_vault: None });
+            targets.push(ConfiguredTarget { target, roles: grants(role_choice[i]), key_vault: None, holder: None });
         }
         prop_assume!(!targets.is_empty());
         let org = targets[0].target.org().clone();

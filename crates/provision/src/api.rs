@@ -146,7 +146,15 @@ pub fn apply_blocking(
     let p = executor(options, Call::Apply)?;
     runtime()?.block_on(async {
         let plan = p.plan_config(config).await?;
-        let prepared = p.prepare(plan, options.prune).await?;
+        let prepared = p
+            .prepare_with(
+                plan,
+                pulumi_azure_oidc::diff::DiffOptions {
+                    prune: options.prune,
+                    take_ownership: options.take_ownership,
+                },
+            )
+            .await?;
         if options.dry_run || prepared.diff.is_converged() {
             return Ok(p.dry_run_report(&prepared));
         }
@@ -177,6 +185,24 @@ pub fn doctor_blocking(
         let targets = pulumi_azure_oidc::doctor::targets(config.as_ref(), stack, env)?;
         p.doctor(targets, now).await
     })
+}
+
+/// `adopt`, blocking: the org's live set-up described as a config pinned to its
+/// existing apps; reads only. `issuer` defaults to Pulumi Cloud's; `now` to the clock.
+pub fn adopt_blocking(
+    org: &str,
+    issuer: Option<&str>,
+    options: &RunOptions,
+    now: Option<i64>,
+) -> Result<pulumi_azure_oidc::adopt::Adopted> {
+    let org = pulumi_azure_oidc::names::OrgName::new(org)?;
+    let issuer = match issuer {
+        Some(i) => pulumi_azure_oidc::Issuer::new(i)?,
+        None => pulumi_azure_oidc::Issuer::default(),
+    };
+    let now = now.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
+    let p = executor(options, Call::Adopt)?;
+    runtime()?.block_on(p.adopt(org.as_str(), &issuer, now))
 }
 
 /// `status`, blocking.

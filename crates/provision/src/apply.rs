@@ -32,8 +32,24 @@ struct Written {
 impl Provisioner {
     /// Plan, observe and diff: everything `apply` needs, no writes.
     pub async fn prepare(self: &Arc<Self>, plan: Plan, prune: bool) -> Result<Prepared> {
+        self.prepare_with(
+            plan,
+            DiffOptions {
+                prune,
+                take_ownership: false,
+            },
+        )
+        .await
+    }
+
+    /// [`Provisioner::prepare`] with every diff option.
+    pub async fn prepare_with(
+        self: &Arc<Self>,
+        plan: Plan,
+        options: DiffOptions,
+    ) -> Result<Prepared> {
         let live = self.observe(&plan).await?;
-        let diff = pulumi_azure_oidc::diff::diff(&plan, &live.state, DiffOptions { prune })?;
+        let diff = pulumi_azure_oidc::diff::diff(&plan, &live.state, options)?;
         Ok(Prepared { plan, live, diff })
     }
 

@@ -47,7 +47,7 @@ impl Provisioner {
         pulumi_azure_oidc::plan(&self.discover(config).await?)
     }
 
-    async fn pages(
+    pub(crate) async fn pages(
         &self,
         request: impl Fn(Option<&str>) -> pulumi_azure_oidc::provision::Request,
         read: impl Fn(

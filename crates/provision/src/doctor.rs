@@ -111,7 +111,11 @@ impl Provisioner {
     /// The app a client id names (by application id, else by object id, a common
     /// mix-up), its credentials, service principal and roles in the login's
     /// subscription.
-    async fn doctor_holder(&self, client_id: &str, login: &Login) -> Result<Option<Holder>> {
+    pub(crate) async fn doctor_holder(
+        &self,
+        client_id: &str,
+        login: &Login,
+    ) -> Result<Option<Holder>> {
         let mut holder = match self.get_app_by_client_id(client_id).await? {
             Some(app) => doctor::holder_from_app(&app, false),
             None => {

@@ -12,6 +12,7 @@
 //! name, role assignment UUIDv5) with an upsert, so a retry after a lost answer, or a
 //! re-run after an interrupted one, never makes a duplicate.
 
+mod adopt;
 mod api;
 mod apply;
 mod auth;
@@ -38,8 +39,8 @@ pub use pulumi_azure_oidc::provision::{
 };
 
 pub use api::{
-    apply_blocking, destroy_blocking, doctor_blocking, executor, runtime, status_blocking,
-    verify_blocking, verify_request,
+    adopt_blocking, apply_blocking, destroy_blocking, doctor_blocking, executor, runtime,
+    status_blocking, verify_blocking, verify_request,
 };
 pub use auth::{AzureAuth, pulumi_credentials};
 pub use pulumi_azure_oidc::provision::{Call, Needs};

@@ -71,7 +71,20 @@ impl Provisioner {
         for app in &plan.apps {
             let me = self.clone();
             let name = app.unique_name.clone();
-            tasks.spawn(async move { me.get_app(&name).await });
+            let pinned = app.pinned_client_id.clone();
+            tasks.spawn(async move {
+                match pinned {
+                    // An existing app a config pins is found by its client id, and
+                    // known by its plan label from here on.
+                    Some(client_id) => {
+                        Ok(me.get_app_by_client_id(&client_id).await?.map(|mut v| {
+                            v["uniqueName"] = Value::String(name);
+                            v
+                        }))
+                    }
+                    None => me.get_app(&name).await,
+                }
+            });
         }
         // Targets (deployment settings and ESC environments) depend on nothing the
         // apps' reads return, so they are read alongside them.

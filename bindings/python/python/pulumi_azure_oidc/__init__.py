@@ -56,6 +56,7 @@ from .errors import (
     VerificationError,
 )
 from .provision import (
+    adopt,
     apply,
     apply_async,
     destroy,
@@ -102,6 +103,7 @@ __all__ = [
     "VerifyReport",
     "VerifyResult",
     "__version__",
+    "adopt",
     "apply",
     "apply_async",
     "deployment_credentials",

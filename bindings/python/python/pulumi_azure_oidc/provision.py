@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # a stub-only alias: a dict, config text, or a path
     from ._native import ConfigInput
 
 __all__ = [
+    "adopt",
     "apply",
     "apply_async",
     "destroy",
@@ -64,14 +65,23 @@ def _options_json(options: Dict[str, Any]) -> str:
 
 
 def apply(
-    config: ConfigInput, *, dry_run: bool = False, prune: bool = False, **options: Any
+    config: ConfigInput,
+    *,
+    dry_run: bool = False,
+    prune: bool = False,
+    take_ownership: bool = False,
+    **options: Any,
 ) -> ApplyReport:
     """Create or correct everything ``config`` describes: apps, service principals,
     federated credentials, role assignments, stack deployment settings, ESC
     environments. ``dry_run``: report what would change and write nothing. ``prune``:
     also remove credentials and apps this tool made that the config no longer names.
-    Re-running a converged set-up writes nothing."""
-    text = _options_json({**options, "dry_run": dry_run, "prune": prune})
+    Re-running a converged set-up writes nothing. ``take_ownership``: mark the
+    existing apps the config pins (``holder:``), and the credentials in them it uses,
+    as this tool's, so that ``destroy`` may remove them later."""
+    text = _options_json(
+        {**options, "dry_run": dry_run, "prune": prune, "take_ownership": take_ownership}
+    )
     return _native.provision_apply(config, text)
 
 
@@ -79,6 +89,15 @@ def status(config: ConfigInput, **options: Any) -> StatusReport:
     """Compare the live state with ``config``'s plan: ``converged``, the changes
     ``apply`` would make, and each target's health. Reads only."""
     return _native.provision_status(config, _options_json(options))
+
+
+def adopt(org: str, *, issuer: Optional[str] = None, **options: Any) -> Dict[str, Any]:
+    """Describe ``org``'s live set-up, however it was made, as a config pinned to its
+    existing apps (``holder: {clientId}``): ``apply`` with it changes nothing, and
+    ``apply(..., take_ownership=True)`` marks the apps as managed. Reads only. A dict as
+    ``pulumi-azure-oidc adopt --output json`` prints it: ``config`` (the YAML, with
+    comments), ``adopted`` (targets), ``not_expressed`` and ``findings``."""
+    return _native.provision_adopt(org, issuer, _options_json(options))
 
 
 def doctor(

@@ -38,6 +38,7 @@ pub struct Discovery {
     pub include_yaml_subject: bool,
     pub roles: Vec<RoleGrant>,
     pub key_vault: Option<KeyVaultSecrets>,
+    pub holder: Option<String>,
 }
 
 /// What Pulumi Cloud lists for the org: `(project, name)` pairs.
@@ -134,6 +135,7 @@ impl Config {
                     target,
                     roles: d.roles.clone(),
                     key_vault: d.key_vault.clone(),
+                    holder: d.holder.clone(),
                 });
             }
         }

@@ -52,6 +52,7 @@ struct RawDeployment {
     /// Globs of `PROJECT/STACK` or `STACK` that discovery leaves out.
     #[serde(default)]
     exclude: Vec<String>,
+    holder: Option<RawHolder>,
     operations: Option<Vec<String>>,
     #[serde(default)]
     roles: Vec<RawRole>,
@@ -68,6 +69,7 @@ struct RawEsc {
     /// Globs of `PROJECT/ENV` or `ENV` that discovery leaves out.
     #[serde(default)]
     exclude: Vec<String>,
+    holder: Option<RawHolder>,
     subject_attributes: Option<Vec<String>>,
     user: Option<String>,
     root_env: Option<String>,
@@ -76,6 +78,13 @@ struct RawEsc {
     #[serde(default)]
     roles: Vec<RawRole>,
     key_vault: Option<RawKeyVault>,
+}
+
+/// An existing app the entry's targets are pinned to, by its client id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawHolder {
+    client_id: String,
 }
 
 /// A list of names, or `"*"` for every one Pulumi Cloud has.
@@ -162,6 +171,10 @@ pub struct ConfiguredTarget {
     pub target: Target,
     pub roles: Vec<RoleGrant>,
     pub key_vault: Option<KeyVaultSecrets>,
+    /// The client id of an existing app (one this tool did not make, such as one
+    /// `adopt` found) that holds the target's credentials, instead of a planned app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
 }
 
 /// A validated config.
@@ -287,6 +300,7 @@ impl Config {
                 at(|| format!("{here}.operations[{j}]"), Operation::parse(o))?;
             }
             let roles = grants(&here, d.roles)?;
+            let holder = holder_of(&here, d.holder)?;
             let Some(stacks) = listed(
                 &here,
                 "stack",
@@ -303,6 +317,7 @@ impl Config {
                     exclude: d.exclude,
                     operations,
                     roles,
+                    holder,
                     ..Discovery::default()
                 });
                 continue;
@@ -321,6 +336,7 @@ impl Config {
                     target: at(|| format!("{here}.stacks[{j}]"), spec.build())?.0,
                     roles: roles.clone(),
                     key_vault: None,
+                    holder: holder.clone(),
                 });
             }
         }
@@ -356,6 +372,7 @@ impl Config {
                     )
                 })
                 .transpose()?;
+            let holder = holder_of(&here, e.holder)?;
             let Some(envs) = envs else {
                 discovery.push(Discovery {
                     kind: DiscoveryKind::Environments,
@@ -368,6 +385,7 @@ impl Config {
                     include_yaml_subject: e.include_yaml_subject,
                     roles,
                     key_vault,
+                    holder,
                     ..Discovery::default()
                 });
                 continue;
@@ -389,6 +407,7 @@ impl Config {
                     target: at(|| format!("{here}.envs[{j}]"), spec.build())?.0,
                     roles: roles.clone(),
                     key_vault: key_vault.clone(),
+                    holder: holder.clone(),
                 });
             }
         }
@@ -428,11 +447,24 @@ impl Config {
                 target,
                 roles,
                 key_vault: None,
+                holder: None,
             }],
             discovery: Vec::new(),
             discovered: Vec::new(),
         }
     }
+}
+
+/// `holder: { clientId: GUID }`, as a lower-case GUID.
+fn holder_of(here: &str, raw: Option<RawHolder>) -> Result<Option<String>> {
+    raw.map(|h| {
+        at(
+            || format!("{here}.holder.clientId"),
+            Guid::parse("client id", &h.client_id),
+        )
+        .map(|g| g.to_string().to_ascii_lowercase())
+    })
+    .transpose()
 }
 
 /// `project: NAME`, or `projects: "*"` (`None`: every project, discovered).

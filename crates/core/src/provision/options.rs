@@ -90,6 +90,9 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Apply: also delete credentials and apps this tool would otherwise keep.
     pub prune: bool,
+    /// Apply: mark the existing apps a config pins (`holder:`), and the credentials in
+    /// them the config uses, as this tool's, so that `destroy` may remove them later.
+    pub take_ownership: bool,
     /// Verify: the token (else `PULUMI_OIDC_TOKEN`), the app and tenant (else
     /// `AZURE_CLIENT_ID`/`ARM_CLIENT_ID`, `AZURE_TENANT_ID`/`ARM_TENANT_ID`), and how
     /// long to retry propagation errors (default 60 s).
@@ -129,6 +132,8 @@ pub enum Call {
     Doctor,
     /// Lists the org's stacks and environments for a config's `"*"` entries.
     Discover,
+    /// Reads the whole org (Pulumi Cloud) and the apps it names (Graph, ARM).
+    Adopt,
     /// With a config, Graph is read to find the apps.
     Verify {
         with_config: bool,
@@ -150,7 +155,7 @@ impl Call {
     /// client secret is at hand (`secret_at_hand`), never prompting for a login.
     pub fn needs(self, secret_at_hand: bool) -> Needs {
         match self {
-            Call::Apply | Call::Status | Call::Destroy | Call::Doctor => Needs {
+            Call::Apply | Call::Status | Call::Destroy | Call::Doctor | Call::Adopt => Needs {
                 azure: true,
                 pulumi: true,
             },
