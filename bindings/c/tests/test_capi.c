@@ -385,6 +385,15 @@ static void test_provisioning(void) {
     CHECK(paoidc_doctor(config, "contoso/core/dev", NULL, env.options, &out) == PAOIDC_STATUS_INVALID_CONFIG,
           "a config and a stack at once");
 
+    /* A "*" entry is filled from Pulumi Cloud's list of the org's stacks. */
+    out = NULL;
+    CHECK(paoidc_status_report("org: contoso\ndeployments:\n  - project: core\n    stacks: \"*\"\n", env.options,
+                               &out) == PAOIDC_STATUS_OK,
+          "status of a discovered config");
+    CHECK(out && strstr(out, "\"target\":\"stack contoso/core/dev\"") != NULL, "the stack found: %s",
+          out ? out : "(null)");
+    paoidc_string_free(out);
+
     /* adopt describes the org as it is: a config pinned to the app apply made. */
     out = NULL;
     CHECK(paoidc_adopt("contoso", env.options, &out) == PAOIDC_STATUS_OK, "adopt");

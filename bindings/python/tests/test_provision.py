@@ -184,6 +184,13 @@ def test_apply_status_verify_destroy(emulator: Emulator, no_host_credentials: No
     )
     assert credential.get_token(ARM).token
 
+    # A `"*"` entry is filled from Pulumi Cloud's list of the org's stacks.
+    star = {"org": "contoso", "deployments": [{"project": "core", "stacks": "*"}]}
+    with pytest.raises(oidc.InputError, match="Pulumi Cloud"):
+        oidc.plan(star)
+    found = oidc.status(star, **options)
+    assert [t.target for t in found.targets] == ["stack contoso/core/dev"]
+
     # adopt describes the org as it is, pinned to the app apply made; applying that
     # config changes nothing.
     adopted = oidc.adopt("contoso", **options)
