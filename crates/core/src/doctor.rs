@@ -318,9 +318,17 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
     if !seen.unreadable.is_empty() {
         return Ok(done(findings, None));
     }
-    let fix_all = format!(
-        "pulumi-azure-oidc apply --org … (or: pulumi-azure-oidc apply --config FILE) for {name}"
-    );
+    // The one-target form of `apply`, which writes the login with everything it needs.
+    let fix_all = match target {
+        Target::Deployment(d) => format!(
+            "pulumi-azure-oidc apply --org {} --project {} --stack {}",
+            d.org, d.project, d.stack
+        ),
+        Target::Esc(e) => format!(
+            "pulumi-azure-oidc apply --org {} --project {} --env {}",
+            e.org, e.env.project, e.env.env
+        ),
+    };
 
     let Some(login) = &seen.login else {
         let message = match (kind, seen.target_exists) {
