@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Hands, SUB, provisioner};
+use common::{Hands, provisioner};
 use pulumi_azure_oidc::Config;
 use pulumi_azure_oidc_emulator as emu;
 use pulumi_azure_oidc_provision::Quiet;
@@ -135,7 +135,6 @@ async fn stars_are_filled_from_every_page_then_applied_like_named_targets() {
         err.to_string().contains("discovery found no stack"),
         "{err}"
     );
-    let _ = SUB;
     e.shutdown().await;
 }
 

@@ -1,5 +1,6 @@
 //! What the provisioning tests share: a user's own raw calls to the emulator, and an
 //! executor pointed at it.
+// Each test binary that includes this module uses only part of it.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::sync::Arc;
