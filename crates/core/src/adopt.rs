@@ -116,7 +116,13 @@ pub fn describe(
             .build()?
             .0
         } else {
-            doctor::env_target(org, &f.project, &f.name, &login.subject_attributes)?
+            match doctor::env_target(org, &f.project, &f.name, &login.subject_attributes) {
+                Ok(t) => t,
+                Err(e) => {
+                    not_expressed.push(format!("{label}: {e}; left out"));
+                    continue;
+                }
+            }
         };
         let seen = Seen {
             login: Some(login.clone()),

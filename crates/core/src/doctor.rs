@@ -252,6 +252,23 @@ pub fn targets(
     Ok(vec![spec.build()?])
 }
 
+/// Whether `target` is an ESC environment whose subject form names exactly
+/// `attributes` (none: Pulumi's default subject).
+pub fn same_attributes(target: &Target, attributes: &[String]) -> bool {
+    match target {
+        Target::Esc(e) => match &e.subject {
+            crate::target::EscSubjectForm::Default => attributes.is_empty(),
+            crate::target::EscSubjectForm::Attributes {
+                attributes: own, ..
+            } => own
+                .iter()
+                .map(|a| a.as_str())
+                .eq(attributes.iter().map(String::as_str)),
+        },
+        Target::Deployment(_) => false,
+    }
+}
+
 /// The target an ESC environment is, with the `subjectAttributes` its login names
 /// (none: the default subject).
 pub fn env_target(org: &str, project: &str, env: &str, attributes: &[String]) -> Result<Target> {

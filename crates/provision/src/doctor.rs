@@ -73,13 +73,23 @@ impl Provisioner {
                         ) {
                             Ok(read) => {
                                 seen.login = doctor::login_from_env(read);
-                                if let Some(login) = &seen.login {
-                                    target = doctor::env_target(
+                                // The environment's own subject form decides the
+                                // credential it needs; a config target that names
+                                // the same attributes keeps its values (a user login).
+                                if let Some(login) = &seen.login
+                                    && !doctor::same_attributes(&target, &login.subject_attributes)
+                                {
+                                    match doctor::env_target(
                                         &org,
                                         &project,
                                         &env,
                                         &login.subject_attributes,
-                                    )?;
+                                    ) {
+                                        Ok(t) => target = t,
+                                        Err(e) => seen.unreadable.push(format!(
+                                            "the subject of {org}/{project}/{env} cannot be predicted from its subjectAttributes: {e}"
+                                        )),
+                                    }
                                 }
                             }
                             Err(e) => seen

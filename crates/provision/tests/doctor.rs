@@ -294,6 +294,24 @@ async fn environments_a_full_holder_and_what_could_not_be_read() {
     let r = doctor(&p, None, Some("contoso/azure/missing")).await;
     assert!(r.targets[0].findings[0].message.contains("does not exist"));
 
+    // A subject that depends on whoever opens the environment cannot be predicted.
+    hands
+        .env(
+            "azure",
+            "per-user",
+            &login(
+                "        subjectAttributes:\n          - pulumi.user.login\n",
+                "        oidc: true\n",
+            ),
+        )
+        .await;
+    let r = doctor(&p, None, Some("contoso/azure/per-user")).await;
+    assert_eq!(r.exit_code(), 2, "{r:#?}");
+    assert!(
+        r.targets[0].unreadable[0].contains("cannot be predicted"),
+        "{r:#?}"
+    );
+
     // A Pulumi token the service refuses: nothing could be checked, exit 2.
     let refused = provisioner(&e, "pul-not-the-right-token");
     let r = doctor(&refused, Some("contoso/core/dev"), None).await;
