@@ -355,6 +355,14 @@ pub(crate) fn run() -> Result {
         0,
         0,
     )?;
+    show(
+        &bin,
+        "Doctor: the live set-up judged from what each stack and environment names",
+        &strings(&["doctor", "--stack", "contoso/core/dev"]),
+        &envs,
+        0,
+        0,
+    )?;
 
     // Tokens as Pulumi would mint them, for each stack and environment, exchanged for real.
     let mut tokens = Vec::new();
