@@ -72,17 +72,37 @@ struct Entry {
     names: Vec<String>,
 }
 
-/// Describe the org's set-up. `holders` are the apps read, by client id; `tenant` is
-/// the tenant they were read in; `now` is Unix seconds.
+/// An app of the tenant that trusts the org's issuer, though no stack or environment
+/// names it: its client id, name, and the subjects it trusts.
+#[derive(Debug, Clone)]
+pub struct Stray {
+    pub app_id: String,
+    pub display_name: String,
+    pub subjects: Vec<String>,
+}
+
+/// Describe the org's set-up. `holders` are the apps read, by client id; `strays`
+/// the other apps that trust the issuer; `tenant` is the tenant they were read in;
+/// `now` is Unix seconds.
 pub fn describe(
     org: &str,
     issuer: &Issuer,
     tenant: &str,
     found: &[Found],
     holders: &BTreeMap<String, Holder>,
+    strays: &[Stray],
     now: i64,
 ) -> Result<Adopted> {
     let mut not_expressed = Vec::new();
+    for s in strays {
+        not_expressed.push(format!(
+            "app {} ({}) trusts {} subject(s) of this issuer, but no stack or environment of {org} names it: {}; left as it is",
+            s.app_id,
+            s.display_name,
+            s.subjects.len(),
+            s.subjects.join(", ")
+        ));
+    }
     let mut findings = Vec::new();
     let mut adopted = Vec::new();
     let mut tenants = std::collections::BTreeSet::new();

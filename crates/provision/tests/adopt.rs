@@ -82,6 +82,20 @@ async fn a_hand_made_set_up_is_adopted_then_applied_with_zero_writes() {
         )
         .await;
 
+    // An app that trusts one of the org's subjects, though nothing points at it; and
+    // one that trusts another org's.
+    let (stray_obj, stray_app) = hands.app("old core deployments").await;
+    let old =
+        format!("pulumi:deploy:org:{ORG}:project:core:stack:old:operation:update:scope:write");
+    hands
+        .credential(&stray_obj, "old-update", ISSUER, &old, ORG)
+        .await;
+    let (other_obj, other_app) = hands.app("fabrikam").await;
+    let theirs = "pulumi:deploy:org:fabrikam:project:core:stack:dev:operation:update:scope:write";
+    hands
+        .credential(&other_obj, "fabrikam-update", ISSUER, theirs, "fabrikam")
+        .await;
+
     let p = provisioner(&e, emu::DEFAULT_PULUMI_TOKEN);
     let now = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
     let before = e.stats()["mutations"].as_u64().unwrap();
@@ -113,6 +127,22 @@ async fn a_hand_made_set_up_is_adopted_then_applied_with_zero_writes() {
             .not_expressed
             .iter()
             .any(|n| n.contains("github-main")),
+        "{:?}",
+        adopted.not_expressed
+    );
+    assert!(
+        adopted
+            .not_expressed
+            .iter()
+            .any(|n| n.contains(&stray_app) && n.contains(&old)),
+        "{:?}",
+        adopted.not_expressed
+    );
+    assert!(
+        adopted
+            .not_expressed
+            .iter()
+            .all(|n| !n.contains(&other_app)),
         "{:?}",
         adopted.not_expressed
     );

@@ -165,6 +165,16 @@ pub fn list_apps_tagged(tag: &str) -> Request {
     )
 }
 
+/// The first page of every app in the tenant (ids and names only), for `adopt`'s
+/// search of apps that trust Pulumi but that nothing in the org names.
+pub fn list_apps() -> Request {
+    graph(
+        "list the tenant's apps".into(),
+        Method::Get,
+        "applications?$select=id,appId,displayName&$top=999".into(),
+    )
+}
+
 /// One page of a list: its items, and the request for the next page if there is one.
 /// `graph_base` is the Graph root, to make the next link relative again.
 pub fn read_page(
