@@ -1,6 +1,8 @@
 //! The executor against the in-process emulator: apply, converge, verify, destroy.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,22 +42,7 @@ async fn start(options: emu::Options) -> (emu::Emulator, Arc<Provisioner>) {
 
 fn provisioner(e: &emu::Emulator, request_limit: Option<u64>) -> Arc<Provisioner> {
     Arc::new(
-        Provisioner::new(Options {
-            endpoints: Endpoints::default().all_at(e.https_url()),
-            azure: Some(AzureAuth::ClientSecret {
-                tenant_id: emu::DEFAULT_TENANT_ID.into(),
-                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
-                secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
-            }),
-            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
-            tenant_id: None,
-            ca_pem: Some(e.ca_pem().to_owned()),
-            retry: RetryPolicy::fast(),
-            concurrency: 4,
-            request_limit,
-            app_parallelism: None,
-        })
-        .unwrap(),
+        Provisioner::new(common::options(e, emu::DEFAULT_PULUMI_TOKEN, request_limit)).unwrap(),
     )
 }
 

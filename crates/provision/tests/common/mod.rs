@@ -197,23 +197,29 @@ impl Hands {
     }
 }
 
+/// The executor's settings for the emulator `e`, as its operator.
+pub(crate) fn options(
+    e: &emu::Emulator,
+    pulumi_token: &str,
+    request_limit: Option<u64>,
+) -> Options {
+    Options {
+        endpoints: Endpoints::default().all_at(e.https_url()),
+        azure: Some(AzureAuth::ClientSecret {
+            tenant_id: emu::DEFAULT_TENANT_ID.into(),
+            client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
+            secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
+        }),
+        pulumi_token: Some(Secret::new(pulumi_token)),
+        tenant_id: None,
+        ca_pem: Some(e.ca_pem().to_owned()),
+        retry: RetryPolicy::fast(),
+        concurrency: 4,
+        request_limit,
+        app_parallelism: None,
+    }
+}
+
 pub(crate) fn provisioner(e: &emu::Emulator, pulumi_token: &str) -> Arc<Provisioner> {
-    Arc::new(
-        Provisioner::new(Options {
-            endpoints: Endpoints::default().all_at(e.https_url()),
-            azure: Some(AzureAuth::ClientSecret {
-                tenant_id: emu::DEFAULT_TENANT_ID.into(),
-                client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
-                secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
-            }),
-            pulumi_token: Some(Secret::new(pulumi_token)),
-            tenant_id: None,
-            ca_pem: Some(e.ca_pem().to_owned()),
-            retry: RetryPolicy::fast(),
-            concurrency: 4,
-            request_limit: None,
-            app_parallelism: None,
-        })
-        .unwrap(),
-    )
+    Arc::new(Provisioner::new(options(e, pulumi_token, None)).unwrap())
 }
