@@ -41,6 +41,7 @@ fn config(n: usize) -> Config {
                 roles: Vec::new(),
                 key_vault: None,
                 holder: None,
+                identity: None,
             })
             .collect(),
         discovery: Vec::new(),

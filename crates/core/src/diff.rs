@@ -89,6 +89,24 @@ pub enum Change {
         app: String,
         reason: String,
     },
+    /// Create a user-assigned managed identity (its place is in the plan).
+    CreateIdentity {
+        app: String,
+        location: String,
+        resource_group: String,
+        tags: Vec<String>,
+    },
+    /// Put the plan's tags on an existing identity.
+    UpdateIdentity {
+        app: String,
+        tags: Vec<String>,
+    },
+    /// Delete a managed identity this tool made (with its credentials and roles).
+    DeleteIdentity {
+        app: String,
+        id: String,
+        reason: String,
+    },
 }
 
 impl Change {
@@ -106,7 +124,10 @@ impl Change {
             | Change::DeleteRoleAssignment { app, .. }
             | Change::ConfigureDeploymentSettings { app, .. }
             | Change::WriteEscEnvironment { app, .. }
-            | Change::DeleteApp { app, .. } => app,
+            | Change::DeleteApp { app, .. }
+            | Change::CreateIdentity { app, .. }
+            | Change::UpdateIdentity { app, .. }
+            | Change::DeleteIdentity { app, .. } => app,
         }
     }
 
@@ -155,6 +176,18 @@ impl Change {
                 env,
             } => format!("~ ESC environment {org}/{project}/{env} → {app}"),
             Change::DeleteApp { app, reason } => format!("- app {app} ({reason})"),
+            Change::CreateIdentity {
+                app,
+                location,
+                resource_group,
+                ..
+            } => {
+                format!("+ managed identity {app} in resource group {resource_group} ({location})")
+            }
+            Change::UpdateIdentity { app, .. } => format!("~ managed identity {app}: tags"),
+            Change::DeleteIdentity { app, reason, .. } => {
+                format!("- managed identity {app} ({reason})")
+            }
         }
     }
 }
@@ -187,11 +220,14 @@ impl Diff {
     }
 }
 
-fn same_content(planned: &FederatedCredential, o: &ObservedCredential) -> bool {
+/// A managed identity's credentials have no description (ARM's
+/// `FederatedIdentityCredentialProperties` holds issuer, subject and audiences only), so
+/// for identities the description is never compared.
+fn same_content(planned: &FederatedCredential, o: &ObservedCredential, described: bool) -> bool {
     o.issuer == planned.issuer
         && o.subject.as_deref() == Some(planned.subject.as_str())
         && o.audiences == [planned.audience.clone()]
-        && o.description.as_deref() == Some(planned.description.as_str())
+        && (!described || o.description.as_deref() == Some(planned.description.as_str()))
 }
 
 fn is_managed(o: &ObservedCredential) -> bool {
@@ -200,7 +236,7 @@ fn is_managed(o: &ObservedCredential) -> bool {
         .is_some_and(|d| d.contains(MANAGED_MARKER))
 }
 
-fn differences(c: &FederatedCredential, o: &ObservedCredential) -> String {
+fn differences(c: &FederatedCredential, o: &ObservedCredential, described: bool) -> String {
     let mut what = Vec::new();
     if o.issuer != c.issuer {
         what.push("issuer");
@@ -211,7 +247,7 @@ fn differences(c: &FederatedCredential, o: &ObservedCredential) -> String {
     if o.audiences != [c.audience.clone()] {
         what.push("audience");
     }
-    if o.description.as_deref() != Some(c.description.as_str()) {
+    if described && o.description.as_deref() != Some(c.description.as_str()) {
         what.push("description");
     }
     format!("{} differ", what.join(", "))
@@ -243,6 +279,13 @@ fn credential_changes(
     } else {
         options
     };
+    // An identity carries no description to mark credentials with; one this tool made
+    // (tagged) is this tool's alone, and so is every credential in it.
+    let described = app.identity.is_none();
+    let is_managed = |o: &ObservedCredential| (!described && !foreign) || is_managed(o);
+    let update = |label: &str, o: &ObservedCredential, c: &FederatedCredential| {
+        update(label, o, c, described)
+    };
     let mut used = vec![false; existing.len()];
     let mut deletes = Vec::new();
     let mut updates = Vec::new();
@@ -259,7 +302,7 @@ fn credential_changes(
             let managed = is_managed(o) || (!foreign && o.name == c.name.as_str());
             match (audience_ok, managed) {
                 (true, managed) => {
-                    if managed && !same_content(c, o) {
+                    if managed && !same_content(c, o, described) {
                         updates.push(update(label, o, c));
                     }
                     if !managed && options.take_ownership && app.pinned_client_id.is_some() {
@@ -375,9 +418,9 @@ fn credential_changes(
     Ok(())
 }
 
-fn update(label: &str, o: &ObservedCredential, c: &FederatedCredential) -> Change {
+fn update(label: &str, o: &ObservedCredential, c: &FederatedCredential, described: bool) -> Change {
     let mut credential = c.clone();
-    let reason = differences(c, o);
+    let reason = differences(c, o, described);
     // The name is immutable: an update keeps the existing one.
     credential.name = crate::names::CredentialName(o.name.clone());
     Change::UpdateCredential {
@@ -443,14 +486,28 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
             }
             foreign = !owned && !options.take_ownership;
         }
-        match found {
+        match (found, &app.identity) {
             _ if app.pinned_client_id.is_some() => {}
-            None => changes.push(Change::CreateApp {
+            (None, Some(p)) => changes.push(Change::CreateIdentity {
+                app: label.clone(),
+                location: p.location.clone(),
+                resource_group: p.resource_group.clone(),
+                tags: app.tags.clone(),
+            }),
+            (Some(o), Some(_)) => {
+                if !app.tags.iter().all(|t| o.tags.contains(t)) {
+                    changes.push(Change::UpdateIdentity {
+                        app: label.clone(),
+                        tags: app.tags.clone(),
+                    });
+                }
+            }
+            (None, None) => changes.push(Change::CreateApp {
                 app: label.clone(),
                 display_name: app.display_name.clone(),
                 tags: app.tags.clone(),
             }),
-            Some(o) => {
+            (Some(o), None) => {
                 let tags_ok = app.tags.iter().all(|t| o.tags.contains(t));
                 if o.display_name != app.display_name || !tags_ok {
                     changes.push(Change::UpdateApp {
@@ -461,9 +518,11 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
                 }
             }
         }
-        if found
-            .and_then(|o| o.service_principal_id.as_ref())
-            .is_none()
+        // An identity comes with its principal.
+        if app.identity.is_none()
+            && found
+                .and_then(|o| o.service_principal_id.as_ref())
+                .is_none()
         {
             changes.push(Change::CreateServicePrincipal { app: label.clone() });
         }
@@ -558,7 +617,13 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
             .is_some_and(|u| planned.contains(u));
         if ours && !in_plan {
             let name = o.unique_name.clone().unwrap_or_else(|| o.id.clone());
-            if options.prune {
+            if let (true, Some(id)) = (options.prune, &o.identity_id) {
+                changes.push(Change::DeleteIdentity {
+                    app: name,
+                    id: id.clone(),
+                    reason: "managed by this tool, no longer in the plan; prune".into(),
+                });
+            } else if options.prune {
                 changes.push(Change::DeleteApp {
                     app: name,
                     reason: "managed by this tool, no longer in the plan; prune".into(),
@@ -687,6 +752,7 @@ mod tests {
                         principal_id: sp.clone(),
                     })
                     .collect(),
+                identity_id: None,
             });
             for t in &app.targets {
                 if let Target::Deployment(d) = &t.target {

@@ -28,6 +28,11 @@ pub struct ObservedApp {
     /// Object id of the app's service principal, if it has one.
     pub service_principal_id: Option<String>,
     pub role_assignments: Vec<ObservedRoleAssignment>,
+    /// Set when this is a user-assigned managed identity (its ARM id) rather than an
+    /// Entra app. Then `app_id` is its client id, `service_principal_id` its principal
+    /// id, `unique_name` its ARM name and `tags` its ARM tag names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_id: Option<String>,
 }
 
 /// A federated identity credential as Graph lists it. `subject` is null for flexible

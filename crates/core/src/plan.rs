@@ -6,7 +6,7 @@
 //! of its targets' roles. Within a role set, targets are packed first-fit in config
 //! order, so appending a target never moves an existing one to another app.
 
-use crate::config::{AzureSettings, Config, ConfiguredTarget, KeyVaultSecrets};
+use crate::config::{AzureSettings, Config, ConfiguredTarget, IdentityPlacement, KeyVaultSecrets};
 use crate::credential::{FederatedCredential, with_hash_suffix};
 use crate::error::{Error, Result};
 use crate::names::{CredentialName, OrgName};
@@ -53,6 +53,28 @@ pub struct AppPlan {
     /// takes ownership of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_client_id: Option<String>,
+    /// Set when the holder is a user-assigned managed identity rather than an Entra
+    /// app: where it lives. Its ARM name is `unique_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityPlacement>,
+}
+
+impl AppPlan {
+    /// `app` or `managed identity`, for messages.
+    pub fn kind(&self) -> &'static str {
+        if self.identity.is_some() {
+            "managed identity"
+        } else {
+            "app"
+        }
+    }
+
+    /// The identity's ARM id, when the holder is one.
+    pub fn identity_id(&self) -> Option<String> {
+        self.identity
+            .as_ref()
+            .map(|p| p.resource_id(&self.unique_name))
+    }
 }
 
 /// The label of the app a `holder:` pin names.
@@ -74,6 +96,28 @@ impl Plan {
     /// Total number of credentials across apps.
     pub fn credential_count(&self) -> usize {
         self.apps.iter().map(|a| a.credentials.len()).sum()
+    }
+
+    /// The holder planned under `label` (its `unique_name`).
+    pub fn holder(&self, label: &str) -> Option<&AppPlan> {
+        self.apps.iter().find(|a| a.unique_name == label)
+    }
+
+    /// The resource groups whose managed identities a run reads: each one the plan
+    /// places an identity in. Listing there, not the whole subscription, needs only
+    /// the rights an identities config grants (*Managed Identity Contributor* on those
+    /// groups), and costs nothing for a config without identities; an identity left in
+    /// a group the config no longer names is not seen.
+    pub fn identity_resource_groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = self
+            .apps
+            .iter()
+            .filter_map(|a| a.identity.as_ref())
+            .map(|p| p.resource_group_id())
+            .collect();
+        groups.sort_by_key(|g| g.to_ascii_lowercase());
+        groups.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        groups
     }
 
     /// The app that holds the target with `key` (see [`Target::key`]).
@@ -113,15 +157,17 @@ fn may_be_shared(subject: &str) -> bool {
 /// Every credential of a plan has the plan's issuer, so subjects alone are keys.
 struct Group<'a> {
     roles: Vec<RoleGrant>,
+    identity: Option<IdentityPlacement>,
     apps: Vec<Building<'a>>,
     by_free: Vec<BTreeSet<usize>>,
     subject_apps: HashMap<String, Vec<usize>>,
 }
 
 impl<'a> Group<'a> {
-    fn new(roles: Vec<RoleGrant>) -> Self {
+    fn new(roles: Vec<RoleGrant>, identity: Option<IdentityPlacement>) -> Self {
         Group {
             roles,
+            identity,
             apps: Vec::new(),
             by_free: vec![BTreeSet::new(); MAX_CREDENTIALS_PER_APP + 1],
             subject_apps: HashMap::new(),
@@ -203,7 +249,10 @@ pub fn plan(config: &Config) -> Result<Plan> {
     let mut warnings = Vec::new();
     // Role set → apps being filled, in order of first appearance.
     let mut groups: Vec<Group<'_>> = Vec::new();
-    let mut group_index: HashMap<Vec<RoleGrant>, usize> = HashMap::new();
+    // Keyed by role set and holder kind: an identity and an app never share, nor do
+    // identities in different places.
+    type GroupKey = (Vec<RoleGrant>, Option<IdentityPlacement>);
+    let mut group_index: HashMap<GroupKey, usize> = HashMap::new();
     let mut seen_warnings = HashSet::new();
     // Pinned targets: one existing app per client id, whatever their roles.
     let mut pinned: Vec<(String, Vec<RoleGrant>, Building<'_>)> = Vec::new();
@@ -263,9 +312,12 @@ pub fn plan(config: &Config) -> Result<Plan> {
             continue;
         }
         let gi = *group_index
-            .entry(configured.roles.clone())
+            .entry((configured.roles.clone(), configured.identity.clone()))
             .or_insert_with(|| {
-                groups.push(Group::new(configured.roles.clone()));
+                groups.push(Group::new(
+                    configured.roles.clone(),
+                    configured.identity.clone(),
+                ));
                 groups.len() - 1
             });
         groups[gi].place(configured, creds);
@@ -287,6 +339,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
     let mut apps = Vec::new();
     for Group {
         roles,
+        identity,
         apps: buildings,
         ..
     } in groups
@@ -298,10 +351,29 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 }
             }
         }
-        let group_key = roles_key(&roles);
+        let mut group_key = roles_key(&roles);
+        if let Some(p) = &identity {
+            group_key.push_str(&format!(";identity@{}", p.key()));
+        }
         let total = buildings.len();
         for (i, b) in buildings.into_iter().enumerate() {
-            apps.push(finish_app(config, &roles, &group_key, i, total, b));
+            let mut app = finish_app(config, &roles, &group_key, i, total, b);
+            if let Some(p) = &identity {
+                app.display_name =
+                    app.display_name
+                        .replacen("Pulumi OIDC", "Pulumi OIDC identity", 1);
+                app.reason = app.reason.replace(" app ", " managed identity ").replacen(
+                    "one app holds",
+                    "one identity holds",
+                    1,
+                );
+                app.reason.push_str(&format!(
+                    "; a user-assigned managed identity in resource group {} ({}) of subscription {}",
+                    p.resource_group, p.location, p.subscription
+                ));
+                app.identity = Some(p.clone());
+            }
+            apps.push(app);
         }
     }
     for (client_id, roles, b) in pinned {
@@ -453,6 +525,7 @@ fn finish_app(
         credentials,
         roles: roles.to_vec(),
         pinned_client_id: None,
+        identity: None,
     }
 }
 
@@ -511,5 +584,99 @@ mod tests {
         assert_eq!(p.apps.len(), 1);
         assert_eq!(p.apps[0].credentials.len(), 3);
         assert!(p.warnings.iter().any(|w| w.contains("<yaml>")));
+    }
+
+    #[test]
+    fn identities_are_packed_like_apps_and_never_mixed_with_them() {
+        let sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+        let c = config(&format!(
+            "org: contoso\nmanagedIdentity: {{ subscription: {sub}, resourceGroup: rg-oidc, location: westeurope }}\n\
+             deployments:\n  - project: core\n    stacks: [a, b, c, d, e, f]\n    holder: managedIdentity\n  - project: web\n    stacks: [dev]\n"
+        ));
+        let p = plan(&c).unwrap();
+        let identities: Vec<_> = p.apps.iter().filter(|a| a.identity.is_some()).collect();
+        assert_eq!(identities.len(), 2, "six stacks need two identities");
+        assert_eq!(identities[0].credentials.len(), 20);
+        assert!(
+            identities[0].reason.contains("managed identity 1 of 2"),
+            "{}",
+            identities[0].reason
+        );
+        assert_eq!(p.apps.iter().filter(|a| a.identity.is_none()).count(), 1);
+        let id = identities[0].identity_id().unwrap();
+        assert!(
+            id.starts_with(&format!("/subscriptions/{sub}/resourceGroups/rg-oidc/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pulumi-oidc-contoso-")),
+            "{id}"
+        );
+        assert_eq!(
+            p.identity_resource_groups(),
+            [format!("/subscriptions/{sub}/resourceGroups/rg-oidc")]
+        );
+        // A converged identity diffs to nothing, and credential descriptions (which ARM
+        // does not hold) are not compared.
+        let mut state = crate::diff::ObservedState::default();
+        for (i, a) in p.apps.iter().enumerate() {
+            state.apps.push(crate::diff::ObservedApp {
+                id: a.identity_id().unwrap_or_else(|| format!("obj-{i}")),
+                app_id: format!("client-{i}"),
+                unique_name: Some(a.unique_name.clone()),
+                display_name: a.display_name.clone(),
+                tags: a.tags.clone(),
+                federated_identity_credentials: a
+                    .credentials
+                    .iter()
+                    .map(|c| crate::diff::ObservedCredential {
+                        description: a.identity.is_none().then(|| c.description.clone()),
+                        ..crate::diff::ObservedCredential::from(c)
+                    })
+                    .collect(),
+                service_principal_id: Some(format!("sp-{i}")),
+                identity_id: a.identity_id(),
+                ..Default::default()
+            });
+        }
+        let d = crate::diff::diff(&p, &state, crate::diff::DiffOptions::default()).unwrap();
+        assert!(
+            d.changes
+                .iter()
+                .all(|c| matches!(c, crate::diff::Change::ConfigureDeploymentSettings { .. })),
+            "{:?}",
+            d.changes
+        );
+        // From nothing: identities are created, with no service principal of their own.
+        let d = crate::diff::diff(&p, &Default::default(), Default::default()).unwrap();
+        let first = &identities[0].unique_name;
+        let mine: Vec<_> = d.changes.iter().filter(|c| c.app() == first).collect();
+        assert!(
+            matches!(mine[0], crate::diff::Change::CreateIdentity { .. }),
+            "{mine:?}"
+        );
+        assert!(
+            !mine
+                .iter()
+                .any(|c| matches!(c, crate::diff::Change::CreateServicePrincipal { .. }))
+        );
+        // Every render speaks of the identity.
+        let az = crate::render::render(&p, crate::render::RenderFormat::Az, &Default::default())
+            .unwrap();
+        assert!(
+            az.contains("az identity create --name pulumi-oidc-contoso-"),
+            "{az}"
+        );
+        assert!(
+            az.contains("az identity federated-credential create"),
+            "{az}"
+        );
+        let py = crate::render::render(
+            &p,
+            crate::render::RenderFormat::PulumiPython,
+            &Default::default(),
+        )
+        .unwrap();
+        assert!(
+            py.contains("azure_native.managedidentity.FederatedIdentityCredential("),
+            "{py}"
+        );
+        assert!(py.contains("depends_on=[previous]"), "{py}");
     }
 }

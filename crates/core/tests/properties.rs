@@ -169,7 +169,7 @@ proptest! {
             if target.credentials(&Issuer::default()).is_err() || !seen.insert(target.key()) {
                 continue;
             }
-            targets.push(ConfiguredTarget { target, roles: grants(role_choice[i]), key_vault: None, holder: None });
+            targets.push(ConfiguredTarget { target, roles: grants(role_choice[i]), key_vault: None, holder: None, identity: None });
         }
         prop_assume!(!targets.is_empty());
         let org = targets[0].target.org().clone();
@@ -214,6 +214,7 @@ proptest! {
                     role_definition_id: g.role_definition_id(),
                     principal_id: sp.clone(),
                 }).collect(),
+                identity_id: None,
             });
         }
         let d = diff(&p, &state, DiffOptions::default()).unwrap();

@@ -96,6 +96,7 @@ pub fn executor(options: &RunOptions, call: Call) -> Result<Arc<Provisioner>> {
         concurrency: options.concurrency(),
         request_limit: None,
         app_parallelism: None,
+        identity_write_rates: options.identity_write_rates(),
     })?))
 }
 

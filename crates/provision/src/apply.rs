@@ -292,7 +292,70 @@ impl Provisioner {
                 Error::Interrupted(format!("app {label} is not known yet; re-run apply"))
             })
         };
+        // A managed identity's id is its ARM id; its credentials are written through ARM,
+        // in turn under Azure's rates.
+        let identity = prepared
+            .plan
+            .holder(label)
+            .and_then(|a| a.identity.as_ref().map(|p| (a, p)));
         match change {
+            Change::CreateIdentity { location, tags, .. } => {
+                let Some((app, _)) = identity else {
+                    return Err(Error::Interrupted(format!(
+                        "{label} is not a planned identity"
+                    )));
+                };
+                let id = app.identity_id().unwrap_or_default();
+                let (ids, principal) = self.put_identity(&id, location, tags).await?;
+                learned.ids = Some(ids);
+                learned.sp = Some(principal);
+            }
+            Change::UpdateIdentity { tags, .. } => {
+                let ids = need_ids(learned)?;
+                let live_tags = prepared
+                    .live
+                    .app(label)
+                    .map(|a| a.tags.clone())
+                    .unwrap_or_default();
+                self.expect(
+                    requests::patch_identity_tags(&ids.id, &live_tags, tags),
+                    &[200],
+                )
+                .await?;
+            }
+            Change::DeleteIdentity { id, .. } => {
+                if let Some(seen) = prepared.live.app(label)
+                    && let Some(principal) = &seen.service_principal_id
+                {
+                    for ra in seen
+                        .role_assignments
+                        .iter()
+                        .filter(|r| r.principal_id.eq_ignore_ascii_case(principal))
+                    {
+                        self.delete_role_assignment(
+                            &ra.scope,
+                            &ra.name,
+                            &format!("role assignment {} from {label}", ra.name),
+                        )
+                        .await?;
+                    }
+                }
+                self.delete_identity(id).await?;
+            }
+            Change::DeleteCredential { name, .. } if identity.is_some() => {
+                let id = need_ids(learned)?.id;
+                let r = requests::delete_identity_credential(&id, label, name);
+                self.identity_credential_write(&id, r, &[200, 204, 404])
+                    .await?;
+            }
+            Change::UpdateCredential { credential, .. }
+            | Change::CreateCredential { credential, .. }
+                if identity.is_some() =>
+            {
+                let id = need_ids(learned)?.id;
+                let r = requests::put_identity_credential(&id, label, credential);
+                self.identity_credential_write(&id, r, &[200, 201]).await?;
+            }
             Change::CreateApp {
                 display_name, tags, ..
             } => {

@@ -131,6 +131,7 @@ impl Provisioner {
                 self.delete_credential(&ids_of(found), app, name).await
             }
             DestroyStep::DeleteServicePrincipal { app, id } => self.delete_sp(id, app).await,
+            DestroyStep::DeleteIdentity { id, .. } => self.delete_identity(id).await,
             DestroyStep::DeleteApp { app, .. } => {
                 let Some(found) = live.app(app) else {
                     return Ok(());

@@ -22,6 +22,7 @@ mod doctor;
 mod http;
 mod observe;
 mod ops;
+mod pace;
 mod verify;
 
 use std::collections::HashMap;
@@ -68,6 +69,8 @@ pub struct Options {
     /// Apps written at once; `None`: as many as the request limit allows. `Some(1)`
     /// is the one-app-at-a-time strategy the benchmarks compare against.
     pub app_parallelism: Option<usize>,
+    /// The managed-identity credential write rates to keep under.
+    pub identity_write_rates: pulumi_azure_oidc::provision::IdentityWriteRates,
 }
 
 impl Default for Options {
@@ -82,6 +85,7 @@ impl Default for Options {
             concurrency: DEFAULT_CONCURRENCY,
             request_limit: None,
             app_parallelism: None,
+            identity_write_rates: Default::default(),
         }
     }
 }
@@ -110,6 +114,7 @@ pub struct Provisioner {
     pulumi: Option<Secret>,
     tenant_id: Option<String>,
     app_slots: Option<Arc<tokio::sync::Semaphore>>,
+    pacer: pace::Pacer,
 }
 
 impl std::fmt::Debug for Provisioner {
@@ -156,6 +161,7 @@ impl Provisioner {
             app_slots: options
                 .app_parallelism
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
+            pacer: pace::Pacer::new(options.identity_write_rates),
         })
     }
 

@@ -59,7 +59,80 @@ impl Provisioner {
             federated_identity_credentials: credentials,
             service_principal_id: sp,
             role_assignments,
+            identity_id: None,
         }))
+    }
+
+    /// Read one identity's credentials and role assignments.
+    async fn observe_identity(
+        &self,
+        v: &Value,
+        scopes: &BTreeSet<String>,
+    ) -> Result<Option<ObservedApp>> {
+        let Some(mut seen) = pulumi_azure_oidc::provision::requests::observed_identity(v) else {
+            return Ok(None);
+        };
+        let id = seen.id.clone();
+        let label = seen.unique_name.clone().unwrap_or_default();
+        seen.federated_identity_credentials = self.list_identity_credentials(&id, &label).await?;
+        if let Some(principal) = seen.service_principal_id.clone() {
+            for scope in scopes {
+                for ra in self.list_role_assignments(scope, &principal).await? {
+                    if !seen.role_assignments.contains(&ra) {
+                        seen.role_assignments.push(ra);
+                    }
+                }
+            }
+        }
+        Ok(Some(seen))
+    }
+
+    /// The plan's identities by ARM id, and the org's other managed ones by tag, in
+    /// every resource group the plan places identities in.
+    async fn observe_identities(
+        self: &Arc<Self>,
+        plan: &Plan,
+        scopes: &Arc<BTreeSet<String>>,
+    ) -> Result<Vec<ObservedApp>> {
+        // One list per resource group holds the plan's identities (found by id) and
+        // any other the org's runs made there (found by tag).
+        let planned: BTreeSet<String> = plan
+            .apps
+            .iter()
+            .filter_map(|a| a.identity_id())
+            .map(|id| id.to_ascii_lowercase())
+            .collect();
+        let tag = org_tag(plan);
+        let mut raw: BTreeMap<String, Value> = BTreeMap::new();
+        let mut lists = JoinSet::new();
+        for group in plan.identity_resource_groups() {
+            let me = self.clone();
+            lists.spawn(async move { me.list_identities(&group).await });
+        }
+        while let Some(done) = lists.join_next().await {
+            for v in done.map_err(join_error)?? {
+                let id = v["id"].as_str().unwrap_or_default().to_ascii_lowercase();
+                let tagged = v["tags"].as_object().is_some_and(|t| {
+                    t.contains_key(pulumi_azure_oidc::plan::MANAGED_TAG) && t.contains_key(&tag)
+                });
+                if tagged || planned.contains(&id) {
+                    raw.insert(id, v);
+                }
+            }
+        }
+        let mut tasks = JoinSet::new();
+        for v in raw.into_values() {
+            let me = self.clone();
+            let scopes = scopes.clone();
+            tasks.spawn(async move { me.observe_identity(&v, &scopes).await });
+        }
+        let mut out = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            if let Some(seen) = done.map_err(join_error)?? {
+                out.push(seen);
+            }
+        }
+        Ok(out)
     }
 
     /// Observe everything the plan touches, apps in parallel.
@@ -68,7 +141,7 @@ impl Provisioner {
         // Apps: the plan's by key, plus the org's other managed apps by tag.
         let mut raw: BTreeMap<String, Value> = BTreeMap::new();
         let mut tasks = JoinSet::new();
-        for app in &plan.apps {
+        for app in plan.apps.iter().filter(|a| a.identity.is_none()) {
             let me = self.clone();
             let name = app.unique_name.clone();
             let pinned = app.pinned_client_id.clone();
@@ -96,6 +169,12 @@ impl Provisioner {
             let target = t.target.clone();
             target_tasks.spawn(async move { me.observe_target(target).await });
         }
+        let identities = {
+            let me = self.clone();
+            let plan = plan.clone();
+            let scopes = scopes.clone();
+            tokio::spawn(async move { me.observe_identities(&plan, &scopes).await })
+        };
         let tagged = self.list_apps_tagged(&org_tag(plan)).await?;
         while let Some(done) = tasks.join_next().await {
             if let Some(v) = done.map_err(join_error)?? {
@@ -118,6 +197,7 @@ impl Provisioner {
                 apps.push(app);
             }
         }
+        apps.extend(identities.await.map_err(join_error)??);
         apps.sort_by(|a, b| a.unique_name.cmp(&b.unique_name).then(a.id.cmp(&b.id)));
 
         while let Some(done) = target_tasks.join_next().await {

@@ -81,6 +81,69 @@ impl Provisioner {
         Ok(out)
     }
 
+    // ---- managed identities ----
+
+    /// Every page of an ARM list.
+    async fn arm_pages(&self, first: Request) -> Result<Vec<Value>> {
+        let mut next = Some(first);
+        let mut out = Vec::new();
+        while let Some(r) = next {
+            let (items, more) =
+                requests::read_arm_page(self.send(&r).await?, &r, &self.endpoints.arm)?;
+            out.extend(items);
+            next = more;
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn get_identity(&self, id: &str) -> Result<Option<Value>> {
+        let r = requests::get_identity(id);
+        requests::read_optional(self.send(&r).await?, &r)
+    }
+
+    pub(crate) async fn list_identities(&self, resource_group: &str) -> Result<Vec<Value>> {
+        self.arm_pages(requests::list_identities(resource_group))
+            .await
+    }
+
+    pub(crate) async fn list_identity_credentials(
+        &self,
+        id: &str,
+        label: &str,
+    ) -> Result<Vec<ObservedCredential>> {
+        let items = self
+            .arm_pages(requests::list_identity_credentials(id, label))
+            .await?;
+        Ok(requests::observed_identity_credentials(&items))
+    }
+
+    /// Create or update the identity; its ids and principal id.
+    pub(crate) async fn put_identity(
+        &self,
+        id: &str,
+        location: &str,
+        tags: &[String],
+    ) -> Result<(AppIds, String)> {
+        let r = requests::put_identity(id, location, tags);
+        requests::read_identity_ids(self.send(&r).await?, &r)
+    }
+
+    /// A credential write to an identity, in its turn under Azure's rates.
+    pub(crate) async fn identity_credential_write(
+        &self,
+        id: &str,
+        r: Request,
+        ok: &[u16],
+    ) -> Result<()> {
+        self.pacer.write_slot(id).await;
+        self.expect(r, ok).await
+    }
+
+    pub(crate) async fn delete_identity(&self, id: &str) -> Result<()> {
+        self.expect(requests::delete_identity(id), &[200, 204, 404])
+            .await
+    }
+
     // ---- service principals ----
 
     pub(crate) async fn get_sp(&self, app_id: &str) -> Result<Option<String>> {

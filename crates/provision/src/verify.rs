@@ -64,10 +64,16 @@ impl Provisioner {
                         .iter()
                         .map(ObservedCredential::from)
                         .collect();
-                    let client_id = self
-                        .get_app(&app.unique_name)
-                        .await?
-                        .and_then(|v| v["appId"].as_str().map(str::to_owned));
+                    let client_id = match app.identity_id() {
+                        Some(id) => self
+                            .get_identity(&id)
+                            .await?
+                            .and_then(|v| v["properties"]["clientId"].as_str().map(str::to_owned)),
+                        None => self
+                            .get_app(&app.unique_name)
+                            .await?
+                            .and_then(|v| v["appId"].as_str().map(str::to_owned)),
+                    };
                     targets.push((client_id, Some(app.unique_name.clone()), Some(planned)));
                 }
             }

@@ -39,6 +39,7 @@ pub struct Discovery {
     pub roles: Vec<RoleGrant>,
     pub key_vault: Option<KeyVaultSecrets>,
     pub holder: Option<String>,
+    pub identity: Option<super::IdentityPlacement>,
 }
 
 /// What Pulumi Cloud lists for the org: `(project, name)` pairs.
@@ -136,6 +137,7 @@ impl Config {
                     roles: d.roles.clone(),
                     key_vault: d.key_vault.clone(),
                     holder: d.holder.clone(),
+                    identity: d.identity.clone(),
                 });
             }
         }

@@ -14,12 +14,15 @@ use serde::{Deserialize, Serialize};
 
 mod budget;
 mod discovery;
+mod holder;
 
 use budget::check_shape;
 pub use budget::{
     MAX_CONFIG_BYTES, MAX_CONFIG_VALUES, MAX_NESTING, MAX_ROLE_GRANTS, config_value_limit,
 };
 pub use discovery::{Discovered, Discovery, DiscoveryKind};
+pub use holder::IdentityPlacement;
+use holder::{HolderChoice, RawHolder, RawPlacement, holder_choice, placement};
 use std::collections::HashSet;
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +35,10 @@ struct RawConfig {
     deployments: Vec<RawDeployment>,
     #[serde(default)]
     esc: Vec<RawEsc>,
+    /// The holder of every entry that names none.
+    holder: Option<RawHolder>,
+    /// Where managed identities go unless an entry says otherwise.
+    managed_identity: Option<RawPlacement>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,13 +85,6 @@ struct RawEsc {
     #[serde(default)]
     roles: Vec<RawRole>,
     key_vault: Option<RawKeyVault>,
-}
-
-/// An existing app the entry's targets are pinned to, by its client id.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawHolder {
-    client_id: String,
 }
 
 /// A list of names, or `"*"` for every one Pulumi Cloud has.
@@ -175,6 +175,10 @@ pub struct ConfiguredTarget {
     /// `adopt` found) that holds the target's credentials, instead of a planned app.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// A user-assigned managed identity placed here holds the target's credentials,
+    /// instead of an Entra app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityPlacement>,
 }
 
 /// A validated config.
@@ -267,6 +271,44 @@ impl Config {
             },
             None => AzureSettings::default(),
         };
+        let org_holder = match raw.holder {
+            Some(h) => Some(holder_choice("holder", h)?),
+            None => None,
+        };
+        let org_placement = raw.managed_identity;
+        if let Some(p) = &org_placement {
+            // Checked here too, so a mistake in an unused default is still reported.
+            if let Some(k) = p.unknown_key() {
+                return Err(Error::InvalidConfig {
+                    message: format!(
+                        "unknown key `{k}`, expected `subscription`, `resourceGroup` or `location`"
+                    ),
+                    location: Some("managedIdentity".into()),
+                });
+            }
+        }
+        let resolve = |here: &str, raw: Option<RawHolder>| -> Result<Holding> {
+            let (choice, own) = match raw {
+                Some(h) => holder_choice(&format!("{here}.holder"), h)?,
+                None => match &org_holder {
+                    Some((c, p)) => (c.clone(), p.clone()),
+                    None => (HolderChoice::Application, RawPlacement::default()),
+                },
+            };
+            Ok(match choice {
+                HolderChoice::Application => (None, None),
+                HolderChoice::ExistingApp(c) => (Some(c), None),
+                HolderChoice::ManagedIdentity(_) => (
+                    None,
+                    Some(placement(
+                        here,
+                        own,
+                        org_placement.as_ref(),
+                        azure.subscription.as_ref(),
+                    )?),
+                ),
+            })
+        };
         let mut targets = Vec::new();
         let mut grant_count = 0usize;
         let mut count_grants = |here: &str, targets: usize, roles: usize| {
@@ -300,7 +342,7 @@ impl Config {
                 at(|| format!("{here}.operations[{j}]"), Operation::parse(o))?;
             }
             let roles = grants(&here, d.roles)?;
-            let holder = holder_of(&here, d.holder)?;
+            let (holder, identity) = resolve(&here, d.holder)?;
             let Some(stacks) = listed(
                 &here,
                 "stack",
@@ -318,6 +360,7 @@ impl Config {
                     operations,
                     roles,
                     holder,
+                    identity,
                     ..Discovery::default()
                 });
                 continue;
@@ -337,6 +380,7 @@ impl Config {
                     roles: roles.clone(),
                     key_vault: None,
                     holder: holder.clone(),
+                    identity: identity.clone(),
                 });
             }
         }
@@ -372,7 +416,7 @@ impl Config {
                     )
                 })
                 .transpose()?;
-            let holder = holder_of(&here, e.holder)?;
+            let (holder, identity) = resolve(&here, e.holder)?;
             let Some(envs) = envs else {
                 discovery.push(Discovery {
                     kind: DiscoveryKind::Environments,
@@ -386,6 +430,7 @@ impl Config {
                     roles,
                     key_vault,
                     holder,
+                    identity,
                     ..Discovery::default()
                 });
                 continue;
@@ -408,6 +453,7 @@ impl Config {
                     roles: roles.clone(),
                     key_vault: key_vault.clone(),
                     holder: holder.clone(),
+                    identity: identity.clone(),
                 });
             }
         }
@@ -448,6 +494,7 @@ impl Config {
                 roles,
                 key_vault: None,
                 holder: None,
+                identity: None,
             }],
             discovery: Vec::new(),
             discovered: Vec::new(),
@@ -455,17 +502,9 @@ impl Config {
     }
 }
 
-/// `holder: { clientId: GUID }`, as a lower-case GUID.
-fn holder_of(here: &str, raw: Option<RawHolder>) -> Result<Option<String>> {
-    raw.map(|h| {
-        at(
-            || format!("{here}.holder.clientId"),
-            Guid::parse("client id", &h.client_id),
-        )
-        .map(|g| g.to_string().to_ascii_lowercase())
-    })
-    .transpose()
-}
+/// What an entry's targets are held by: a pinned app's client id, or a managed
+/// identity's placement (neither: an app this tool makes).
+type Holding = (Option<String>, Option<IdentityPlacement>);
 
 /// `project: NAME`, or `projects: "*"` (`None`: every project, discovered).
 fn project_or_all(

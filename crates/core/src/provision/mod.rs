@@ -7,6 +7,7 @@
 mod endpoints;
 mod options;
 pub mod order;
+mod pace;
 pub mod preview;
 mod reports;
 mod request;
@@ -19,6 +20,7 @@ pub use options::{
     AuthKind, Call, DEFAULT_CONCURRENCY, DEFAULT_VERIFY_WAIT_SECS, DEPLOYMENTS_TOKEN_FILE,
     MAX_CONCURRENCY, Needs, RunOptions,
 };
+pub use pace::{DOCUMENTED_IDENTITY_WRITE_RATES, IdentityWriteRates};
 pub use reports::{
     AppSummary, ApplyReport, DestroyPlan, DestroyReport, DestroyStep, Live, Prepared, StatusReport,
     TargetHealth, VerifyReport, VerifyResult,

@@ -102,6 +102,9 @@ pub struct RunOptions {
     pub wait_secs: Option<u64>,
     /// Short retry waits, for local emulators (default: on for a loopback endpoint).
     pub fast_retry: Option<bool>,
+    /// Azure's documented managed-identity write rates times this factor (default 1):
+    /// only for an emulator started with the same `--rate-scale`.
+    pub rate_scale: Option<f64>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -195,6 +198,13 @@ impl RunOptions {
     /// Refuse values no call could use, naming the value and the rule.
     pub fn check(&self) -> Result<()> {
         self.endpoints()?;
+        if let Some(f) = self.rate_scale
+            && !(f.is_finite() && (1.0..=10_000.0).contains(&f))
+        {
+            return Err(invalid(format!(
+                "rate_scale {f}: a factor from 1 (Azure's documented rates) to 10000"
+            )));
+        }
         self.auth_kind()?;
         Ok(())
     }
@@ -251,6 +261,11 @@ impl RunOptions {
         self.concurrency
             .unwrap_or(DEFAULT_CONCURRENCY)
             .clamp(1, MAX_CONCURRENCY)
+    }
+
+    /// The managed-identity write rates to keep under.
+    pub fn identity_write_rates(&self) -> super::IdentityWriteRates {
+        super::DOCUMENTED_IDENTITY_WRITE_RATES.scaled(self.rate_scale.unwrap_or(1.0))
     }
 
     pub fn verify_wait(&self) -> std::time::Duration {

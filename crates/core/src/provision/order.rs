@@ -78,9 +78,12 @@ impl Lanes {
         let mut lanes = Lanes::default();
         for c in changes {
             let lane = match &c {
-                Change::CreateApp { .. } | Change::UpdateApp { .. } | Change::DeleteApp { .. } => {
-                    &mut lanes.head
-                }
+                Change::CreateApp { .. }
+                | Change::UpdateApp { .. }
+                | Change::DeleteApp { .. }
+                | Change::CreateIdentity { .. }
+                | Change::UpdateIdentity { .. }
+                | Change::DeleteIdentity { .. } => &mut lanes.head,
                 Change::DeleteCredential { .. }
                 | Change::UpdateCredential { .. }
                 | Change::CreateCredential { .. } => &mut lanes.credentials,
@@ -262,6 +265,15 @@ pub fn destroy_steps(plan: &Plan, live: &Live) -> DestroyPlan {
                 });
             }
         }
+        if let Some(id) = &app.identity_id {
+            // Every credential in an identity this tool made is its own.
+            steps.push(DestroyStep::DeleteIdentity {
+                app: label.clone(),
+                id: id.clone(),
+                client_id: app.app_id.clone(),
+            });
+            continue;
+        }
         let (ours, theirs): (Vec<_>, Vec<_>) =
             app.federated_identity_credentials.iter().partition(|c| {
                 c.description
@@ -297,8 +309,13 @@ pub fn destroy_steps(plan: &Plan, live: &Live) -> DestroyPlan {
     }
     for app in live.state.apps.iter().filter(|a| !is_managed_app(a, &tag)) {
         if let Some(name) = &app.unique_name {
+            let kind = if app.identity_id.is_some() {
+                "managed identity"
+            } else {
+                "app"
+            };
             kept.push(format!(
-                "app {name} ({}): not tagged as managed by this tool for {}",
+                "{kind} {name} ({}): not tagged as managed by this tool for {}",
                 app.display_name, plan.org
             ));
         }

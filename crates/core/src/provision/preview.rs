@@ -54,7 +54,7 @@ struct Known {
     principal: String,
 }
 
-fn known(live: &Live, label: &str, client_id: Option<&str>) -> Known {
+fn known(plan: &Plan, live: &Live, label: &str, client_id: Option<&str>) -> Known {
     match live.app(label) {
         Some(app) => Known {
             ids: ids_of(app),
@@ -65,7 +65,10 @@ fn known(live: &Live, label: &str, client_id: Option<&str>) -> Known {
         },
         None => Known {
             ids: AppIds {
-                id: format!("<object-id of {label}>"),
+                id: plan
+                    .holder(label)
+                    .and_then(|a| a.identity_id())
+                    .unwrap_or_else(|| format!("<object-id of {label}>")),
                 app_id: client_id
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("<client-id of {label}>")),
@@ -87,7 +90,52 @@ fn change_requests(
     subscription: Option<&str>,
 ) -> Result<Vec<Request>> {
     let label = change.app();
+    let identity = plan.holder(label).and_then(|a| a.identity.as_ref());
     Ok(match change {
+        Change::CreateIdentity { location, tags, .. } => {
+            vec![requests::put_identity(&app.ids.id, location, tags)]
+        }
+        Change::UpdateIdentity { tags, .. } => {
+            let live_tags = live.app(label).map(|a| a.tags.clone()).unwrap_or_default();
+            vec![requests::patch_identity_tags(&app.ids.id, &live_tags, tags)]
+        }
+        Change::DeleteIdentity { id, .. } => {
+            let mut out = Vec::new();
+            if let Some(found) = live.app(label)
+                && let Some(principal) = &found.service_principal_id
+            {
+                for ra in found
+                    .role_assignments
+                    .iter()
+                    .filter(|r| r.principal_id.eq_ignore_ascii_case(principal))
+                {
+                    out.push(requests::delete_role_assignment(
+                        &ra.scope,
+                        &ra.name,
+                        &format!("role assignment {} from {label}", ra.name),
+                    ));
+                }
+            }
+            out.push(requests::delete_identity(id));
+            out
+        }
+        Change::DeleteCredential { name, .. } if identity.is_some() => {
+            vec![requests::delete_identity_credential(
+                &app.ids.id,
+                label,
+                name,
+            )]
+        }
+        Change::UpdateCredential { credential, .. }
+        | Change::CreateCredential { credential, .. }
+            if identity.is_some() =>
+        {
+            vec![requests::put_identity_credential(
+                &app.ids.id,
+                label,
+                credential,
+            )]
+        }
         Change::CreateApp {
             display_name, tags, ..
         } => vec![requests::create_app(label, display_name, tags)],
@@ -211,7 +259,7 @@ pub fn apply_requests(
             .cloned()
             .collect();
         let lanes = Lanes::of(plan, changes);
-        let app = known(live, label, client_id);
+        let app = known(plan, live, label, client_id);
         let ordered = lanes
             .head
             .iter()

@@ -128,6 +128,12 @@ pub enum DestroyStep {
         id: String,
         app_id: String,
     },
+    /// A managed identity; its credentials go with it.
+    DeleteIdentity {
+        app: String,
+        id: String,
+        client_id: String,
+    },
 }
 
 impl DestroyStep {
@@ -138,7 +144,8 @@ impl DestroyStep {
             | Self::DeleteRoleAssignment { app, .. }
             | Self::DeleteCredential { app, .. }
             | Self::DeleteServicePrincipal { app, .. }
-            | Self::DeleteApp { app, .. } => app,
+            | Self::DeleteApp { app, .. }
+            | Self::DeleteIdentity { app, .. } => app,
         }
     }
 
@@ -159,6 +166,9 @@ impl DestroyStep {
             Self::DeleteCredential { app, name } => format!("- credential {name} in {app}"),
             Self::DeleteServicePrincipal { app, .. } => format!("- service principal of {app}"),
             Self::DeleteApp { app, app_id, .. } => format!("- app {app} (client id {app_id})"),
+            Self::DeleteIdentity { app, client_id, .. } => {
+                format!("- managed identity {app} (client id {client_id}) and its credentials")
+            }
         }
     }
 }

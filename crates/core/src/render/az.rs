@@ -7,7 +7,8 @@
 //! existing assignment when there is one.
 
 use super::{Resolved, one_line};
-use crate::plan::Plan;
+use crate::config::IdentityPlacement;
+use crate::plan::{AppPlan, Plan};
 use crate::target::Target;
 
 /// Quote for bash. Every value reaching here is validated and NUL-free, so quoting
@@ -21,6 +22,44 @@ fn q(value: &str) -> String {
 const CLIENT_ID_SENTINEL: &str = "PAOIDC_CLIENT_ID";
 const TENANT_SENTINEL: &str = "PAOIDC_TENANT_ID";
 const SUBSCRIPTION_SENTINEL: &str = "PAOIDC_SUBSCRIPTION_ID";
+
+/// A managed identity and its credentials through `az identity`: `create` is an ARM
+/// PUT, so re-running it changes nothing; credentials are written one at a time, as
+/// Azure requires for one identity (field-notes-2026-12.md §3), and only when missing.
+fn identity_lines(out: &mut String, app: &AppPlan, place: &IdentityPlacement) {
+    let at = format!(
+        "--resource-group {} --subscription {}",
+        q(&place.resource_group),
+        q(place.subscription.as_str())
+    );
+    let tags: Vec<String> = app.tags.iter().map(|t| q(t)).collect();
+    let name = q(&app.unique_name);
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!(
+        "az identity create --name {name} {at} --location {} --tags {} >/dev/null",
+        q(&place.location),
+        tags.join(" ")
+    ));
+    line(format!(
+        "APP_CLIENT_ID=$(az identity show --name {name} {at} --query clientId -o tsv)"
+    ));
+    line(format!(
+        "SP_OBJECT_ID=$(az identity show --name {name} {at} --query principalId -o tsv)"
+    ));
+    for c in &app.credentials {
+        line(format!("# {}", one_line(&c.subject)));
+        line(format!(
+            "az identity federated-credential show --name {cred} --identity-name {name} {at} >/dev/null 2>&1 \\\n  || az identity federated-credential create --name {cred} --identity-name {name} {at} --issuer {} --subject {} --audiences {} >/dev/null",
+            q(&c.issuer),
+            q(&c.subject),
+            q(&c.audience),
+            cred = q(c.name.as_str()),
+        ));
+    }
+}
 
 pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
     let mut out = String::new();
@@ -92,57 +131,62 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
         line(
             &mut out,
             &format!(
-                "# --- app {} of {}: {}",
+                "# --- {} {} of {}: {}",
+                app.kind(),
                 i + 1,
                 plan.apps.len(),
                 app.unique_name
             ),
         );
         line(&mut out, &format!("# {}", one_line(&app.reason)));
-        let app_url = format!("$GRAPH/applications(uniqueName='{}')", app.unique_name);
-        let body = serde_json::json!({
-            "displayName": app.display_name,
-            "signInAudience": "AzureADMyOrg",
-            "tags": app.tags,
-        });
-        line(
-            &mut out,
-            &format!(
-                "az rest --method patch --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --headers Prefer=create-if-missing Content-Type=application/json --body {} >/dev/null",
-                q(&body.to_string())
-            ),
-        );
-        line(
-            &mut out,
-            &format!(
-                "APP_OBJECT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query id -o tsv)"
-            ),
-        );
-        line(
-            &mut out,
-            &format!(
-                "APP_CLIENT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query appId -o tsv)"
-            ),
-        );
-        line(
-            &mut out,
-            "az ad sp show --id \"$APP_CLIENT_ID\" >/dev/null 2>&1 || az ad sp create --id \"$APP_CLIENT_ID\" >/dev/null",
-        );
-        line(
-            &mut out,
-            "SP_OBJECT_ID=$(az ad sp show --id \"$APP_CLIENT_ID\" --query id -o tsv)",
-        );
-        for c in &app.credentials {
-            let body = serde_json::to_string(&c.to_graph_body()).unwrap_or_default();
-            line(&mut out, &format!("# {}", one_line(&c.subject)));
+        if let Some(place) = &app.identity {
+            identity_lines(&mut out, app, place);
+        } else {
+            let app_url = format!("$GRAPH/applications(uniqueName='{}')", app.unique_name);
+            let body = serde_json::json!({
+                "displayName": app.display_name,
+                "signInAudience": "AzureADMyOrg",
+                "tags": app.tags,
+            });
             line(
                 &mut out,
                 &format!(
-                    "az ad app federated-credential show --id \"$APP_OBJECT_ID\" --federated-credential-id {} >/dev/null 2>&1 \\\n  || az ad app federated-credential create --id \"$APP_OBJECT_ID\" --parameters {} >/dev/null",
-                    q(c.name.as_str()),
-                    q(&body)
+                    "az rest --method patch --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --headers Prefer=create-if-missing Content-Type=application/json --body {} >/dev/null",
+                    q(&body.to_string())
                 ),
             );
+            line(
+                &mut out,
+                &format!(
+                    "APP_OBJECT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query id -o tsv)"
+                ),
+            );
+            line(
+                &mut out,
+                &format!(
+                    "APP_CLIENT_ID=$(az rest --method get --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --query appId -o tsv)"
+                ),
+            );
+            line(
+                &mut out,
+                "az ad sp show --id \"$APP_CLIENT_ID\" >/dev/null 2>&1 || az ad sp create --id \"$APP_CLIENT_ID\" >/dev/null",
+            );
+            line(
+                &mut out,
+                "SP_OBJECT_ID=$(az ad sp show --id \"$APP_CLIENT_ID\" --query id -o tsv)",
+            );
+            for c in &app.credentials {
+                let body = serde_json::to_string(&c.to_graph_body()).unwrap_or_default();
+                line(&mut out, &format!("# {}", one_line(&c.subject)));
+                line(
+                    &mut out,
+                    &format!(
+                        "az ad app federated-credential show --id \"$APP_OBJECT_ID\" --federated-credential-id {} >/dev/null 2>&1 \\\n  || az ad app federated-credential create --id \"$APP_OBJECT_ID\" --parameters {} >/dev/null",
+                        q(c.name.as_str()),
+                        q(&body)
+                    ),
+                );
+            }
         }
         for g in &app.roles {
             line(

@@ -8,7 +8,8 @@
 //! which both languages read as string literals.
 
 use super::one_line;
-use crate::plan::Plan;
+use crate::config::IdentityPlacement;
+use crate::plan::{AppPlan, Plan};
 
 fn lit(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned())
@@ -17,6 +18,78 @@ fn lit(value: &str) -> String {
 /// A Python identifier / TS variable suffix for app `i`.
 fn var(i: usize) -> String {
     format!("app{}", i + 1)
+}
+
+/// A user-assigned identity and its credentials with azure-native's
+/// `managedidentity` module. Each credential depends on the one before it: Azure
+/// refuses concurrent credential writes to one identity (field-notes-2026-12.md §3),
+/// and Pulumi would otherwise create them all at once.
+fn python_identity(o: &mut String, v: &str, app: &AppPlan, place: &IdentityPlacement) {
+    let tags = app
+        .tags
+        .iter()
+        .map(|t| format!("{}: \"\"", lit(t)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    o.push_str(&format!(
+        "{v} = azure_native.managedidentity.UserAssignedIdentity(\n    {},\n    resource_name_={},\n    resource_group_name={},\n    location={},\n    tags={{{tags}}},\n    opts=pulumi.ResourceOptions(provider=azure_native.Provider({}, subscription_id={})),\n)\n",
+        lit(&app.unique_name),
+        lit(&app.unique_name),
+        lit(&place.resource_group),
+        lit(&place.location),
+        lit(&format!("{}-provider", app.unique_name)),
+        lit(place.subscription.as_str()),
+    ));
+    o.push_str(&format!("{v}_credentials = [\n"));
+    for c in &app.credentials {
+        o.push_str(&format!(
+            "    ({}, {}, {}),\n",
+            lit(c.name.as_str()),
+            lit(&c.subject),
+            lit(&c.audience)
+        ));
+    }
+    o.push_str("]\n");
+    o.push_str(&format!(
+        "previous = {v}\nfor name, subject, audience in {v}_credentials:\n    previous = azure_native.managedidentity.FederatedIdentityCredential(\n        f\"{}-{{name}}\",\n        federated_identity_credential_resource_name=name,\n        resource_name_={v}.name,\n        resource_group_name={},\n        issuer=ISSUER,\n        subject=subject,\n        audiences=[audience],\n        opts=pulumi.ResourceOptions(parent={v}, depends_on=[previous]),\n    )\n",
+        app.unique_name,
+        lit(&place.resource_group),
+    ));
+}
+
+fn typescript_identity(o: &mut String, v: &str, app: &AppPlan, place: &IdentityPlacement) {
+    let tags = app
+        .tags
+        .iter()
+        .map(|t| format!("{}: \"\"", lit(t)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    o.push_str(&format!(
+        "const {v} = new azure_native.managedidentity.UserAssignedIdentity({}, {{\n    resourceName: {},\n    resourceGroupName: {},\n    location: {},\n    tags: {{ {tags} }},\n}}, {{ provider: new azure_native.Provider({}, {{ subscriptionId: {} }}) }});\n",
+        lit(&app.unique_name),
+        lit(&app.unique_name),
+        lit(&place.resource_group),
+        lit(&place.location),
+        lit(&format!("{}-provider", app.unique_name)),
+        lit(place.subscription.as_str()),
+    ));
+    o.push_str(&format!(
+        "const {v}Credentials: [string, string, string][] = [\n"
+    ));
+    for c in &app.credentials {
+        o.push_str(&format!(
+            "    [{}, {}, {}],\n",
+            lit(c.name.as_str()),
+            lit(&c.subject),
+            lit(&c.audience)
+        ));
+    }
+    o.push_str("];\n");
+    o.push_str(&format!(
+        "let {v}Previous: pulumi.Resource = {v};\nfor (const [name, subject, audience] of {v}Credentials) {{\n    {v}Previous = new azure_native.managedidentity.FederatedIdentityCredential(`{}-${{name}}`, {{\n        federatedIdentityCredentialResourceName: name,\n        resourceName: {v}.name,\n        resourceGroupName: {},\n        issuer,\n        subject,\n        audiences: [audience],\n    }}, {{ parent: {v}, dependsOn: [{v}Previous] }});\n}}\n",
+        app.unique_name,
+        lit(&place.resource_group),
+    ));
 }
 
 pub(super) fn python(plan: &Plan) -> String {
@@ -40,34 +113,40 @@ pub(super) fn python(plan: &Plan) -> String {
             app.unique_name,
             one_line(&app.reason)
         ));
-        o.push_str(&format!(
-            "{v} = azuread.Application(\n    {},\n    display_name={},\n    sign_in_audience=\"AzureADMyOrg\",\n    tags=[{}],\n)\n",
-            lit(&app.unique_name),
-            lit(&app.display_name),
-            app.tags.iter().map(|t| lit(t)).collect::<Vec<_>>().join(", ")
-        ));
-        o.push_str(&format!(
-            "{v}_sp = azuread.ServicePrincipal({}, client_id={v}.client_id)\n",
-            lit(&format!("{}-sp", app.unique_name))
-        ));
-        o.push_str(&format!("{v}_credentials = [\n"));
-        for c in &app.credentials {
+        let principal = if let Some(place) = &app.identity {
+            python_identity(&mut o, &v, app, place);
+            format!("{v}.principal_id")
+        } else {
             o.push_str(&format!(
-                "    ({}, {}, {}, {}),\n",
-                lit(c.name.as_str()),
-                lit(&c.subject),
-                lit(&c.audience),
-                lit(&c.description)
+                "{v} = azuread.Application(\n    {},\n    display_name={},\n    sign_in_audience=\"AzureADMyOrg\",\n    tags=[{}],\n)\n",
+                lit(&app.unique_name),
+                lit(&app.display_name),
+                app.tags.iter().map(|t| lit(t)).collect::<Vec<_>>().join(", ")
             ));
-        }
-        o.push_str("]\n");
-        o.push_str(&format!(
-            "for name, subject, audience, description in {v}_credentials:\n    azuread.ApplicationFederatedIdentityCredential(\n        f\"{}-{{name}}\",\n        application_id={v}.object_id.apply(lambda oid: f\"/applications/{{oid}}\"),\n        display_name=name,\n        issuer=ISSUER,\n        subject=subject,\n        audiences=[audience],\n        description=description,\n    )\n",
-            app.unique_name
-        ));
+            o.push_str(&format!(
+                "{v}_sp = azuread.ServicePrincipal({}, client_id={v}.client_id)\n",
+                lit(&format!("{}-sp", app.unique_name))
+            ));
+            o.push_str(&format!("{v}_credentials = [\n"));
+            for c in &app.credentials {
+                o.push_str(&format!(
+                    "    ({}, {}, {}, {}),\n",
+                    lit(c.name.as_str()),
+                    lit(&c.subject),
+                    lit(&c.audience),
+                    lit(&c.description)
+                ));
+            }
+            o.push_str("]\n");
+            o.push_str(&format!(
+                "for name, subject, audience, description in {v}_credentials:\n    azuread.ApplicationFederatedIdentityCredential(\n        f\"{}-{{name}}\",\n        application_id={v}.object_id.apply(lambda oid: f\"/applications/{{oid}}\"),\n        display_name=name,\n        issuer=ISSUER,\n        subject=subject,\n        audiences=[audience],\n        description=description,\n    )\n",
+                app.unique_name
+            ));
+            format!("{v}_sp.object_id")
+        };
         for (k, g) in app.roles.iter().enumerate() {
             o.push_str(&format!(
-                "azure_native.authorization.RoleAssignment(\n    {},\n    principal_id={v}_sp.object_id,\n    principal_type=\"ServicePrincipal\",\n    role_definition_id={},\n    scope={},\n)\n",
+                "azure_native.authorization.RoleAssignment(\n    {},\n    principal_id={principal},\n    principal_type=\"ServicePrincipal\",\n    role_definition_id={},\n    scope={},\n)\n",
                 lit(&format!("{}-role-{}", app.unique_name, k + 1)),
                 lit(&g.role_definition_id()),
                 lit(g.scope.as_str())
@@ -78,7 +157,11 @@ pub(super) fn python(plan: &Plan) -> String {
             lit(&format!("{}-client-id", app.unique_name))
         ));
         for t in &app.targets {
-            o.push_str(&format!("# {} uses this app's client id\n", t.label));
+            o.push_str(&format!(
+                "# {} uses this {}'s client id\n",
+                t.label,
+                app.kind()
+            ));
         }
     }
     o.push_str("\npulumi.export(\"tenant-id\", client_config.tenant_id)\n");
@@ -108,36 +191,42 @@ pub(super) fn typescript(plan: &Plan) -> String {
             app.unique_name,
             one_line(&app.reason)
         ));
-        o.push_str(&format!(
-            "const {v} = new azuread.Application({}, {{\n    displayName: {},\n    signInAudience: \"AzureADMyOrg\",\n    tags: [{}],\n}});\n",
-            lit(&app.unique_name),
-            lit(&app.display_name),
-            app.tags.iter().map(|t| lit(t)).collect::<Vec<_>>().join(", ")
-        ));
-        o.push_str(&format!(
-            "const {v}Sp = new azuread.ServicePrincipal({}, {{ clientId: {v}.clientId }});\n",
-            lit(&format!("{}-sp", app.unique_name))
-        ));
-        o.push_str(&format!(
-            "const {v}Credentials: [string, string, string, string][] = [\n"
-        ));
-        for c in &app.credentials {
+        let principal = if let Some(place) = &app.identity {
+            typescript_identity(&mut o, &v, app, place);
+            format!("{v}.principalId")
+        } else {
             o.push_str(&format!(
-                "    [{}, {}, {}, {}],\n",
-                lit(c.name.as_str()),
-                lit(&c.subject),
-                lit(&c.audience),
-                lit(&c.description)
+                "const {v} = new azuread.Application({}, {{\n    displayName: {},\n    signInAudience: \"AzureADMyOrg\",\n    tags: [{}],\n}});\n",
+                lit(&app.unique_name),
+                lit(&app.display_name),
+                app.tags.iter().map(|t| lit(t)).collect::<Vec<_>>().join(", ")
             ));
-        }
-        o.push_str("];\n");
-        o.push_str(&format!(
-            "for (const [name, subject, audience, description] of {v}Credentials) {{\n    new azuread.ApplicationFederatedIdentityCredential(`{}-${{name}}`, {{\n        applicationId: pulumi.interpolate`/applications/${{{v}.objectId}}`,\n        displayName: name,\n        issuer,\n        subject,\n        audiences: [audience],\n        description,\n    }});\n}}\n",
-            app.unique_name
-        ));
+            o.push_str(&format!(
+                "const {v}Sp = new azuread.ServicePrincipal({}, {{ clientId: {v}.clientId }});\n",
+                lit(&format!("{}-sp", app.unique_name))
+            ));
+            o.push_str(&format!(
+                "const {v}Credentials: [string, string, string, string][] = [\n"
+            ));
+            for c in &app.credentials {
+                o.push_str(&format!(
+                    "    [{}, {}, {}, {}],\n",
+                    lit(c.name.as_str()),
+                    lit(&c.subject),
+                    lit(&c.audience),
+                    lit(&c.description)
+                ));
+            }
+            o.push_str("];\n");
+            o.push_str(&format!(
+                "for (const [name, subject, audience, description] of {v}Credentials) {{\n    new azuread.ApplicationFederatedIdentityCredential(`{}-${{name}}`, {{\n        applicationId: pulumi.interpolate`/applications/${{{v}.objectId}}`,\n        displayName: name,\n        issuer,\n        subject,\n        audiences: [audience],\n        description,\n    }});\n}}\n",
+                app.unique_name
+            ));
+            format!("{v}Sp.objectId")
+        };
         for (k, g) in app.roles.iter().enumerate() {
             o.push_str(&format!(
-                "new azure_native.authorization.RoleAssignment({}, {{\n    principalId: {v}Sp.objectId,\n    principalType: \"ServicePrincipal\",\n    roleDefinitionId: {},\n    scope: {},\n}});\n",
+                "new azure_native.authorization.RoleAssignment({}, {{\n    principalId: {principal},\n    principalType: \"ServicePrincipal\",\n    roleDefinitionId: {},\n    scope: {},\n}});\n",
                 lit(&format!("{}-role-{}", app.unique_name, k + 1)),
                 lit(&g.role_definition_id()),
                 lit(g.scope.as_str())
@@ -148,7 +237,11 @@ pub(super) fn typescript(plan: &Plan) -> String {
             lit(&app.unique_name)
         ));
         for t in &app.targets {
-            o.push_str(&format!("// {} uses this app's client id\n", t.label));
+            o.push_str(&format!(
+                "// {} uses this {}'s client id\n",
+                t.label,
+                app.kind()
+            ));
         }
     }
     o

@@ -71,6 +71,24 @@ pub fn read_role_assignments_page(
     Ok((read_role_assignments(answer, request)?, next))
 }
 
+/// One page of any ARM list: its `value` items, and the request for the next page
+/// when ARM sends a `nextLink`.
+pub fn read_arm_page(
+    answer: Answer,
+    request: &Request,
+    arm_base: &str,
+) -> Result<(Vec<Value>, Option<Request>)> {
+    if !answer.ok() {
+        return Err(answer.into_error(request.service, &request.operation));
+    }
+    let v = answer.json();
+    let next = v["nextLink"].as_str().map(|link| Request {
+        path: below_host(link, arm_base),
+        ..request.clone()
+    });
+    Ok((v["value"].as_array().cloned().unwrap_or_default(), next))
+}
+
 /// The path and query of `link`, relative to `base` when it is below it, else to its
 /// own host (a next link names the host it was served from).
 fn below_host(link: &str, base: &str) -> String {

@@ -67,11 +67,13 @@ pub enum Upserted<T> {
 mod arm;
 mod entra;
 mod graph;
+mod identity;
 mod pulumi;
 
 pub use arm::*;
 pub use entra::*;
 pub use graph::*;
+pub use identity::*;
 pub use pulumi::*;
 
 #[cfg(test)]

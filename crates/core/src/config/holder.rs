@@ -1,0 +1,299 @@
+//! What holds a target's credentials: an Entra app this tool makes (the default), an
+//! existing app pinned by client id, or a user-assigned managed identity in a given
+//! subscription, resource group and region.
+//!
+//! In the config, per entry or org-wide:
+//!
+//! ```yaml
+//! holder: application                  # the default
+//! holder: { clientId: GUID }           # an existing app (as `adopt` writes it)
+//! holder: managedIdentity              # where the top-level `managedIdentity:` says
+//! holder:
+//!   managedIdentity: { subscription: GUID, resourceGroup: rg, location: westeurope }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::roles::Guid;
+
+/// Where a managed identity lives. Validated with ARM's rules, so every render and
+/// request built from it is safe to paste.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityPlacement {
+    pub subscription: Guid,
+    pub resource_group: String,
+    /// An Azure region's programmatic name (`westeurope`).
+    pub location: String,
+}
+
+impl IdentityPlacement {
+    /// The ARM id of the identity `name` placed here.
+    pub fn resource_id(&self, name: &str) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+            self.subscription, self.resource_group
+        )
+    }
+
+    /// The resource group's ARM id: the scope *Managed Identity Contributor* is
+    /// granted at.
+    pub fn resource_group_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            self.subscription, self.resource_group
+        )
+    }
+
+    /// A short stable key for names and grouping.
+    pub fn key(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.subscription,
+            self.resource_group.to_ascii_lowercase(),
+            self.location
+        )
+    }
+}
+
+/// The holder a config entry (or the whole org) asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HolderChoice {
+    Application,
+    ExistingApp(String),
+    ManagedIdentity(Option<IdentityPlacement>),
+}
+
+/// `holder:` as written: a word, or a map with one key.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawHolder {
+    Word(String),
+    Map(RawHolderMap),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawHolderMap {
+    client_id: Option<String>,
+    managed_identity: Option<RawPlacement>,
+    /// Collected so a misspelt key gets an error that names it, which an untagged
+    /// enum alone cannot give.
+    #[serde(flatten)]
+    other: BTreeMap<String, IgnoredAny>,
+}
+
+/// `managedIdentity: { subscription, resourceGroup, location }`; each may come from
+/// the org-wide default.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RawPlacement {
+    subscription: Option<String>,
+    resource_group: Option<String>,
+    location: Option<String>,
+    #[serde(flatten)]
+    other: BTreeMap<String, IgnoredAny>,
+}
+
+impl RawPlacement {
+    pub(crate) fn unknown_key(&self) -> Option<&str> {
+        self.other.keys().next().map(String::as_str)
+    }
+}
+
+fn invalid(here: &str, message: String) -> Error {
+    Error::InvalidConfig {
+        message,
+        location: Some(here.to_owned()),
+    }
+}
+
+fn no_other(here: &str, other: &BTreeMap<String, IgnoredAny>, expected: &str) -> Result<()> {
+    match other.keys().next() {
+        Some(k) => Err(invalid(
+            here,
+            format!("unknown key `{k}`, expected {expected}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Read one `holder:` value at `here` (`deployments[0].holder`).
+pub(crate) fn holder_choice(here: &str, raw: RawHolder) -> Result<(HolderChoice, RawPlacement)> {
+    match raw {
+        RawHolder::Word(w) => match w.as_str() {
+            "application" => Ok((HolderChoice::Application, RawPlacement::default())),
+            "managedIdentity" => Ok((HolderChoice::ManagedIdentity(None), RawPlacement::default())),
+            other => Err(invalid(
+                here,
+                format!(
+                    "`holder` is `application`, `managedIdentity`, `{{ clientId: GUID }}` or `{{ managedIdentity: {{ subscription, resourceGroup, location }} }}`; not `{other}`"
+                ),
+            )),
+        },
+        RawHolder::Map(m) => {
+            no_other(here, &m.other, "`clientId` or `managedIdentity`")?;
+            match (m.client_id, m.managed_identity) {
+                (Some(c), None) => {
+                    let g = Guid::parse("client id", &c)
+                        .map_err(|e| e.in_config(format!("{here}.clientId")))?;
+                    Ok((
+                        HolderChoice::ExistingApp(g.to_string().to_ascii_lowercase()),
+                        RawPlacement::default(),
+                    ))
+                }
+                (None, Some(p)) => {
+                    no_other(
+                        &format!("{here}.managedIdentity"),
+                        &p.other,
+                        "`subscription`, `resourceGroup` or `location`",
+                    )?;
+                    Ok((HolderChoice::ManagedIdentity(None), p))
+                }
+                (Some(_), Some(_)) => Err(invalid(
+                    here,
+                    "give either `clientId` (an existing app) or `managedIdentity`, not both"
+                        .into(),
+                )),
+                (None, None) => Err(invalid(
+                    here,
+                    "an empty `holder`: give `clientId` or `managedIdentity`".into(),
+                )),
+            }
+        }
+    }
+}
+
+/// Fill a placement from the entry's own values, then the org-wide default's, then
+/// `azure.subscription`; each must end up present and valid.
+pub(crate) fn placement(
+    here: &str,
+    own: RawPlacement,
+    default: Option<&RawPlacement>,
+    azure_subscription: Option<&Guid>,
+) -> Result<IdentityPlacement> {
+    let pick = |own: Option<String>, f: fn(&RawPlacement) -> Option<&String>| {
+        own.or_else(|| default.and_then(f).cloned())
+    };
+    let subscription = match pick(own.subscription, |d| d.subscription.as_ref()) {
+        Some(s) => Guid::parse("subscription id", &s)
+            .map_err(|e| e.in_config(format!("{here}.managedIdentity.subscription")))?,
+        None => azure_subscription.cloned().ok_or_else(|| {
+            invalid(
+                here,
+                "a managed identity needs a subscription: give `managedIdentity.subscription` here or at the top level, or `azure.subscription`".into(),
+            )
+        })?,
+    };
+    let resource_group = pick(own.resource_group, |d| d.resource_group.as_ref()).ok_or_else(|| {
+        invalid(
+            here,
+            "a managed identity needs `managedIdentity.resourceGroup` (here or at the top level): the resource group it is made in".into(),
+        )
+    })?;
+    check_resource_group(here, &resource_group)?;
+    let location = pick(own.location, |d| d.location.as_ref()).ok_or_else(|| {
+        invalid(
+            here,
+            "a managed identity needs `managedIdentity.location` (here or at the top level), such as `westeurope`".into(),
+        )
+    })?;
+    let location = check_location(here, &location)?;
+    Ok(IdentityPlacement {
+        subscription,
+        resource_group,
+        location,
+    })
+}
+
+/// ARM's resource group name rule: 1–90 letters, digits, `_`, `-`, `.`, `(`, `)`,
+/// not ending in `.` (azure-rest-api-specs `resources` ResourceGroupNameParameter,
+/// pattern `^[-\w\._\(\)]+$`; the docs' naming rules add the trailing period).
+fn check_resource_group(here: &str, rg: &str) -> Result<()> {
+    let ok = (1..=90).contains(&rg.chars().count())
+        && rg
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'))
+        && !rg.ends_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            &format!("{here}.managedIdentity.resourceGroup"),
+            format!(
+                "resource group `{rg}`: 1 to 90 letters, digits, `_`, `-`, `.`, `(` and `)`, not ending in `.`"
+            ),
+        ))
+    }
+}
+
+/// A region's programmatic name, as `az account list-locations` lists it
+/// (`westeurope`, `eastus2`); a display name (`West Europe`) is folded into it.
+fn check_location(here: &str, location: &str) -> Result<String> {
+    let folded: String = location
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if (2..=40).contains(&folded.len()) && folded.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(folded)
+    } else {
+        Err(invalid(
+            &format!("{here}.managedIdentity.location"),
+            format!(
+                "location `{location}`: an Azure region's name, such as `westeurope` (letters and digits)"
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    const SUB: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+
+    #[test]
+    fn an_entry_and_the_org_can_ask_for_identities() {
+        let c = Config::from_yaml(&format!(
+            "org: contoso\nmanagedIdentity: {{ subscription: {SUB}, resourceGroup: rg-oidc, location: West Europe }}\nholder: managedIdentity\n\
+             deployments:\n  - project: core\n    stacks: [dev]\n  - project: web\n    stack: dev\n    holder: application\n\
+             esc:\n  - project: azure\n    env: prod\n    holder: {{ managedIdentity: {{ resourceGroup: other }} }}\n"
+        ))
+        .unwrap();
+        let placed = |i: usize| c.targets[i].identity.clone();
+        assert_eq!(placed(0).unwrap().location, "westeurope");
+        assert!(placed(1).is_none());
+        let esc = placed(2).unwrap();
+        assert_eq!(esc.resource_group, "other");
+        assert_eq!(esc.subscription.as_str(), SUB);
+    }
+
+    #[test]
+    fn a_bad_or_missing_placement_names_the_rule() {
+        let err = Config::from_yaml(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: managedIdentity\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("needs a subscription"), "{err}");
+        let err = Config::from_yaml(&format!(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: {{ managedIdentity: {{ subscription: {SUB}, resourceGroup: 'bad/rg', location: x1 }} }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("bad/rg"), "{err}");
+        let err = Config::from_yaml(&format!(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: {{ managedIdentity: {{ subscription: {SUB}, resourceGroup: rg, locaton: x }} }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("locaton"), "{err}");
+        let err = Config::from_yaml(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: identity\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`identity`"), "{err}");
+    }
+}
