@@ -111,6 +111,15 @@ paoidc_status paoidc_credentials(const char *spec_json, char **out_json);
 // `config` is NULL or a NUL-terminated string; `out_json` is NULL or writable.
 paoidc_status paoidc_plan(const char *config, char **out_json);
 
+// The least rights the operator needs for a config (YAML or JSON), as JSON
+// (`graph`, `owner_of`, `arm`, `pulumi`); with `operator` (its client id, or NULL),
+// also `az`: a bash script granting them. The caller frees `*out_json` with
+// `paoidc_string_free`.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+paoidc_status paoidc_permissions(const char *config, const char *operator_, char **out_json);
+
 // Render a config (YAML or JSON): `format` is `az`, `esc`, `pulumi-python`,
 // `pulumi-typescript` or `json`; `options_json` is NULL or
 // `{"clientId":…,"tenantId":…,"subscriptionId":…}`. On success `*out_text`

@@ -230,6 +230,40 @@ pub unsafe extern "C" fn paoidc_plan(
     })
 }
 
+/// The least rights the operator needs for a config (YAML or JSON), as JSON
+/// (`graph`, `owner_of`, `arm`, `pulumi`); with `operator` (its client id, or NULL),
+/// also `az`: a bash script granting them. The caller frees `*out_json` with
+/// `paoidc_string_free`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `out_json` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn paoidc_permissions(
+    config: *const c_char,
+    operator: *const c_char,
+    out_json: *mut *mut c_char,
+) -> PaoidcStatus {
+    // SAFETY: forwarded caller contract.
+    unsafe { reset(out_json) };
+    landing_pad(|| {
+        // SAFETY: forwarded caller contract.
+        let (text, operator) =
+            unsafe { (arg(config, "config")?, optional_arg(operator, "operator")?) };
+        let plan = core::plan(&core::Config::from_yaml(text)?)?;
+        let rights = core::permissions::permissions(&plan);
+        let mut value = serde_json::to_value(&rights).map_err(|e| core::Error::InvalidConfig {
+            message: format!("cannot represent the rights: {e}"),
+            location: None,
+        })?;
+        if let Some(op) = operator {
+            let op = core::roles::Guid::parse("operator client id", op)?;
+            value["az"] = serde_json::Value::String(rights.az_commands(op.as_str()));
+        }
+        // SAFETY: forwarded caller contract.
+        unsafe { give(out_json, json(&value)?) }
+    })
+}
+
 /// Render a config (YAML or JSON): `format` is `az`, `esc`, `pulumi-python`,
 /// `pulumi-typescript` or `json`; `options_json` is NULL or
 /// `{"clientId":…,"tenantId":…,"subscriptionId":…}`. On success `*out_text`

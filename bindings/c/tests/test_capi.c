@@ -123,6 +123,33 @@ static void test_plan_and_render(void) {
     CHECK(out == NULL, "no output after failure");
 }
 
+static void test_permissions(void) {
+    static const char config[] =
+        "org: contoso\n"
+        "holder: { managedIdentity: { subscription: 0b1f6471-1bf0-4dda-aec3-cb9272f09590, resourceGroup: rg-oidc, "
+        "location: westeurope } }\n"
+        "deployments:\n"
+        "  - project: core\n"
+        "    stack: dev\n"
+        "    roles: [{ role: Reader, scope: /subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590 }]\n";
+    char *out = NULL;
+    CHECK(paoidc_permissions(config, NULL, &out) == PAOIDC_STATUS_OK, "permissions");
+    CHECK(out && strstr(out, "\"graph\":[]") != NULL, "identities need no Graph permission");
+    CHECK(out && strstr(out, "Managed Identity Contributor") != NULL, "identity contributor on the group");
+    CHECK(out && strstr(out, "GuidEquals {acdd72a7-3385-48ef-bd42-f606fba81ae7}") != NULL, "condition names the role");
+    CHECK(out && strstr(out, "\"az\"") == NULL, "no script without an operator");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_permissions(config, "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", &out) == PAOIDC_STATUS_OK,
+          "permissions with an operator");
+    CHECK(out && strstr(out, "az role assignment create") != NULL, "the script grants the roles");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_permissions(config, "not-a-guid", &out) == PAOIDC_STATUS_INVALID_GUID, "a bad operator");
+    CHECK(strstr(paoidc_last_error_message(), "not-a-guid") != NULL, "the bad operator is named");
+    CHECK(out == NULL, "no output after failure");
+}
+
 static void test_boundary_errors(void) {
     char *out = NULL;
     CHECK(paoidc_credentials(NULL, &out) == PAOIDC_STATUS_NULL_ARGUMENT, "NULL spec");
@@ -678,6 +705,7 @@ int main(void) {
     test_token_vectors();
     test_error_text_vectors();
     test_plan_and_render();
+    test_permissions();
     test_boundary_errors();
     test_hostile_input();
     test_static_strings();

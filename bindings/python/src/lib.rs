@@ -318,6 +318,29 @@ fn render(
     })
 }
 
+/// The least rights the operator needs for a config, as `permissions --output json`
+/// prints them; with `operator` (its client id), also `az`: a script granting them.
+#[pyfunction]
+#[pyo3(signature = (config, *, operator = None))]
+fn permissions<'py>(
+    py: Python<'py>,
+    config: &Bound<'_, PyAny>,
+    operator: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(|| {
+        let config = read_config(py, config)?;
+        let plan = core::plan(&config).map_err(to_py_err)?;
+        let rights = core::permissions::permissions(&plan);
+        let mut value = serde_json::to_value(&rights)
+            .map_err(|e| invalid_input(format!("cannot represent the rights: {e}")))?;
+        if let Some(op) = operator {
+            let op = core::roles::Guid::parse("operator client id", op).map_err(to_py_err)?;
+            value["az"] = serde_json::Value::String(rights.az_commands(op.as_str()));
+        }
+        types::json_to_py(py, &value)
+    })
+}
+
 /// Unix seconds from an int, an aware `datetime`, or now.
 fn unix_time(now: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
     let Some(now) = now.filter(|n| !n.is_none()) else {
@@ -421,6 +444,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(esc_environment_yaml, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(render, m)?)?;
+    m.add_function(wrap_pyfunction!(permissions, m)?)?;
     m.add_function(wrap_pyfunction!(diagnose_token, m)?)?;
     m.add_function(wrap_pyfunction!(diagnose_error, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;

@@ -151,3 +151,32 @@ def test_diagnose_error_result() -> None:
     assert d.presented.subject == "pulumi:environments:org:pulumi:env:<yaml>"
     assert d.suggested_credential is not None and d.suggested_credential.audience == "azure:pulumi"
     assert d.to_dict()["code"] == 700213
+
+
+def test_permissions_for_apps_and_identities() -> None:
+    sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    config = {
+        "org": "contoso",
+        "managedIdentity": {"subscription": sub, "resourceGroup": "rg-oidc", "location": "westeurope"},
+        "deployments": [
+            {"project": "core", "stack": "dev", "holder": "managedIdentity"},
+            {"project": "web", "stack": "dev",
+             "roles": [{"role": "Reader", "scope": f"/subscriptions/{sub}"}]},
+        ],
+    }
+    rights = oidc.permissions(config)
+    assert [g["permission"] for g in rights["graph"]] == ["AppRegistration.Create", "Application.ReadWrite.OwnedBy"]
+    roles = {a["role"]: a for a in rights["arm"]}
+    assert roles["Managed Identity Contributor"]["scope"] == f"/subscriptions/{sub}/resourceGroups/rg-oidc"
+    assert "acdd72a7-3385-48ef-bd42-f606fba81ae7" in roles["Role Based Access Control Administrator"]["condition"]
+    assert "az" not in rights
+    script = oidc.permissions(config, operator=GUID1)["az"]
+    assert "az role assignment create" in script and "appRoleAssignedTo" in script
+    with pytest.raises(oidc.InputError) as e:
+        oidc.permissions(config, operator="nope")
+    assert "nope" in str(e.value)
+    plan = oidc.plan(config)
+    kinds = sorted(a.kind for a in plan.apps)
+    assert kinds == ["app", "managed identity"]
+    identity = next(a for a in plan.apps if a.kind == "managed identity")
+    assert identity.identity_id and identity.identity_id.endswith("/" + identity.unique_name)

@@ -59,6 +59,19 @@ pub(crate) enum Command {
         #[command(flatten)]
         conn: ConnArgs,
     },
+    /// Print the least rights the operator needs for a config, or az commands granting them
+    #[command(
+        after_help = "Offline. Graph: AppRegistration.Create and Application.ReadWrite.OwnedBy when the \
+        config plans apps (an existing app it pins needs the operator as an owner), nothing for managed \
+        identities alone. Azure RBAC: Role Based Access Control Administrator with a condition naming \
+        exactly the config's roles and only service principals, and Managed Identity Contributor on \
+        each resource group that holds identities. Pulumi Cloud: the scopes settings and environments \
+        need.\n\n\
+        Examples:\n  \
+        pulumi-azure-oidc permissions --config pulumi-azure-oidc.yaml\n  \
+        pulumi-azure-oidc permissions --config pulumi-azure-oidc.yaml --output az --operator $CLIENT_ID > grant.sh"
+    )]
+    Permissions(PermissionsArgs),
     /// Render the set-up as an az script, ESC YAML, a Pulumi program or JSON
     #[command(after_help = "Examples:\n  \
         pulumi-azure-oidc render az --config pulumi-azure-oidc.yaml > setup.sh\n  \
@@ -405,8 +418,37 @@ pub(crate) struct ConnArgs {
     /// Requests in flight at once
     #[arg(long, value_name = "N", default_value_t = pulumi_azure_oidc::provision::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=pulumi_azure_oidc::provision::MAX_CONCURRENCY as i64))]
     pub concurrency: u16,
+    /// Azure's managed-identity write rates times this factor: only for an emulator
+    /// started with the same --rate-scale
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        hide = true,
+        env = "PULUMI_AZURE_OIDC_RATE_SCALE"
+    )]
+    pub rate_scale: Option<f64>,
     #[arg(long, short = 'o', value_enum, default_value_t = Output::Text)]
     pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PermissionsArgs {
+    /// The config file (YAML or JSON)
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+    /// text, json, or az (a script granting the rights to --operator)
+    #[arg(long, short = 'o', value_enum, default_value_t = PermissionsOutput::Text)]
+    pub output: PermissionsOutput,
+    /// The operator's client id (application id), for --output az
+    #[arg(long, value_name = "CLIENT_ID", required_if_eq("output", "az"))]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PermissionsOutput {
+    Text,
+    Json,
+    Az,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

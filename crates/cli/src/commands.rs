@@ -24,6 +24,10 @@ impl Command {
             Command::Adopt(a) => a.conn.output,
             Command::Verify(a) => a.conn.output,
             Command::Destroy(a) => a.conn.output,
+            Command::Permissions(p) => match p.output {
+                crate::args::PermissionsOutput::Json => Output::Json,
+                _ => Output::Text,
+            },
             Command::Render(_) | Command::Completions { .. } => Output::Text,
         }
     }
@@ -64,6 +68,7 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Render(args) => render(args),
+        Command::Permissions(args) => permissions(args),
         Command::Apply(args) => crate::provision::apply(args),
         Command::Status(args) => crate::provision::status(args),
         Command::Doctor(args) => crate::provision::doctor(args),
@@ -112,6 +117,22 @@ fn subjects(target: &Target, common: &CommonArgs) -> Result<u8, Failure> {
     }
     for w in &generated.warnings {
         text::warning(w);
+    }
+    Ok(0)
+}
+
+fn permissions(a: crate::args::PermissionsArgs) -> Result<u8, Failure> {
+    use crate::args::PermissionsOutput;
+    let config = read_config(&a.config)?;
+    let rights = pulumi_azure_oidc::permissions::permissions(&pulumi_azure_oidc::plan(&config)?);
+    match a.output {
+        PermissionsOutput::Text => print!("{}", rights.text()),
+        PermissionsOutput::Json => print_json(&rights),
+        PermissionsOutput::Az => {
+            let operator = a.operator.unwrap_or_default();
+            let operator = pulumi_azure_oidc::roles::Guid::parse("operator client id", &operator)?;
+            print!("{}", rights.az_commands(operator.as_str()));
+        }
     }
     Ok(0)
 }

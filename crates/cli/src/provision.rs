@@ -27,6 +27,7 @@ fn run_options(conn: &ConnArgs) -> RunOptions {
         ca_file,
         auth,
         concurrency,
+        rate_scale,
         output: _,
     } = conn;
     let cloud = match cloud {
@@ -51,6 +52,7 @@ fn run_options(conn: &ConnArgs) -> RunOptions {
         ca_file: ca_file.as_ref().map(|p| p.display().to_string()),
         auth: Some(auth.to_owned()),
         concurrency: Some(usize::from(*concurrency)),
+        rate_scale: *rate_scale,
         ..RunOptions::default()
     }
 }

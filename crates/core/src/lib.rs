@@ -36,6 +36,7 @@ pub mod esc_edit;
 pub mod kit;
 pub mod names;
 pub mod observed;
+pub mod permissions;
 pub mod plan;
 pub mod provision;
 pub mod render;

@@ -32,6 +32,10 @@ pub const BUILT_IN_ROLES: &[(&str, &str)] = &[
         "00482a5a-887f-4fb3-b363-3b7fe8e74483",
     ),
     (
+        "Managed Identity Contributor",
+        "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59",
+    ),
+    (
         "Storage Blob Data Contributor",
         "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     ),

@@ -175,7 +175,13 @@ impl Provisioner {
             let scopes = scopes.clone();
             tokio::spawn(async move { me.observe_identities(&plan, &scopes).await })
         };
-        let tagged = self.list_apps_tagged(&org_tag(plan)).await?;
+        // A config that holds no apps reads nothing from Graph, so an operator with no
+        // Graph permission at all can run it (see `permissions`).
+        let tagged = if plan.apps.iter().any(|a| a.identity.is_none()) {
+            self.list_apps_tagged(&org_tag(plan)).await?
+        } else {
+            Vec::new()
+        };
         while let Some(done) = tasks.join_next().await {
             if let Some(v) = done.map_err(join_error)?? {
                 raw.insert(v["id"].as_str().unwrap_or_default().to_owned(), v);

@@ -133,7 +133,8 @@ impl PlannedTarget {
     }
 }
 
-/// One Entra application with its service principal, credentials and roles.
+/// One credential holder (an Entra application with its service principal, or a
+/// user-assigned managed identity) with its credentials and roles.
 #[pyclass(frozen, get_all, module = "pulumi_azure_oidc", name = "AppPlan")]
 #[derive(Debug)]
 pub(crate) struct AppPlan {
@@ -146,6 +147,10 @@ pub(crate) struct AppPlan {
     targets: Py<PyTuple>,
     credentials: Py<PyTuple>,
     roles: Py<PyTuple>,
+    /// `app` or `managed identity`.
+    kind: &'static str,
+    /// The managed identity's ARM id; `None` for an app.
+    identity_id: Option<String>,
 }
 
 #[pymethods]
@@ -175,6 +180,8 @@ impl AppPlan {
             )?,
             credentials: objects(py, app.credentials.iter().map(Credential::from))?,
             roles: objects(py, app.roles.iter().map(|g| RoleGrant { inner: g.clone() }))?,
+            kind: app.kind(),
+            identity_id: app.identity_id(),
         })
     }
 }
