@@ -19,11 +19,12 @@ mod classes {
     pyo3::import_exception!(pulumi_azure_oidc.errors, UnreachableError);
     pyo3::import_exception!(pulumi_azure_oidc.errors, VerificationError);
     pyo3::import_exception!(pulumi_azure_oidc.errors, MissingCredentialsError);
+    pyo3::import_exception!(pulumi_azure_oidc.errors, InsufficientRightsError);
     pyo3::import_exception!(pulumi_azure_oidc.errors, InterruptedRunError);
 }
 use classes::{
-    ApiError, AuthenticationError, InterruptedRunError, MissingCredentialsError,
-    RetriesExhaustedError, UnreachableError, VerificationError,
+    ApiError, AuthenticationError, InsufficientRightsError, InterruptedRunError,
+    MissingCredentialsError, RetriesExhaustedError, UnreachableError, VerificationError,
 };
 pub(crate) use classes::{InputError, InternalError, OidcError};
 
@@ -68,6 +69,7 @@ pub(crate) fn to_py_err(e: core::Error) -> PyErr {
         core::ErrorCode::Unreachable => UnreachableError::new_err(args),
         core::ErrorCode::VerificationFailed => VerificationError::new_err(args),
         core::ErrorCode::MissingCredentials => MissingCredentialsError::new_err(args),
+        core::ErrorCode::InsufficientRights => InsufficientRightsError::new_err(args),
         core::ErrorCode::Interrupted => InterruptedRunError::new_err(args),
         _ => OidcError::new_err(args),
     }

@@ -348,6 +348,7 @@ def test_provisioning_errors_have_their_codes() -> None:
         (oidc.VerificationError, 4005),
         (oidc.MissingCredentialsError, 4006),
         (oidc.InterruptedRunError, 4007),
+        (oidc.InsufficientRightsError, 4008),
     ]:
         e = cls("message", code, kind=codes[code]) if cls is not oidc.ApiError else cls("m", code, 503, "x")
         assert issubclass(cls, oidc.OidcError) and not issubclass(cls, ValueError)

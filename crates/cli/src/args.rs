@@ -488,6 +488,10 @@ pub(crate) struct ApplyArgs {
     /// it uses, as this tool's, so that `destroy` may remove them later
     #[arg(long)]
     pub take_ownership: bool,
+    /// Do not check the operator's rights before the first write (Azure still refuses
+    /// what it may not do, possibly halfway)
+    #[arg(long)]
+    pub skip_rights_check: bool,
 }
 
 #[derive(Debug, Args)]

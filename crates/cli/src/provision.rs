@@ -127,7 +127,13 @@ pub(crate) fn apply(a: ApplyArgs) -> Result<u8, Failure> {
         a.ids.tenant_id.as_deref(),
         a.ids.subscription_id.as_deref(),
     )?;
-    let p = executor(&run_options(&a.conn), Call::Apply)?;
+    let p = executor(
+        &RunOptions {
+            skip_rights_check: a.skip_rights_check,
+            ..run_options(&a.conn)
+        },
+        Call::Apply,
+    )?;
     let output = a.conn.output;
     runtime()?.block_on(async {
         let plan = p.plan_config(&config).await?;

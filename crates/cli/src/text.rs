@@ -33,21 +33,32 @@ pub(crate) fn note(message: &str) {
 }
 
 pub(crate) fn plan(plan: &Plan) {
+    let identities = plan.apps.iter().filter(|a| a.identity.is_some()).count();
+    let apps = plan.apps.len() - identities;
+    let mut holders = format!("{apps} app{}", if apps == 1 { "" } else { "s" });
+    if identities > 0 {
+        holders.push_str(&format!(
+            ", {identities} managed identit{}",
+            if identities == 1 { "y" } else { "ies" }
+        ));
+    }
     out!(
-        "{BOLD}Plan for {}{BOLD:#}: {} app{}, {} credentials, issuer {}",
+        "{BOLD}Plan for {}{BOLD:#}: {holders}, {} credentials, issuer {}",
         plan.org,
-        plan.apps.len(),
-        if plan.apps.len() == 1 { "" } else { "s" },
         plan.credential_count(),
         plan.issuer
     );
     for app in &plan.apps {
         out!("");
         out!(
-            "{BOLD}app {}{BOLD:#}  {DIM}{}{DIM:#}",
+            "{BOLD}{} {}{BOLD:#}  {DIM}{}{DIM:#}",
+            app.kind(),
             app.unique_name,
             app.display_name
         );
+        if let Some(id) = app.identity_id() {
+            out!("  id: {id}");
+        }
         out!("  why: {}", app.reason);
         out!("  targets:");
         for t in &app.targets {

@@ -902,14 +902,15 @@ fn plan_text_names_every_app_and_the_full_one() {
     let text = stdout(&a);
     assert!(
         text.starts_with(
-            "Plan for contoso: 4 apps, 28 credentials, issuer https://api.pulumi.com/oidc\n"
+            "Plan for contoso: 4 apps, 1 managed identity, 32 credentials, issuer https://api.pulumi.com/oidc\n"
         ),
         "{text}"
     );
     for app in plan["apps"].as_array().unwrap() {
         let name = app["unique_name"].as_str().unwrap();
         assert!(
-            text.contains(&format!("app {name}")),
+            text.contains(&format!("app {name}"))
+                || text.contains(&format!("managed identity {name}")),
             "{name} missing:\n{text}"
         );
         for c in app["credentials"].as_array().unwrap() {
@@ -937,7 +938,7 @@ fn plan_json_packs_at_most_20_credentials_and_never_splits_a_target() {
     assert_eq!(plan["org"], "contoso");
     assert_eq!(plan["issuer"], ISSUER);
     let apps = plan["apps"].as_array().unwrap();
-    assert_eq!(apps.len(), 4);
+    assert_eq!(apps.len(), 5);
     let mut total = 0;
     let mut app_of_target: HashMap<String, usize> = HashMap::new();
     let mut app_names = HashSet::new();
@@ -998,7 +999,7 @@ fn plan_json_packs_at_most_20_credentials_and_never_splits_a_target() {
         }
         assert_eq!(covered, names, "app {i} holds credentials of no target");
     }
-    assert_eq!(total, 28);
+    assert_eq!(total, 32);
     let mut labels: Vec<_> = app_of_target.keys().cloned().collect();
     labels.sort();
     assert_eq!(
@@ -1012,6 +1013,7 @@ fn plan_json_packs_at_most_20_credentials_and_never_splits_a_target() {
             "stack contoso/network/dev",
             "stack contoso/network/prod",
             "stack contoso/network/staging",
+            "stack contoso/platform/prod",
             "stack contoso/reports/prod",
         ]
     );
@@ -1156,11 +1158,13 @@ fn render(kind: &str) -> String {
     stdout(&a)
 }
 
+/// The Entra apps of the example (not its managed identity).
 fn app_names() -> Vec<String> {
     example_plan()["apps"]
         .as_array()
         .unwrap()
         .iter()
+        .filter(|a| a.get("identity").is_none())
         .map(|a| a["unique_name"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -1184,7 +1188,19 @@ fn render_az_is_a_strict_bash_script() {
     for name in app_names() {
         assert!(script.contains(&format!("uniqueName='{name}'")), "{name}");
     }
-    assert_eq!(script.matches("federated-credential create").count(), 28);
+    assert_eq!(
+        script
+            .matches("az ad app federated-credential create")
+            .count(),
+        28
+    );
+    assert_eq!(
+        script
+            .matches("az identity federated-credential create")
+            .count(),
+        4
+    );
+    assert!(script.contains("az identity create --name pulumi-oidc-contoso-"));
     assert!(script.contains("--assignee-principal-type ServicePrincipal"));
 
     let dir = tempfile::tempdir().unwrap();
@@ -1217,6 +1233,9 @@ fn render_az_runs_end_to_end_against_stubbed_az_and_curl() {
 echo "az $*" >> "$STUB_LOG"
 case "$*" in
   "ad app federated-credential show"*) [ -n "$STUB_EXISTS" ] && exit 0; exit 3;;
+  "identity federated-credential show"*) [ -n "$STUB_EXISTS" ] && exit 0; exit 3;;
+  *"--query clientId"*) echo 55555555-5555-4555-8555-555555555555;;
+  *"--query principalId"*) echo 66666666-6666-4666-8666-666666666666;;
   "ad sp show"*) echo aaaaaaaa-0000-4000-8000-000000000001;;
   *"--query appId"*) echo 11111111-1111-1111-1111-111111111111;;
   *"--query id"*) echo 44444444-4444-4444-4444-444444444444;;
@@ -1272,10 +1291,17 @@ exit 0
         log.matches("az ad app federated-credential create").count(),
         28
     );
-    assert_eq!(log.matches("az role assignment create").count(), 5);
+    assert_eq!(
+        log.matches("az identity federated-credential create")
+            .count(),
+        4
+    );
+    assert_eq!(log.matches("az identity create --name").count(), 1);
+    assert_eq!(log.matches("az role assignment create").count(), 6);
+    assert!(log.contains("--assignee-object-id 66666666-6666-4666-8666-666666666666"));
     assert_eq!(log.matches("--method patch").count(), 4);
-    // Deployment settings for the seven stacks, none for the ESC environments.
-    assert_eq!(log.lines().filter(|l| l.starts_with("curl ")).count(), 7);
+    // Deployment settings for the eight stacks, none for the ESC environments.
+    assert_eq!(log.lines().filter(|l| l.starts_with("curl ")).count(), 8);
     assert!(log.contains("/api/stacks/contoso/core/dev/deployments/settings"));
     for env in ["dev", "prod"] {
         let yaml =
@@ -1290,7 +1316,7 @@ exit 0
     let second = dir.path().join("second");
     let log = run(&second, true);
     assert_eq!(log.matches("federated-credential create").count(), 0);
-    assert_eq!(log.matches("federated-credential show").count(), 28);
+    assert_eq!(log.matches("federated-credential show").count(), 32);
 }
 
 #[test]
@@ -1350,7 +1376,7 @@ fn render_json_parses() {
     let text = render("json");
     let v: Value = serde_json::from_str(&text).unwrap();
     let apps = v["apps"].as_array().unwrap();
-    assert_eq!(apps.len(), 4);
+    assert_eq!(apps.len(), 5);
     let mut total = 0;
     for app in apps {
         let creds = app["federatedIdentityCredentials"].as_array().unwrap();
@@ -1361,7 +1387,7 @@ fn render_json_parses() {
             assert_eq!(c["audiences"].as_array().unwrap().len(), 1);
         }
     }
-    assert_eq!(total, 28);
+    assert_eq!(total, 32);
 }
 
 #[test]
@@ -2350,6 +2376,75 @@ fn machine_output_is_never_coloured() {
         assert!(
             !stdout(&a).contains("\x1b["),
             "escape on stdout of {args:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// permissions
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn permissions_for_the_example_in_every_output() {
+    let a = cli()
+        .args(["permissions", "--config", EXAMPLE])
+        .assert()
+        .success();
+    let text = stdout(&a);
+    assert!(text.contains("AppRegistration.Create"), "{text}");
+    assert!(text.contains("Managed Identity Contributor at /subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/pulumi-oidc"), "{text}");
+    assert!(
+        text.contains("environment:create on organization contoso"),
+        "{text}"
+    );
+
+    let a = cli()
+        .args(["permissions", "--config", EXAMPLE, "--output", "json"])
+        .assert()
+        .success();
+    let v = stdout_json(&a);
+    let rbac = &v["arm"][0];
+    assert_eq!(
+        rbac["roleDefinitionId"],
+        "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+    );
+    let condition = rbac["condition"].as_str().unwrap();
+    for role in [
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        "4633458b-17de-408a-b874-0445c86b69e6",
+    ] {
+        assert!(condition.contains(role), "{condition}");
+    }
+
+    cli()
+        .args(["permissions", "--config", EXAMPLE, "--output", "az"])
+        .assert()
+        .code(2);
+    let a = cli()
+        .args([
+            "permissions",
+            "--config",
+            EXAMPLE,
+            "--output",
+            "az",
+            "--operator",
+            CLIENT_ID,
+        ])
+        .assert()
+        .success();
+    let script = stdout(&a);
+    assert!(script.starts_with("#!/usr/bin/env bash\n"), "{script}");
+    assert!(script.contains(&format!("az ad sp show --id {CLIENT_ID} --query id")));
+    assert_eq!(script.matches("az role assignment create").count(), 2);
+    if let Some(mut bash) = bash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_file(dir.path(), "grant.sh", &script);
+        let out = bash.arg("-n").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 }

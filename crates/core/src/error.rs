@@ -70,6 +70,7 @@ error_codes! {
     VerificationFailed = 4005 => "verification_failed",
     MissingCredentials = 4006 => "missing_credentials",
     Interrupted = 4007 => "interrupted",
+    InsufficientRights = 4008 => "insufficient_rights",
 }
 
 impl ErrorCode {
@@ -219,6 +220,14 @@ pub enum Error {
     /// The run was stopped before it finished; re-running completes it.
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// The operator lacks a right a run needs; found before any write. `fix` says how
+    /// to grant it.
+    #[error("the operator lacks {right}: {detail}; nothing was written. {fix}")]
+    InsufficientRights {
+        right: String,
+        detail: String,
+        fix: String,
+    },
     /// Any of the above, found at `path` in a config file; keeps the inner code.
     #[error("{path}: {inner}")]
     InConfig { path: String, inner: Box<Error> },
@@ -371,6 +380,7 @@ impl Error {
             Error::VerificationFailed { .. } => ErrorCode::VerificationFailed,
             Error::MissingCredentials(_) => ErrorCode::MissingCredentials,
             Error::Interrupted(_) => ErrorCode::Interrupted,
+            Error::InsufficientRights { .. } => ErrorCode::InsufficientRights,
             Error::InConfig { inner, .. } => inner.code(),
         }
     }

@@ -61,6 +61,16 @@ impl Provisioner {
         prepared: &Prepared,
         progress: &dyn Progress,
     ) -> Result<ApplyReport> {
+        if self.check_rights && !prepared.diff.changes.is_empty() {
+            let rights = self.operator_rights(prepared).await?;
+            pulumi_azure_oidc::provision::rights::check(
+                &prepared.plan,
+                &prepared.live,
+                &prepared.diff,
+                &rights,
+                "<config file>",
+            )?;
+        }
         let mut by_app: BTreeMap<String, Vec<Change>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         for c in &prepared.diff.changes {

@@ -23,6 +23,7 @@ mod http;
 mod observe;
 mod ops;
 mod pace;
+mod rights;
 mod verify;
 
 use std::collections::HashMap;
@@ -71,6 +72,8 @@ pub struct Options {
     pub app_parallelism: Option<usize>,
     /// The managed-identity credential write rates to keep under.
     pub identity_write_rates: pulumi_azure_oidc::provision::IdentityWriteRates,
+    /// Check the operator's rights before the first write of `apply`.
+    pub check_rights: bool,
 }
 
 impl Default for Options {
@@ -86,6 +89,7 @@ impl Default for Options {
             request_limit: None,
             app_parallelism: None,
             identity_write_rates: Default::default(),
+            check_rights: true,
         }
     }
 }
@@ -115,6 +119,7 @@ pub struct Provisioner {
     tenant_id: Option<String>,
     app_slots: Option<Arc<tokio::sync::Semaphore>>,
     pacer: pace::Pacer,
+    check_rights: bool,
 }
 
 impl std::fmt::Debug for Provisioner {
@@ -162,6 +167,7 @@ impl Provisioner {
                 .app_parallelism
                 .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
             pacer: pace::Pacer::new(options.identity_write_rates),
+            check_rights: options.check_rights,
         })
     }
 

@@ -16,6 +16,7 @@ __all__ = [
     "InternalError",
     "InterruptedRunError",
     "MissingCredentialsError",
+    "InsufficientRightsError",
     "OidcError",
     "OidcWarning",
     "RetriesExhaustedError",
@@ -129,6 +130,12 @@ class MissingCredentialsError(OidcError):
 
 class InterruptedRunError(OidcError):
     """The run stopped before it finished (code 4007); re-running completes it."""
+
+
+class InsufficientRightsError(OidcError):
+    """The operator lacks a right the run needs (code 4008), found before anything
+    was written; the message names the right and the ``permissions`` command that
+    prints how to grant it."""
 
 
 class OidcWarning(UserWarning):

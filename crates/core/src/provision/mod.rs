@@ -13,6 +13,7 @@ mod reports;
 mod request;
 pub mod requests;
 mod retry;
+pub mod rights;
 mod secret;
 
 pub use endpoints::{Cloud, Endpoints};

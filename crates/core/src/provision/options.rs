@@ -105,6 +105,9 @@ pub struct RunOptions {
     /// Azure's documented managed-identity write rates times this factor (default 1):
     /// only for an emulator started with the same `--rate-scale`.
     pub rate_scale: Option<f64>,
+    /// Apply: do not check the operator's rights before the first write (the services
+    /// still refuse what it may not do).
+    pub skip_rights_check: bool,
 }
 
 impl std::fmt::Debug for RunOptions {

@@ -103,6 +103,62 @@ fn below_host(link: &str, base: &str) -> String {
     }
 }
 
+/// The principal's assignments with their conditions, as the rights check reads them:
+/// `(scope, roleDefinitionId, condition)`.
+pub fn read_held_assignments(items: &[Value]) -> Vec<(String, String, Option<String>)> {
+    items
+        .iter()
+        .map(|v| {
+            let p = &v["properties"];
+            (
+                p["scope"].as_str().unwrap_or_default().to_owned(),
+                p["roleDefinitionId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                p["condition"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+/// A role definition by its full id (`RoleDefinitions_GetById`), read with
+/// [`read_role_permissions`].
+pub fn get_role_definition(id: &str) -> Request {
+    Request::new(
+        Service::Arm,
+        format!(
+            "read role definition {}",
+            id.rsplit('/').next().unwrap_or(id)
+        ),
+        Method::Get,
+        format!("{id}?api-version={ROLE_ASSIGNMENTS_API_VERSION}"),
+    )
+}
+
+/// A role definition's `actions` and `notActions`, over all its permission blocks.
+pub fn read_role_permissions(v: &Value) -> (Vec<String>, Vec<String>) {
+    let mut actions = Vec::new();
+    let mut not_actions = Vec::new();
+    for p in v["properties"]["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for (key, out) in [("actions", &mut actions), ("notActions", &mut not_actions)] {
+            out.extend(
+                p[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned),
+            );
+        }
+    }
+    (actions, not_actions)
+}
+
 /// PUT with the deterministic name, waiting out a fresh principal's replication.
 /// Read with [`read_role_assignment_created`].
 pub fn create_role_assignment(

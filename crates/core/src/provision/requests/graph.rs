@@ -175,6 +175,16 @@ pub fn list_apps() -> Request {
     )
 }
 
+/// The object ids of an app's owners (`GET /applications/{id}/owners`,
+/// microsoft-graph-docs-contrib `application-list-owners.md`), read with [`read_page`].
+pub fn list_app_owners(app: &AppIds, label: &str) -> Request {
+    graph(
+        format!("list the owners of app {label}"),
+        Method::Get,
+        format!("applications/{}/owners?$select=id", enc(&app.id)),
+    )
+}
+
 /// One page of a list: its items, and the request for the next page if there is one.
 /// `graph_base` is the Graph root, to make the next link relative again.
 pub fn read_page(
