@@ -630,7 +630,8 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
                 });
             } else {
                 notes.push(format!(
-                    "app {name} ({}) is managed by this tool but no longer in the plan; kept (prune deletes it)",
+                    "{} {name} ({}) is managed by this tool but no longer in the plan; kept (prune deletes it)",
+                    if o.identity_id.is_some() { "managed identity" } else { "app" },
                     o.display_name
                 ));
             }

@@ -136,7 +136,9 @@ impl Provisioner {
         ok: &[u16],
     ) -> Result<()> {
         self.pacer.write_slot(id).await;
-        self.expect(r, ok).await
+        let result = self.expect(r, ok).await;
+        self.pacer.written(id);
+        result
     }
 
     pub(crate) async fn delete_identity(&self, id: &str) -> Result<()> {

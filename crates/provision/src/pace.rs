@@ -56,6 +56,21 @@ impl Pacer {
         };
         tokio::time::sleep_until(at).await;
     }
+
+    /// Note that a write to identity `id` has been answered. Its writes go one at a
+    /// time, so spacing the next from this answer (not from when this one was sent)
+    /// keeps the gap at the service even when this request waited for a connection or
+    /// a token on its way out.
+    pub(crate) fn written(&self, id: &str) {
+        let key = format!("identity:{}", id.to_ascii_lowercase());
+        let mut next = self
+            .next_free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let after = Instant::now() + self.gaps[0];
+        let slot = next.entry(key).or_insert(after);
+        *slot = (*slot).max(after);
+    }
 }
 
 #[cfg(test)]
