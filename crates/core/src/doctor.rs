@@ -58,6 +58,94 @@ pub struct Holder {
     /// Role assignments of the service principal in the login's subscription, at any
     /// scope in it.
     pub role_assignments: Vec<ObservedRoleAssignment>,
+    /// Set when the client id names a user-assigned managed identity (its ARM id)
+    /// rather than an app; then `service_principal_id` is its principal id.
+    pub identity_id: Option<String>,
+}
+
+impl Holder {
+    /// `app <client id>` or `managed identity <client id>`, for messages.
+    pub fn label(&self) -> String {
+        match self.identity_id {
+            Some(_) => format!("managed identity {}", self.app_id),
+            None => format!("app {}", self.app_id),
+        }
+    }
+
+    /// The `az` command that creates the credential `body` in this holder (or, with
+    /// `update`, corrects the one of the same name).
+    fn credential_command(
+        &self,
+        body: &crate::credential::GraphCredentialBody,
+        update: bool,
+    ) -> String {
+        let Some(id) = &self.identity_id else {
+            return body
+                .az_command(update)
+                .replace("<app client id>", &self.app_id);
+        };
+        let part = |key: &str| {
+            let parts: Vec<&str> = id.split('/').collect();
+            parts
+                .iter()
+                .position(|p| p.eq_ignore_ascii_case(key))
+                .and_then(|i| parts.get(i + 1))
+                .map(|v| (*v).to_owned())
+                .unwrap_or_default()
+        };
+        let q = |v: &str| {
+            shlex::try_quote(v)
+                .map(|c| c.into_owned())
+                .unwrap_or_else(|_| "''".to_owned())
+        };
+        format!(
+            "az identity federated-credential {} --name {} --identity-name {} --resource-group {} --subscription {} --issuer {} --subject {} --audiences {}",
+            if update { "update" } else { "create" },
+            q(&body.name),
+            q(&part("userAssignedIdentities")),
+            q(&part("resourceGroups")),
+            q(&part("subscriptions")),
+            q(&body.issuer),
+            q(&body.subject),
+            q(body
+                .audiences
+                .first()
+                .map(String::as_str)
+                .unwrap_or_default()),
+        )
+    }
+}
+
+/// A user-assigned identity found behind a client id, as a holder: `sp` is its service
+/// principal as Graph returns it (`servicePrincipalType` `ManagedIdentity`, the ARM id
+/// among `alternativeNames`), `identity` the ARM resource.
+pub fn holder_from_identity(identity: &serde_json::Value) -> Option<Holder> {
+    let p = &identity["properties"];
+    Some(Holder {
+        object_id: identity["id"].as_str()?.to_owned(),
+        app_id: p["clientId"].as_str()?.to_owned(),
+        display_name: identity["name"].as_str().unwrap_or_default().to_owned(),
+        service_principal_id: p["principalId"].as_str().map(str::to_owned),
+        identity_id: identity["id"].as_str().map(str::to_owned),
+        ..Holder::default()
+    })
+}
+
+/// The ARM id of the user-assigned identity a service principal stands for, if it is
+/// one (Graph lists it among the principal's `alternativeNames`).
+pub fn identity_of_service_principal(sp: &serde_json::Value) -> Option<String> {
+    if sp["servicePrincipalType"].as_str() != Some("ManagedIdentity") {
+        return None;
+    }
+    sp["alternativeNames"]
+        .as_array()?
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .find(|n| {
+            n.to_ascii_lowercase()
+                .contains("/providers/microsoft.managedidentity/userassignedidentities/")
+        })
+        .map(str::to_owned)
 }
 
 /// Everything read of one target.
@@ -427,12 +515,11 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
         ));
     }
     let app = &holder.app_id;
+    let who = holder.label();
     if holder.service_principal_id.is_none() {
         findings.push(fault(
             "no_service_principal",
-            format!(
-                "app {app} has no service principal in the tenant, so nothing can log in as it"
-            ),
+            format!("{who} has no service principal in the tenant, so nothing can log in as it"),
             Some(format!("az ad sp create --id {app}")),
         ));
     }
@@ -446,7 +533,7 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
             findings.push(fault(
                 "no_role",
                 format!(
-                    "app {app}'s service principal holds no role in subscription {subscription}: the login works, then every Azure call fails with AuthorizationFailed"
+                    "{who}'s service principal holds no role in subscription {subscription}: the login works, then every Azure call fails with AuthorizationFailed"
                 ),
                 Some(format!(
                     "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role <role> --scope /subscriptions/{subscription}/resourceGroups/<group>",
@@ -463,7 +550,7 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
             {
                 findings.push(advice(
                     "broad_role",
-                    format!("app {app} holds {role} on the whole subscription ({}); a deployment rarely needs more than Contributor on its resource groups", ra.scope),
+                    format!("{who} holds {role} on the whole subscription ({}); a deployment rarely needs more than Contributor on its resource groups", ra.scope),
                     None,
                 ));
             }
@@ -475,7 +562,7 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
         findings.push(advice(
             "recently_created",
             format!(
-                "app {app} was created {} s ago; new credentials take minutes to reach every Entra replica, so an AADSTS70021 now may pass on retry",
+                "{who} was created {} s ago; new credentials take minutes to reach every Entra replica, so an AADSTS70021 now may pass on retry",
                 now.saturating_sub(created).max(0)
             ),
             None,
@@ -492,7 +579,7 @@ fn check_credentials(
     name: &str,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
-    let app = &holder.app_id;
+    let who = holder.label();
     let wanted = target.credentials(issuer)?.credentials;
     let mut missing = 0;
     for w in &wanted {
@@ -503,7 +590,7 @@ fn check_credentials(
             let mut body = w.to_graph_body();
             body.name.clone_from(&c.name);
             body.description = c.description.clone().unwrap_or_default();
-            Some(body.az_command(true).replace("<app client id>", app))
+            Some(holder.credential_command(&body, true))
         };
         let what = match target {
             Target::Deployment(_) => format!(
@@ -577,10 +664,10 @@ fn check_credentials(
             findings.push(fault(
                 kind,
                 format!(
-                    "no credential of app {app} trusts subject `{}` (issuer {}, audience {}), so {what} of {name} fails with AADSTS70021",
+                    "no credential of {who} trusts subject `{}` (issuer {}, audience {}), so {what} of {name} fails with AADSTS70021",
                     w.subject, w.issuer, w.audience
                 ),
-                Some(w.to_graph_body().az_command(false).replace("<app client id>", app)),
+                Some(holder.credential_command(&w.to_graph_body(), false)),
             ));
         }
     }
@@ -593,7 +680,7 @@ fn check_credentials(
         findings.push(advice(
             "yaml_subject",
             format!(
-                "app {app} trusts `{yaml}`: it works, but any ESC environment of the organization opened from a stack's config can then use it (pulumi/pulumi#14509); prefer subjectAttributes: [currentEnvironment.name]"
+                "{who} trusts `{yaml}`: it works, but any ESC environment of the organization opened from a stack's config can then use it (pulumi/pulumi#14509); prefer subjectAttributes: [currentEnvironment.name]"
             ),
             None,
         ));
@@ -601,7 +688,7 @@ fn check_credentials(
     let count = holder.credentials.len();
     if count >= MAX_CREDENTIALS_PER_APP {
         let message =
-            format!("app {app} already holds {count} federated credentials, Azure's limit per app");
+            format!("{who} already holds {count} federated credentials, Azure's limit per holder");
         findings.push(if missing > 0 {
             fault(
                 "holder_full",

@@ -138,6 +138,9 @@ impl Provisioner {
                 }
             }
         };
+        if holder.is_none() {
+            return self.doctor_identity(client_id, login).await;
+        }
         let Some(h) = holder.as_mut() else {
             return Ok(None);
         };
@@ -153,5 +156,32 @@ impl Provisioner {
                 .await?;
         }
         Ok(holder)
+    }
+
+    /// A client id that names no app may name a user-assigned managed identity: its
+    /// service principal says so and where the identity is, ARM holds its credentials.
+    async fn doctor_identity(&self, client_id: &str, login: &Login) -> Result<Option<Holder>> {
+        let r = requests::get_sp(client_id);
+        let Some(sp) = requests::read_optional(self.send(&r).await?, &r)? else {
+            return Ok(None);
+        };
+        let Some(id) = doctor::identity_of_service_principal(&sp) else {
+            return Ok(None);
+        };
+        let Some(identity) = self.get_identity(&id).await? else {
+            return Ok(None);
+        };
+        let Some(mut h) = doctor::holder_from_identity(&identity) else {
+            return Ok(None);
+        };
+        h.credentials = self.list_identity_credentials(&id, client_id).await?;
+        if let (Some(principal), Some(subscription)) =
+            (&h.service_principal_id, &login.subscription_id)
+        {
+            h.role_assignments = self
+                .list_role_assignments(&format!("/subscriptions/{subscription}"), principal)
+                .await?;
+        }
+        Ok(Some(h))
     }
 }
