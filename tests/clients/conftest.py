@@ -1,5 +1,5 @@
-"""Microsoft's Python SDK clients (`msgraph-sdk`, `azure-mgmt-authorization`, with
-`azure-identity` for their tokens) and Pulumi's (`pulumi-esc-sdk`, `pulumi-cloud-sdk`,
+"""Microsoft's Python SDK clients (`msgraph-sdk`, `azure-mgmt-authorization`,
+`azure-mgmt-msi`, with `azure-identity` for their tokens) and Pulumi's (`pulumi-esc-sdk`, `pulumi-cloud-sdk`,
 in test_pulumi_esc_sdk.py) against the emulator binary, unchanged apart from
 what a user sets for a private cloud: the endpoints, the token scopes of that cloud,
 the trusted CA (`SSL_CERT_FILE` for httpx, `REQUESTS_CA_BUNDLE` for requests) and
@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Dict, Iterator, TypeVar
 import pytest
 from azure.identity import ClientSecretCredential
 from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.msi import ManagedServiceIdentityClient
 from msgraph import GraphServiceClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,14 +99,38 @@ class Emulator:
             credential_scopes=[ARM_SCOPE],
         )
 
+    def msi(self) -> ManagedServiceIdentityClient:
+        """ARM's managed identity client, set up like the others for a private cloud."""
+        return ManagedServiceIdentityClient(
+            self.credential,
+            SUBSCRIPTION_ID,
+            base_url=self.https,
+            credential_scopes=[ARM_SCOPE],
+        )
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """The emulator binary on free ports (port 0), its CA trusted through the variables
-    the SDKs' HTTP stacks read; stopped with SIGTERM afterwards, which must end it cleanly."""
+    the SDKs' HTTP stacks read; stopped with SIGTERM afterwards, which must end it cleanly.
+
+    Managed identity credential writes run at a thousand times Azure's documented rates
+    (else twenty credentials on one identity take 80 s of waiting) and each takes 150 ms,
+    so that writes the suites send together overlap and meet Azure's 409; the documented
+    rates themselves are checked with an emulator of their own (test_azure_mgmt_msi.py)."""
     tmp = tmp_path_factory.mktemp("emulator")
     saved = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
-    with run_emulator(tmp, "--port", "0", "--https-port", "0") as info:
+    with run_emulator(
+        tmp,
+        "--port",
+        "0",
+        "--https-port",
+        "0",
+        "--rate-scale",
+        "1000",
+        "--identity-credential-write-ms",
+        "150",
+    ) as info:
         try:
             os.environ["SSL_CERT_FILE"] = info["ca_file"]
             os.environ["REQUESTS_CA_BUNDLE"] = info["ca_file"]

@@ -228,6 +228,46 @@ def test_role_definitions_and_assignments(az: Az) -> None:
     az.run("ad", "app", "delete", "--id", app["appId"])
 
 
+
+def test_managed_identity_and_its_federated_credentials(az: Az) -> None:
+    """`az identity` (api-version 2025-05-31-preview) and `az identity federated-credential`
+    (2025-01-31-preview), as azure-cli 2.91.0's generated commands send them. Any resource
+    group name ARM accepts counts as existing in the emulator; the location is given, so az
+    does not look the group up."""
+    group = "core"
+    name = unique("az-uami")
+    where = ("--resource-group", group)
+    created = az.json("identity", "create", "--name", name, *where, "--location", "westeurope")
+    assert created["name"] == name and created["location"] == "westeurope"
+    assert created["clientId"] and created["principalId"] and created["tenantId"] == az.emulator.tenant
+    assert az.json("identity", "show", "--name", name, *where)["id"] == created["id"]
+    assert name in [i["name"] for i in az.json("identity", "list", *where)]
+
+    fic = ("identity", "federated-credential")
+    subject = "pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write"
+    made = az.json(
+        *fic, "create", "--identity-name", name, *where, "--name", "pulumi-update",
+        "--issuer", "https://api.pulumi.com/oidc", "--subject", subject, "--audiences", "contoso",
+    )
+    assert (made["name"], made["subject"], made["audiences"]) == ("pulumi-update", subject, ["contoso"])
+    listed = az.json(*fic, "list", "--identity-name", name, *where)
+    assert [c["name"] for c in listed] == ["pulumi-update"]
+    shown = az.json(*fic, "show", "--identity-name", name, *where, "--name", "pulumi-update")
+    assert shown["issuer"] == "https://api.pulumi.com/oidc"
+    # The same issuer and subject under another name: ARM's 400, az's exit 1.
+    refused = az.run(
+        *fic, "create", "--identity-name", name, *where, "--name", "pulumi-again",
+        "--issuer", "https://api.pulumi.com/oidc", "--subject", subject, "--audiences", "contoso",
+        expect=1,
+    )
+    assert "Issuer and subject combination already exists" in refused.stderr, refused.stderr
+    az.run(*fic, "delete", "--identity-name", name, *where, "--name", "pulumi-update", "--yes")
+    assert az.json(*fic, "list", "--identity-name", name, *where) == []
+
+    az.run("identity", "delete", "--name", name, *where)
+    gone = az.run("identity", "show", "--name", name, *where, expect=3)
+    assert "was not found" in gone.stderr, gone.stderr
+
 # ---- our rendered script, run by the real az ----
 
 CONFIG = f"""

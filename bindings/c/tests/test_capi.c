@@ -546,6 +546,43 @@ static void expect_redacted(const char *what, int32_t status, int32_t expected, 
     "NzIyNTYwMH0"
 
 /* Diagnosis shows a token by its claims only: never its signature or its text. */
+/* A stack held by a user-assigned managed identity: the emulator meters identity
+   credential writes at Azure's rates (scaled, as the options say), and the run keeps
+   under them; destroy deletes the identity. */
+static void test_identity_provisioning(void) {
+    struct provisioning_env env;
+    if (!provisioning_env(&env)) {
+        return;
+    }
+    char config[512];
+    snprintf(config, sizeof config,
+             "org: contoso\n"
+             "azure:\n"
+             "  tenant: %s\n"
+             "  subscription: 00000000-0000-4000-8000-000000000001\n"
+             "deployments:\n"
+             "  - project: platform\n"
+             "    stacks: [prod]\n"
+             "    holder: { managedIdentity: { resourceGroup: pulumi-oidc, location: westeurope } }\n",
+             env.tenant);
+    char *out = NULL;
+    CHECK(paoidc_apply(config, env.options, &out) == PAOIDC_STATUS_OK, "apply an identity: %s",
+          paoidc_last_error_message());
+    CHECK(out && strstr(out, "+ managed identity pulumi-oidc-contoso-") != NULL, "the identity is created: %s",
+          out ? out : "(null)");
+    CHECK(out && strstr(out, "\"client_id\":\"") != NULL, "its client id is reported");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_status_report(config, env.options, &out) == PAOIDC_STATUS_OK, "status of the identity");
+    CHECK(out && strstr(out, "\"converged\":true") != NULL, "converged: %s", out ? out : "(null)");
+    paoidc_string_free(out);
+    out = NULL;
+    CHECK(paoidc_destroy(config, env.options, &out) == PAOIDC_STATUS_OK, "destroy the identity");
+    CHECK(out && strstr(out, "- managed identity pulumi-oidc-contoso-") != NULL, "the identity is deleted: %s",
+          out ? out : "(null)");
+    paoidc_string_free(out);
+}
+
 static void test_diagnose_redaction(void) {
     static const char forged[] = UNSIGNED_HEADER_PAYLOAD "." MARKER_SIGNATURE;
     static const char bearer[] = "Bearer " UNSIGNED_HEADER_PAYLOAD "." MARKER_SIGNATURE;
@@ -710,6 +747,7 @@ int main(void) {
     test_hostile_input();
     test_static_strings();
     test_provisioning();
+    test_identity_provisioning();
     test_diagnose_redaction();
     test_provisioning_redaction();
     printf("%d passed, %d failed\n", passed, failed);

@@ -218,6 +218,40 @@ def test_apply_status_verify_destroy(emulator: Emulator, no_host_credentials: No
     assert [f["kind"] for f in broken["targets"][0]["findings"]] == ["oidc_not_enabled"]
 
 
+def test_managed_identities_end_to_end(tmp_path: Path, no_host_credentials: None) -> None:
+    """A stack held by a user-assigned managed identity, next to one held by an app:
+    the emulator meters identity credential writes at Azure's documented rates, fifty
+    times faster, and the run keeps under them at the same scale."""
+    with start(tmp_path, "--rate-scale", "50") as e:
+        options = {**e.options(), "rate_scale": 50}
+        config = {
+            "org": "contoso",
+            "azure": {"tenant": e.tenant, "subscription": "00000000-0000-4000-8000-000000000001"},
+            "managedIdentity": {"resourceGroup": "pulumi-oidc", "location": "westeurope"},
+            "deployments": [
+                {"project": "core", "stack": "dev", "holder": "managedIdentity"},
+                {"project": "web", "stack": "dev"},
+            ],
+        }
+        report = oidc.apply(config, **options)
+        assert report.applied == len(report.changes) > 0
+        state = e.admin("GET", "/_emulator/state")
+        [identity] = state["managedIdentities"]
+        assert len(identity["federatedIdentityCredentials"]) == 4
+        assert len(state["applications"]) == 1
+        client = {a.unique_name: a.client_id for a in report.apps}[identity["name"]]
+        assert client == identity["clientId"]
+        stats = e.admin("GET", "/_emulator/stats")
+        assert stats["metered_throttles"] == 0 and stats["concurrent_write_conflicts"] == 0, stats
+        assert oidc.status(config, **options).converged
+        verified = oidc.verify(config, token=e.mint(), wait=10, **options)
+        assert verified.ok and verified.results[0].client_id == client, verified.results
+        assert oidc.doctor(stack="contoso/core/dev", **options)["healthy"]
+        oidc.destroy(config, **options)
+        state = e.admin("GET", "/_emulator/state")
+        assert state["managedIdentities"] == [] and state["applications"] == []
+
+
 def test_async_variants(emulator: Emulator, no_host_credentials: None) -> None:
     async def both() -> List[Any]:
         return list(

@@ -456,3 +456,59 @@ fn two_apply_processes_at_once_make_no_duplicates() {
 fn signature(jwt: &str) -> &str {
     jwt.rsplit('.').next().unwrap()
 }
+
+/// A stack held by a user-assigned managed identity, through the CLI: the emulator
+/// meters identity credential writes at Azure's rates fifty times faster, and the CLI
+/// is told the same scale.
+#[test]
+fn a_managed_identity_holder_from_apply_to_destroy() {
+    let s = Setup::new(emu::Options {
+        rate_scale: 50.0,
+        ..emu::Options::default()
+    });
+    let config = s.dir.path().join("identity.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "org: contoso\nazure:\n  tenant: {0}\n  subscription: {1}\n\
+             deployments:\n  - project: platform\n    stacks: [prod]\n    holder: {{ managedIdentity: {{ resourceGroup: pulumi-oidc, location: westeurope }} }}\n    roles: [{{ role: Contributor, scope: /subscriptions/{1}/resourceGroups/platform }}]\n",
+            emu::DEFAULT_TENANT_ID,
+            emu::DEFAULT_SUBSCRIPTION_ID
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let with_scale = |args: &[&str]| {
+        let mut cmd = s.cli(args);
+        cmd.env("PULUMI_AZURE_OIDC_RATE_SCALE", "50");
+        cmd
+    };
+    let plan = run(s.cli(&["plan", "--config", &config]), 0);
+    assert!(plan.contains("1 managed identity"), "{plan}");
+    let out = run(with_scale(&["apply", "--config", &config, "--yes"]), 0);
+    assert!(
+        out.contains("+ managed identity pulumi-oidc-contoso-"),
+        "{out}"
+    );
+    let state = s.emu().state();
+    let identity = &state["managedIdentities"][0];
+    assert_eq!(
+        identity["federatedIdentityCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(s.emu().stats()["metered_throttles"], 0);
+    run(with_scale(&["status", "--config", &config]), 0);
+    let doctor = run(s.cli(&["doctor", "--stack", "contoso/platform/prod"]), 0);
+    assert!(doctor.contains("healthy"), "{doctor}");
+    let out = run(with_scale(&["destroy", "--config", &config, "--yes"]), 0);
+    assert!(out.contains("- managed identity"), "{out}");
+    assert!(
+        s.emu().state()["managedIdentities"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -1,5 +1,8 @@
 //! ARM role assignments (`Microsoft.Authorization/roleAssignments`, api-version
-//! 2022-04-01), and the built-in role definitions they name (`definitions`).
+//! 2022-04-01), the built-in role definitions they name (`definitions`), the tenant's
+//! subscription (`subscriptions`), and user-assigned managed identities with their
+//! federated credentials (`identities`). This module authenticates every ARM request
+//! and routes it.
 //!
 //! Sources: Azure/azure-rest-api-specs `specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json`
 //! and its examples (201 created, 200 on the same PUT, DELETE 200/204, the `$filter`
@@ -15,7 +18,11 @@ use crate::shared::{Grant, Resource, Shared, lock};
 use crate::state::{OPTIONAL_ASSIGNMENT_PROPERTIES, RoleAssignment, role_assignment_json};
 
 mod definitions;
+mod identities;
+mod paging;
 mod subscriptions;
+
+pub(crate) use identities::credential_write_key as identity_credential_write_key;
 
 type Handled = (&'static str, Response);
 
@@ -26,11 +33,19 @@ enum Kind {
     Definitions,
 }
 
-pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
+pub(crate) async fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
     let grant = match authorize(shared, req) {
         Ok(g) => g,
         Err(r) => return ("arm.unauthorized", r),
     };
+    if identities::is_ours(req) {
+        return identities::handle(shared, base, req, &grant).await;
+    }
+    authorization(shared, req, &grant)
+}
+
+/// Subscriptions, role assignments and role definitions: answered at once.
+fn authorization(shared: &Shared, req: &Req, grant: &Grant) -> Handled {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     if req.method == Method::GET && req.query("api-version").is_some() {
         match segs.as_slice() {
@@ -57,26 +72,10 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         }
     });
     let Some((at, kind)) = found else {
-        return (
-            "arm.unknown",
-            arm_error(
-                req,
-                StatusCode::NOT_FOUND,
-                "InvalidResourceType",
-                "The resource type could not be found in the namespace for this api version.",
-            ),
-        );
+        return ("arm.unknown", unknown_resource_type(req));
     };
     if req.query("api-version").is_none() {
-        return (
-            "arm.missing_api_version",
-            arm_error(
-                req,
-                StatusCode::BAD_REQUEST,
-                "MissingApiVersionParameter",
-                "The api-version query parameter (?api-version=) is required for all requests.",
-            ),
-        );
+        return ("arm.missing_api_version", missing_api_version(req));
     }
     let scope = format!("/{}", segs[..at].join("/"));
     let name = segs.get(at + 3).copied();
@@ -102,18 +101,8 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         } else {
             "write"
         };
-        return (
-            "arm.forbidden",
-            arm_error(
-                req,
-                StatusCode::FORBIDDEN,
-                "AuthorizationFailed",
-                &format!(
-                    "The client '{}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-                    grant.client_id
-                ),
-            ),
-        );
+        let action = format!("Microsoft.Authorization/roleAssignments/{action}");
+        return ("arm.forbidden", forbidden(req, grant, &action, &scope));
     }
     match (name, &req.method) {
         (None, &Method::GET) => ("arm.roleAssignments.list", list(shared, req, &scope)),
@@ -124,6 +113,42 @@ pub(crate) fn handle(shared: &Shared, req: &Req) -> Handled {
         }
         _ => ("arm.method", method_not_allowed(req)),
     }
+}
+
+fn unknown_resource_type(req: &Req) -> Response {
+    arm_error(
+        req,
+        StatusCode::NOT_FOUND,
+        "InvalidResourceType",
+        "The resource type could not be found in the namespace for this api version.",
+    )
+}
+
+fn missing_api_version(req: &Req) -> Response {
+    arm_error(
+        req,
+        StatusCode::BAD_REQUEST,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+    )
+}
+
+/// ARM's refusal of a write the caller's token does not allow. A token that stands for a
+/// directory object names it, as ARM does ("The client '…' with object id '…'", the
+/// capture in pulumi/pulumi-azure#595); an operator's has none in the directory.
+fn forbidden(req: &Req, grant: &Grant, action: &str, scope: &str) -> Response {
+    let client = match &grant.object_id {
+        Some(oid) => format!("The client '{}' with object id '{oid}'", grant.client_id),
+        None => format!("The client '{}'", grant.client_id),
+    };
+    arm_error(
+        req,
+        StatusCode::FORBIDDEN,
+        "AuthorizationFailed",
+        &format!(
+            "{client} does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+        ),
+    )
 }
 
 fn method_not_allowed(req: &Req) -> Response {

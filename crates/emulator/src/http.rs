@@ -86,12 +86,31 @@ impl Req {
         }
     }
 
+    /// Method, path, query and a fingerprint of the body: what makes the same request
+    /// the same when a client retries it.
+    pub(crate) fn retry_key(&self) -> String {
+        format!(
+            "{} {}?{:?} {:x}",
+            self.method,
+            self.segments.join("/"),
+            self.query,
+            fnv1a(&self.body)
+        )
+    }
+
     pub(crate) fn is_write(&self) -> bool {
         matches!(
             self.method,
             Method::POST | Method::PUT | Method::PATCH | Method::DELETE
         )
     }
+}
+
+/// A cheap body fingerprint for telling requests apart (not security-relevant).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 pub(crate) fn now_rfc3339() -> String {

@@ -1,6 +1,7 @@
 //! A local, faithful stand-in for the services `pulumi-azure-oidc` talks to:
 //! Microsoft Graph (applications, service principals, federated identity
-//! credentials), ARM role assignments, the Entra token endpoint, Pulumi Cloud
+//! credentials), ARM role assignments and user-assigned managed identities (with their
+//! federated credentials), the Entra token endpoint, Pulumi Cloud
 //! (deployment settings, ESC environments) and Pulumi's OIDC issuer — with seeded
 //! fault injection and Azure's replication windows.
 //!
@@ -13,7 +14,7 @@
 //! Modules, in the direction of their dependencies: `server` (the listeners) → `route`
 //! (one request's way in) → the services (`graph`, `arm`, `sts`, `pulumi`, `issuer`, `metadata`,
 //! `admin`) → what they share (`shared`, `http`, `state`, `mint`, `claims`, `names`,
-//! `keys`, `faults`, `options`).
+//! `keys`, `faults`, `throttle`, `busy`, `options`).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -31,6 +32,7 @@
 
 mod admin;
 mod arm;
+mod busy;
 mod claims;
 mod esc_eval;
 pub mod faults;
@@ -48,13 +50,15 @@ mod server;
 mod shared;
 mod state;
 mod sts;
+mod throttle;
 mod tls;
 
 pub use claims::PULUMI_ISSUER;
 pub use faults::{Fault, FaultOptions, Replication};
 pub use mint::MintRequest;
 pub use options::{
-    DEFAULT_LIST_PAGE_SIZE, DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET,
-    DEFAULT_PULUMI_TOKEN, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Operator, Options,
+    DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS, DEFAULT_LIST_PAGE_SIZE, DEFAULT_OPERATOR_CLIENT_ID,
+    DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,
+    Operator, Options,
 };
 pub use server::Emulator;

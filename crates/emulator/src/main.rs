@@ -89,9 +89,20 @@ struct Args {
     /// A stack, `org/project/stack`, that does not exist: its settings get 404 (repeatable).
     #[arg(long = "missing-stack")]
     missing_stacks: Vec<String>,
-    /// Items per page of the stack and environment lists.
+    /// Items per page of the stack, environment, managed identity and identity credential
+    /// lists.
     #[arg(long, default_value_t = pulumi_azure_oidc_emulator::DEFAULT_LIST_PAGE_SIZE, value_parser = clap::value_parser!(usize))]
     list_page_size: usize,
+    /// Speed up the documented request rates the emulator meters (managed identity
+    /// credential writes: 0.25/s per identity, 2/s per subscription, 10/s per tenant):
+    /// 1 is as documented, 50 refills fifty times faster. Retry-After values are then
+    /// fractional seconds.
+    #[arg(long, default_value_t = 1.0, value_parser = rate_scale)]
+    rate_scale: f64,
+    /// How long each credential write to a managed identity takes, in milliseconds;
+    /// another credential write to the same identity meanwhile gets 409.
+    #[arg(long, default_value_t = pulumi_azure_oidc_emulator::DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS)]
+    identity_credential_write_ms: u64,
     /// Where to write the CA certificate (default: a new file in the temp directory).
     #[arg(long)]
     ca_file: Option<PathBuf>,
@@ -115,6 +126,13 @@ fn token_marker(value: &str) -> Result<String, String> {
         Err(format!(
             "{value:?}: a token marker is at most 64 of A-Z, a-z, 0-9 and '-'"
         ))
+    }
+}
+
+fn rate_scale(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!("{value:?}: the rate scale is a number above zero")),
     }
 }
 
@@ -161,6 +179,8 @@ fn main() -> ExitCode {
         free_orgs: args.free_orgs,
         missing_stacks: args.missing_stacks,
         list_page_size: args.list_page_size.max(1),
+        rate_scale: args.rate_scale,
+        identity_credential_write_ms: args.identity_credential_write_ms,
         ca_file: args.ca_file,
         managed_identity_header: args.managed_identity_header,
         token_marker: args.token_marker,

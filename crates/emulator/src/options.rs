@@ -17,9 +17,14 @@ pub const DEFAULT_OPERATOR_SECRET: &str = "emulator-operator-secret";
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-4000-8000-000000000001";
 /// Default Pulumi access token the emulated Pulumi Cloud accepts.
 pub const DEFAULT_PULUMI_TOKEN: &str = "pul-emulator-access-token";
-/// Items per page of the emulator's stack and environment lists. Pulumi Cloud
-/// documents no page size; this is the emulator's own.
+/// Items per page of the emulator's stack, environment and managed identity lists.
+/// Neither Pulumi Cloud nor the managed identity API documents a page size; this is the
+/// emulator's own.
 pub const DEFAULT_LIST_PAGE_SIZE: usize = 100;
+/// How long a managed identity's credential write keeps the identity busy, in
+/// milliseconds: long enough that two writes sent together overlap (and the second gets
+/// Azure's 409), short enough that sequential writes never notice.
+pub const DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS: u64 = 30;
 
 /// An identity that may obtain Graph and ARM tokens with a client secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -61,8 +66,17 @@ pub struct Options {
     /// `org/project/stack` names that do not exist: their settings get 404.
     pub missing_stacks: Vec<String>,
     /// Items per page of the stack and environment lists (a client's smaller
-    /// `maxResults` wins), so tests can page with a handful of objects.
+    /// `maxResults` wins) and of the managed identity and identity credential lists (a
+    /// smaller `$top` wins), so tests can page with a handful of objects.
     pub list_page_size: usize,
+    /// Speeds up the documented request rates the emulator meters (the managed identity
+    /// credential writes: 0.25/s per identity, 2/s per subscription, 10/s per tenant).
+    /// 1.0 is the documented rate; 50.0 refills fifty times faster, so a test of the
+    /// throttle runs in milliseconds. Must be finite and above zero.
+    pub rate_scale: f64,
+    /// How long each credential write to a managed identity takes, in milliseconds;
+    /// another credential write to the same identity meanwhile gets 409.
+    pub identity_credential_write_ms: u64,
     /// Where to write the CA certificate; default: a file in the temp directory.
     pub ca_file: Option<PathBuf>,
     /// Enables the App Service style managed identity endpoint `/msi/token`, which
@@ -92,9 +106,25 @@ impl Default for Options {
             free_orgs: Vec::new(),
             missing_stacks: Vec::new(),
             list_page_size: DEFAULT_LIST_PAGE_SIZE,
+            rate_scale: 1.0,
+            identity_credential_write_ms: DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS,
             ca_file: None,
             managed_identity_header: None,
             token_marker: String::new(),
         }
+    }
+}
+
+impl Options {
+    /// Refuse settings the emulator cannot run with.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        self.faults.validate()?;
+        if !(self.rate_scale.is_finite() && self.rate_scale > 0.0) {
+            return Err(format!(
+                "rate_scale must be a finite number above zero, got {}",
+                self.rate_scale
+            ));
+        }
+        Ok(())
     }
 }

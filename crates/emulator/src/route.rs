@@ -92,6 +92,7 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
         _ => {}
     }
     let app_key = app_write_key(&req);
+    let identity_key = arm::identity_credential_write_key(&req);
     {
         let mut stats = lock(&shared.stats);
         stats.requests += 1;
@@ -106,15 +107,18 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
             let n = *n;
             stats.max_app_writes_in_flight = stats.max_app_writes_in_flight.max(n);
         }
+        if let Some(key) = &identity_key {
+            let n = stats
+                .identity_writes_in_flight
+                .entry(key.clone())
+                .or_default();
+            *n += 1;
+            let n = *n;
+            stats.max_identity_writes_in_flight = stats.max_identity_writes_in_flight.max(n);
+        }
     }
     // Whether a client waits as long as a 429 told it to.
-    let retry_key = format!(
-        "{} {}?{:?} {:x}",
-        req.method,
-        req.segments.join("/"),
-        req.query,
-        fnv1a(&req.body)
-    );
+    let retry_key = req.retry_key();
     {
         let mut stats = lock(&shared.stats);
         if let Some(not_before) = stats.retry_not_before.remove(&retry_key) {
@@ -143,13 +147,8 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
     let response = match fault {
         Fault::None => dispatch(shared, &listener.base, service, &req).await,
         Fault::Throttle { retry_after_secs } => {
-            // From when the answer leaves; a millisecond of slack for the header's
-            // rounding and the clocks' granularity.
-            let wait =
-                Duration::from_secs_f64(retry_after_secs).saturating_sub(Duration::from_millis(1));
-            lock(&shared.stats)
-                .retry_not_before
-                .insert(retry_key, Instant::now() + wait);
+            // From when the answer leaves.
+            shared.expect_retry_after(&req, Duration::from_secs_f64(retry_after_secs));
             throttled(service, &req, retry_after_secs)
         }
         Fault::ServerError { status } => server_error(service, &req, status),
@@ -163,6 +162,11 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
     stats.in_flight -= 1;
     if let Some(key) = &app_key
         && let Some(n) = stats.app_writes_in_flight.get_mut(key)
+    {
+        *n -= 1;
+    }
+    if let Some(key) = &identity_key
+        && let Some(n) = stats.identity_writes_in_flight.get_mut(key)
     {
         *n -= 1;
     }
@@ -185,7 +189,7 @@ async fn dispatch(shared: &Shared, base: &str, service: Service, req: &Req) -> R
             graph::batch::handle(shared, base, req).await
         }
         Service::Graph => graph::handle(shared, base, req),
-        Service::Arm => arm::handle(shared, req),
+        Service::Arm => arm::handle(shared, base, req).await,
         Service::Token => sts::handle(shared, base, req),
         Service::ManagedIdentity => sts::managed_identity(shared, req),
         Service::Pulumi => pulumi::handle(shared, req),
@@ -211,13 +215,6 @@ fn app_write_key(req: &Req) -> Option<String> {
     } else {
         None
     }
-}
-
-/// A cheap body fingerprint for telling requests apart (not security-relevant).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 fn throttled(service: Service, req: &Req, secs: f64) -> Response {

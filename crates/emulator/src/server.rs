@@ -18,6 +18,7 @@ use axum::extract::Request;
 use axum::response::Response;
 use serde_json::Value;
 
+use crate::busy::Busy;
 use crate::faults::{FaultEngine, FaultOptions, Replication};
 use crate::http::DropConnection;
 use crate::keys::IssuerKeys;
@@ -26,6 +27,7 @@ use crate::options::Options;
 use crate::route::{Listener, entry};
 use crate::shared::{Shared, lock};
 use crate::state::{Directory, Stats};
+use crate::throttle::Buckets;
 use crate::tls;
 
 /// Wraps the router so a response marked [`DropConnection`] closes the connection
@@ -87,7 +89,6 @@ impl Emulator {
     /// runtime.
     pub async fn start(options: Options) -> io::Result<Self> {
         options
-            .faults
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         // Several TLS back-ends may be linked into one program; pick ours explicitly.
@@ -122,6 +123,8 @@ impl Emulator {
             faults: Mutex::new(FaultEngine::new(options.seed, options.faults.clone())),
             replication: Mutex::new(options.replication.clone()),
             stats: Mutex::new(Stats::default()),
+            busy: Busy::default(),
+            throttle: Mutex::new(Buckets::default()),
             keys,
             http_url: http_url.clone(),
             https_url: https_url.clone(),

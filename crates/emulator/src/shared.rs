@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::busy::Busy;
 use crate::faults::{FaultEngine, Replication};
+use crate::http::Req;
 use crate::keys::IssuerKeys;
 use crate::options::Options;
 use crate::state::{Directory, Stats};
+use crate::throttle::Buckets;
 
 /// Which API an access token was issued for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +53,9 @@ impl Resource {
 pub(crate) struct Grant {
     pub(crate) resource: Resource,
     pub(crate) client_id: String,
+    /// The directory object the token stands for (its `oid`): the service principal of a
+    /// federated app or of a managed identity. Operators have none in the directory.
+    pub(crate) object_id: Option<String>,
     pub(crate) can_write: bool,
     pub(crate) expires: Instant,
 }
@@ -61,6 +67,10 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultEngine>,
     pub(crate) replication: Mutex<Replication>,
     pub(crate) stats: Mutex<Stats>,
+    /// Managed identities with a credential write in flight.
+    pub(crate) busy: Busy,
+    /// The metered request budgets (managed identity credential writes).
+    pub(crate) throttle: Mutex<Buckets>,
     pub(crate) keys: Arc<IssuerKeys>,
     pub(crate) http_url: String,
     pub(crate) https_url: String,
@@ -107,6 +117,7 @@ impl Shared {
         &self,
         resource: Resource,
         client_id: &str,
+        object_id: Option<&str>,
         can_write: bool,
     ) -> String {
         let token = format!(
@@ -120,6 +131,7 @@ impl Shared {
             Grant {
                 resource,
                 client_id: client_id.to_owned(),
+                object_id: object_id.map(str::to_owned),
                 can_write,
                 expires: Instant::now() + Duration::from_secs(3599),
             },
@@ -129,6 +141,16 @@ impl Shared {
             .entry(resource.name().to_owned())
             .or_default() += 1;
         token
+    }
+
+    /// Note that `req` was told to come back after `wait`: the same request again before
+    /// then counts as an early retry in the stats. A millisecond of slack covers the
+    /// header's rounding and the clocks' granularity.
+    pub(crate) fn expect_retry_after(&self, req: &Req, wait: Duration) {
+        let not_before = Instant::now() + wait.saturating_sub(Duration::from_millis(1));
+        lock(&self.stats)
+            .retry_not_before
+            .insert(req.retry_key(), not_before);
     }
 
     pub(crate) fn grant(&self, token: &str) -> Option<Grant> {

@@ -52,6 +52,30 @@ pub(crate) struct RoleAssignment {
     pub(crate) updated_on: String,
 }
 
+/// A user-assigned managed identity (ARM `Microsoft.ManagedIdentity/userAssignedIdentities`)
+/// with its federated credentials. Its service principal lives among the directory's.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    /// `/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`,
+    /// with the names as first created.
+    pub(crate) id: String,
+    pub(crate) subscription: String,
+    pub(crate) resource_group: String,
+    pub(crate) name: String,
+    pub(crate) location: String,
+    pub(crate) tags: Map<String, Value>,
+    pub(crate) client_id: String,
+    /// The object id of its service principal.
+    pub(crate) principal_id: String,
+    /// `None` or `Regional` (api-versions 2024-11-30 and later).
+    pub(crate) isolation_scope: String,
+    /// `assignmentRestrictions` as sent (api-version 2025-05-31-preview).
+    pub(crate) assignment_restrictions: Option<Value>,
+    /// Its federated credentials; `description` is always `None` (ARM has none).
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) created: Instant,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Environment {
     /// The environment's UUID (`EnvironmentMetadata.id`, `OrgEnvironment.id`).
@@ -86,6 +110,8 @@ pub(crate) struct Directory {
     pub(crate) applications: BTreeMap<String, Application>,
     pub(crate) service_principals: BTreeMap<String, ServicePrincipal>,
     pub(crate) role_assignments: BTreeMap<String, RoleAssignment>,
+    /// Managed identities by lower-case resource id.
+    pub(crate) identities: BTreeMap<String, Identity>,
     pub(crate) deployment_settings: BTreeMap<String, Value>,
     /// Stacks made with `POST /api/stacks/{org}/{project}`, as `org/project/stack`
     /// (a stack with deployment settings exists too).
@@ -97,6 +123,16 @@ pub(crate) struct Directory {
 impl Directory {
     pub(crate) fn app_by_app_id(&self, app_id: &str) -> Option<&Application> {
         self.applications.values().find(|a| a.app_id == app_id)
+    }
+
+    /// Whether `client_id` is an app's or a managed identity's: a client the directory
+    /// knows, though not one that signs in with a secret here.
+    pub(crate) fn holds_client(&self, client_id: &str) -> bool {
+        self.app_by_app_id(client_id).is_some() || self.identity_by_client_id(client_id).is_some()
+    }
+
+    pub(crate) fn identity_by_client_id(&self, client_id: &str) -> Option<&Identity> {
+        self.identities.values().find(|i| i.client_id == client_id)
     }
 
     pub(crate) fn sp_by_app_id(&self, app_id: &str) -> Option<&ServicePrincipal> {
@@ -121,6 +157,7 @@ impl Directory {
             "applications": apps,
             "servicePrincipals": self.service_principals.values().map(sp_json).collect::<Vec<_>>(),
             "roleAssignments": self.role_assignments.values().map(role_assignment_json).collect::<Vec<_>>(),
+            "managedIdentities": self.identities.values().map(identity_snapshot).collect::<Vec<_>>(),
             "deploymentSettings": self.deployment_settings,
             "environments": self.environments.iter().map(|(k, e)| (k.clone(), json!({"yaml": e.yaml, "revision": e.revision}))).collect::<Map<_, _>>(),
         })
@@ -146,6 +183,27 @@ pub(crate) fn app_json(a: &Application) -> Value {
         v.insert(k.clone(), val.clone());
     }
     Value::Object(v)
+}
+
+/// A managed identity as `/_emulator/state` shows it: ARM's fields, flattened, with its
+/// credentials in Graph's shape (name, issuer, subject, audiences).
+fn identity_snapshot(i: &Identity) -> Value {
+    json!({
+        "id": i.id,
+        "name": i.name,
+        "subscriptionId": i.subscription,
+        "resourceGroup": i.resource_group,
+        "location": i.location,
+        "tags": i.tags,
+        "clientId": i.client_id,
+        "principalId": i.principal_id,
+        "federatedIdentityCredentials": i.credentials.iter().map(|c| json!({
+            "name": c.name,
+            "issuer": c.issuer,
+            "subject": c.subject,
+            "audiences": c.audiences,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 pub(crate) fn credential_json(c: &Credential) -> Value {
@@ -223,6 +281,14 @@ pub(crate) struct Stats {
     pub(crate) max_in_flight: u64,
     pub(crate) app_writes_in_flight: HashMap<String, u64>,
     pub(crate) max_app_writes_in_flight: u64,
+    /// Credential writes to one managed identity at once, keyed by the identity's
+    /// lower-case resource id: a client that writes them one at a time keeps this at 1.
+    pub(crate) identity_writes_in_flight: HashMap<String, u64>,
+    pub(crate) max_identity_writes_in_flight: u64,
+    /// Credential writes refused with 409 because another was in flight.
+    pub(crate) concurrent_write_conflicts: u64,
+    /// Requests answered 429 by a metered (documented) budget, not by fault injection.
+    pub(crate) metered_throttles: u64,
     /// Access tokens issued, by resource (`graph`, `arm`).
     pub(crate) tokens_issued: BTreeMap<String, u64>,
     /// For each request answered 429, when its `Retry-After` ends, keyed by method,
@@ -242,6 +308,9 @@ impl Stats {
             "mutations": self.mutations,
             "max_in_flight": self.max_in_flight,
             "max_app_writes_in_flight": self.max_app_writes_in_flight,
+            "max_identity_writes_in_flight": self.max_identity_writes_in_flight,
+            "concurrent_write_conflicts": self.concurrent_write_conflicts,
+            "metered_throttles": self.metered_throttles,
             "by_kind": self.by_kind,
             "faults": self.faults,
             "tokens_issued": self.tokens_issued,

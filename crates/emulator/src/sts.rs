@@ -1,6 +1,7 @@
 //! The Entra token endpoint `POST /{tenant}/oauth2/v2.0/token`: client-secret grants
 //! for the operator, and client-assertion grants (workload identity federation) that
-//! verify the Pulumi token and require an exactly matching credential.
+//! verify the Pulumi token and require an exactly matching credential of the app or the
+//! user-assigned managed identity whose client id is presented.
 //!
 //! Sources: MicrosoftDocs/entra-docs `docs/identity-platform/v2-oauth2-client-creds-grant-flow.md`
 //! (the federated-credential request, the success body) and `reference-error-codes.md`
@@ -151,8 +152,16 @@ impl Sts<'_> {
         )
     }
 
-    fn success(&self, resource: Resource, client_id: &str, can_write: bool) -> Response {
-        let token = self.shared.issue_token(resource, client_id, can_write);
+    fn success(
+        &self,
+        resource: Resource,
+        client_id: &str,
+        object_id: Option<&str>,
+        can_write: bool,
+    ) -> Response {
+        let token = self
+            .shared
+            .issue_token(resource, client_id, object_id, can_write);
         plain_json(
             StatusCode::OK,
             &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}),
@@ -176,14 +185,18 @@ impl Sts<'_> {
             .iter()
             .find(|o| o.client_id == client_id);
         match operator {
-            Some(o) if o.client_secret == secret => self.success(resource, client_id, o.can_write),
+            Some(o) if o.client_secret == secret => {
+                self.success(resource, client_id, None, o.can_write)
+            }
             Some(_) => self.error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
                 &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."),
             ),
-            None if lock(&self.shared.dir).app_by_app_id(client_id).is_some() => self.error(
+            // Apps and managed identities are known to the directory but hold no secret
+            // the emulator would accept.
+            None if lock(&self.shared.dir).holds_client(client_id) => self.error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
@@ -193,25 +206,34 @@ impl Sts<'_> {
         }
     }
 
-    /// The order of checks: the app, the token's form, its issuer against the app's
-    /// credentials, the signature against the issuer's keys, its lifetime, then an
-    /// exact match of subject and audience, then the credential's propagation.
+    /// The order of checks: the credential holder (an app, or a user-assigned managed
+    /// identity, by client id), the token's form, its issuer against the holder's
+    /// credentials, the signature against the issuer's keys, its lifetime, then an exact
+    /// match of subject and audience, then the credential's propagation. A managed
+    /// identity's credentials are matched exactly as an app's: Entra documents one
+    /// exchange for both (MicrosoftDocs/entra-docs
+    /// `docs/workload-id/workload-identity-federation-considerations.md`, "Applies to:
+    /// applications and user-assigned managed identities").
     fn assertion_grant(&self, client_id: &str, assertion: &str, resource: Resource) -> Response {
         let lag = self.shared.replication().lag();
         let propagation = self.shared.replication().fic_propagation();
         let dir = lock(&self.shared.dir);
+        let holder = match dir.app_by_app_id(client_id) {
+            Some(app) => Some((app.credentials.as_slice(), app.created)),
+            None => dir
+                .identity_by_client_id(client_id)
+                .map(|i| (i.credentials.as_slice(), i.created)),
+        };
         // A fresh app is unknown to the token service for a while (AADSTS700016, which
-        // vippsas/vipps-developers#244 also saw right after creation).
-        let Some(app) = dir
-            .app_by_app_id(client_id)
-            .filter(|a| a.created.elapsed() >= lag)
-        else {
+        // vippsas/vipps-developers#244 also saw right after creation); so is a fresh
+        // identity.
+        let Some((credentials, _)) = holder.filter(|(_, created)| created.elapsed() >= lag) else {
             return self.app_not_found(client_id);
         };
-        if dir.sp_by_app_id(client_id).is_none() {
+        let Some(principal) = dir.sp_by_app_id(client_id) else {
             // ASSUMPTION: wording of Entra's "no service principal" refusal.
             return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 7000229, &format!("The client application {client_id} is missing service principal in the tenant {}.", self.tenant));
-        }
+        };
         let Ok(header) = jsonwebtoken::decode_header(assertion) else {
             return self.error(
                 StatusCode::BAD_REQUEST,
@@ -239,7 +261,7 @@ impl Sts<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        let with_issuer: Vec<_> = app.credentials.iter().filter(|c| c.issuer == iss).collect();
+        let with_issuer: Vec<_> = credentials.iter().filter(|c| c.issuer == iss).collect();
         if with_issuer.is_empty() {
             return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700211, &format!("No matching federated identity record found for presented assertion issuer '{iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}"));
         }
@@ -290,7 +312,8 @@ impl Sts<'_> {
                 // `docs/workload-id/workload-identity-federation-considerations.md`).
                 return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 70021, &format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'. {DOCS}", aud.join(",")));
             }
-            return self.success(resource, client_id, false);
+            // The token stands for the holder's service principal (its `oid`).
+            return self.success(resource, client_id, Some(&principal.id), false);
         }
         if with_issuer.iter().any(|c| c.subject == sub) {
             return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700212, &format!("No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}", aud.join(",")));
@@ -389,7 +412,7 @@ pub(crate) fn managed_identity(shared: &Shared, req: &Req) -> Handled {
             ),
         );
     };
-    let token = shared.issue_token(kind, &op.client_id, op.can_write);
+    let token = shared.issue_token(kind, &op.client_id, None, op.can_write);
     let expires = OffsetDateTime::now_utc().unix_timestamp() + 3599;
     (
         "msi.token",

@@ -171,7 +171,16 @@ async fn starts_prints_serves_and_stops_on_sigint() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stops_on_sigterm_with_the_default_ca_file() {
-    let running = start(&["--replication-lag-ms", "10", "--throttle-rate", "0"]);
+    let running = start(&[
+        "--replication-lag-ms",
+        "10",
+        "--throttle-rate",
+        "0",
+        "--rate-scale",
+        "50.5",
+        "--identity-credential-write-ms",
+        "5",
+    ]);
     assert!(PathBuf::from(&running.values["ca_file"]).is_file());
     serves(&running.values).await;
     signal_and_wait(running, "-TERM");
@@ -206,6 +215,8 @@ fn help_documents_every_flag() {
         "--missing-stack",
         "--ca-file",
         "--managed-identity-header",
+        "--rate-scale",
+        "--identity-credential-write-ms",
         "--help",
         "--version",
     ] {
@@ -226,6 +237,10 @@ fn bad_arguments_fail_with_a_message() {
         &["--throttle-rate", "0.6", "--drop-rate", "0.6"][..],
         &["--read-only-operator", "no-colon"][..],
         &["--port", "not-a-port"][..],
+        &["--rate-scale", "0"][..],
+        &["--rate-scale", "-1"][..],
+        &["--rate-scale", "inf"][..],
+        &["--identity-credential-write-ms", "-5"][..],
         &["--no-such-flag"][..],
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();

@@ -88,6 +88,51 @@ impl Hands {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// A user-assigned identity as `az identity create` makes one (no tags): its ARM
+    /// id, client id and principal id.
+    #[allow(dead_code)]
+    pub(crate) async fn identity(&self, group: &str, name: &str) -> (String, String, String) {
+        let path = format!(
+            "/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}?api-version=2024-11-30"
+        );
+        let v = self
+            .call(
+                reqwest::Method::PUT,
+                &path,
+                &self.arm,
+                Some(serde_json::json!({"location": "westeurope"})),
+            )
+            .await;
+        let text = |k: &str| v["properties"][k].as_str().unwrap().to_owned();
+        (
+            v["id"].as_str().unwrap().to_owned(),
+            text("clientId"),
+            text("principalId"),
+        )
+    }
+
+    /// A federated credential on identity `id`, as `az identity federated-credential create` makes one.
+    #[allow(dead_code)]
+    pub(crate) async fn identity_credential(
+        &self,
+        id: &str,
+        name: &str,
+        subject: &str,
+        audience: &str,
+    ) {
+        let path = format!("{id}/federatedIdentityCredentials/{name}?api-version=2024-11-30");
+        // A person at a terminal is slower than Azure's 0.25 writes per second per
+        // identity; at the tests' scale that is a pause of a few tens of milliseconds.
+        tokio::time::sleep(std::time::Duration::from_secs_f64(4.5 / RATE_SCALE)).await;
+        self.call(
+            reqwest::Method::PUT,
+            &path,
+            &self.arm,
+            Some(serde_json::json!({"properties": {"issuer": ISSUER, "subject": subject, "audiences": [audience]}})),
+        )
+        .await;
+    }
+
     /// An app made as `az ad app create` makes one: no uniqueName, no tags.
     pub(crate) async fn app(&self, name: &str) -> (String, String) {
         let v = self
@@ -220,6 +265,7 @@ pub(crate) fn options(
         identity_write_rates:
             pulumi_azure_oidc_provision::core::provision::DOCUMENTED_IDENTITY_WRITE_RATES
                 .scaled(RATE_SCALE),
+        check_rights: true,
     }
 }
 
