@@ -58,7 +58,7 @@ def test_plan_from_dict_text_path_and_pathlike(config_text: str) -> None:
     )
     assert [p.to_dict() for p in plans[1:]] == [plans[0].to_dict()] * 2
     p = plans[0]
-    assert (p.org, p.credential_count, len(p.apps)) == ("contoso", 28, 4)
+    assert (p.org, p.credential_count, len(p.apps)) == ("contoso", 32, 5)
     assert p.tenant_id == "72f988bf-86f1-41af-91ab-2d7cd011db47"
     assert len(p.apps[0].credentials) == 20 and all(len(a.credentials) <= 20 for a in p.apps)
     assert p.warnings and "subscription scope" in p.warnings[0]

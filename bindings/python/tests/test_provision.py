@@ -229,7 +229,17 @@ def test_managed_identities_end_to_end(tmp_path: Path, no_host_credentials: None
             "azure": {"tenant": e.tenant, "subscription": "00000000-0000-4000-8000-000000000001"},
             "managedIdentity": {"resourceGroup": "pulumi-oidc", "location": "westeurope"},
             "deployments": [
-                {"project": "core", "stack": "dev", "holder": "managedIdentity"},
+                {
+                    "project": "core",
+                    "stack": "dev",
+                    "holder": "managedIdentity",
+                    "roles": [
+                        {
+                            "role": "Contributor",
+                            "scope": "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/core",
+                        }
+                    ],
+                },
                 {"project": "web", "stack": "dev"},
             ],
         }
