@@ -307,16 +307,18 @@ impl Permissions {
                 "ROLE_ID=$(az ad sp show --id {GRAPH_APP_ID} --query \"appRoles[?value=='{}'].id | [0]\" -o tsv)",
                 g.permission
             ));
+            // Graph refuses a second identical grant (400), so the script looks first
+            // and is safe to re-run.
             line(format!(
-                "az rest --method post --url \"$GRAPH/servicePrincipals/$GRAPH_SP/appRoleAssignedTo\" --resource \"$GRAPH_RESOURCE\" --headers Content-Type=application/json \\\n  --body \"{{\\\"principalId\\\": \\\"$OPERATOR_SP\\\", \\\"resourceId\\\": \\\"$GRAPH_SP\\\", \\\"appRoleId\\\": \\\"$ROLE_ID\\\"}}\" >/dev/null  # {}",
+                "[ \"$(az rest --method get --url \"$GRAPH/servicePrincipals/$OPERATOR_SP/appRoleAssignments\" --resource \"$GRAPH_RESOURCE\" --query \"length(value[?appRoleId=='$ROLE_ID'])\" -o tsv)\" != 0 ] \\\n  || az rest --method post --url \"$GRAPH/servicePrincipals/$GRAPH_SP/appRoleAssignedTo\" --resource \"$GRAPH_RESOURCE\" --headers Content-Type=application/json \\\n  --body \"{{\\\"principalId\\\": \\\"$OPERATOR_SP\\\", \\\"resourceId\\\": \\\"$GRAPH_SP\\\", \\\"appRoleId\\\": \\\"$ROLE_ID\\\"}}\" >/dev/null  # {}",
                 g.permission
             ));
         }
         for a in &self.owner_of {
             line(format!("# {}", a.why));
             line(format!(
-                "az ad app owner add --id {} --owner-object-id \"$OPERATOR_SP\"",
-                q(&a.client_id)
+                "[ \"$(az ad app owner list --id {id} --query \"length([?id=='$OPERATOR_SP'])\" -o tsv)\" != 0 ] \\\n  || az ad app owner add --id {id} --owner-object-id \"$OPERATOR_SP\"",
+                id = q(&a.client_id)
             ));
         }
         for a in &self.arm {
