@@ -20,6 +20,8 @@ APP = "azuread:index/application:Application"
 SP = "azuread:index/servicePrincipal:ServicePrincipal"
 FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 ROLE = "azure-native:authorization:RoleAssignment"
+UAMI = "azure-native:managedidentity:UserAssignedIdentity"
+UAMI_FIC = "azure-native:managedidentity:FederatedIdentityCredential"
 
 
 def guid(kind: str, name: str) -> str:
@@ -36,6 +38,12 @@ class Mocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         if args.typ == APP:
             outputs.update(clientId=guid("client", args.name), objectId=guid("app", args.name))
+        elif args.typ == UAMI:
+            outputs.update(
+                name=args.inputs.get("resourceName"),
+                clientId=guid("client", args.name),
+                principalId=guid("principal", args.name),
+            )
         elif args.typ == SP:
             outputs.update(objectId=guid("sp", args.name))
         self.resources.append((args.typ, args.name, dict(args.inputs)))
@@ -141,6 +149,50 @@ def test_component_refuses_several_apps_clearly_unless_allowed() -> None:
     assert len(mocks.of(APP)) == 2 and len(mocks.of(SP)) == 2 and len(mocks.of(FIC)) == 24
     assert len(client_ids) == 2 and tenant == TENANT
     assert not mocks.of(ROLE)
+
+
+def test_component_makes_a_managed_identity_with_azure_native() -> None:
+    def program() -> Any:
+        trust = oidc.pulumi.AzureOidcTrust(
+            "trust",
+            {
+                "org": "contoso",
+                "azure": {"tenant": TENANT},
+                "deployments": [
+                    {
+                        "project": "core",
+                        "stack": "dev",
+                        "roles": [{"role": "Contributor", "scope": RG}],
+                        "holder": {
+                            "managedIdentity": {
+                                "subscription": SUBSCRIPTION,
+                                "resourceGroup": "pulumi-oidc",
+                                "location": "westeurope",
+                            }
+                        },
+                    }
+                ],
+            },
+        )
+        assert trust.apps[0].application is None and trust.apps[0].identity is not None
+        return pulumi.Output.all(trust.client_id, trust.client_ids)
+
+    import pulumi_azure_oidc.pulumi  # noqa: F401
+
+    mocks, (client_id, client_ids) = run(program)
+    assert not mocks.of(APP) and not mocks.of(SP) and not mocks.of(FIC)
+    [(name, identity)] = mocks.of(UAMI)
+    assert identity["resourceGroupName"] == "pulumi-oidc" and identity["location"] == "westeurope"
+    assert "pulumi-azure-oidc" in identity["tags"]
+    fics = [inputs for _, inputs in mocks.of(UAMI_FIC)]
+    assert len(fics) == 4
+    assert {f["federatedIdentityCredentialResourceName"] for f in fics} == {
+        f"deploy-core-dev-{op}" for op in ("preview", "update", "refresh", "destroy")
+    }
+    assert all(f["audiences"] == ["contoso"] and f["resourceGroupName"] == "pulumi-oidc" for f in fics)
+    [(_, role)] = mocks.of(ROLE)
+    assert role["principalId"] == guid("principal", name)
+    assert client_id == guid("client", name) and list(client_ids.values()) == [client_id]
 
 
 def test_esc_example(capsys: pytest.CaptureFixture[str]) -> None:

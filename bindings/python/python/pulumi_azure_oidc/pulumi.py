@@ -11,6 +11,10 @@ or mixing role sets. For each planned app the component creates, with
 ``ApplicationFederatedIdentityCredential`` per credential, and with
 ``pulumi_azure_native.authorization.RoleAssignment`` each role the app's targets ask
 for (granted to the service principal's object id, ``principal_type="ServicePrincipal"``).
+A holder the config places in a user-assigned managed identity
+(``holder: managedIdentity``) is made with ``pulumi_azure_native.managedidentity``
+instead: the identity, and its credentials one after another (Azure refuses
+concurrent credential writes to one identity), its roles granted to its principal id.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import pulumi
+import pulumi_azure_native
 import pulumi_azuread as azuread
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, managedidentity
 
 from . import _native
 from ._native import AppPlan, Plan, PlannedTarget
@@ -49,24 +54,32 @@ def _render_esc(target: PlannedTarget) -> Callable[[List[Any]], str]:
 
 
 class TrustApp:
-    """The resources of one planned app."""
+    """The resources of one planned holder: an app with its service principal, or a
+    user-assigned managed identity (then ``application`` and ``service_principal`` are
+    None and ``identity`` is set)."""
 
     def __init__(
         self,
         plan: AppPlan,
-        application: azuread.Application,
-        service_principal: azuread.ServicePrincipal,
-        credentials: List[azuread.ApplicationFederatedIdentityCredential],
+        application: Optional[azuread.Application],
+        service_principal: Optional[azuread.ServicePrincipal],
+        credentials: List[pulumi.CustomResource],
         role_assignments: List[authorization.RoleAssignment],
+        identity: Optional[managedidentity.UserAssignedIdentity] = None,
     ) -> None:
         self.plan = plan
         self.application = application
         self.service_principal = service_principal
+        self.identity = identity
         self.credentials = credentials
         self.role_assignments = role_assignments
 
     @property
     def client_id(self) -> pulumi.Output[str]:
+        if self.identity is not None:
+            client_id: pulumi.Output[str] = self.identity.client_id
+            return client_id
+        assert self.application is not None
         return self.application.client_id
 
 
@@ -170,9 +183,60 @@ class AzureOidcTrust(pulumi.ComponentResource):
             outputs["clientId"] = self.client_id
         self.register_outputs(outputs)
 
+    def _identity(self, name: str, app: AppPlan, opts: pulumi.ResourceOptions) -> TrustApp:
+        group = app.resource_group or ""
+        # The identity lives in the subscription the config names, whatever the
+        # default provider's is; its credentials follow it as its children.
+        provider = pulumi_azure_native.Provider(
+            f"{name}-provider", subscription_id=app.subscription_id, opts=opts
+        )
+        identity = managedidentity.UserAssignedIdentity(
+            name,
+            resource_name_=app.unique_name,
+            resource_group_name=group,
+            location=app.location,
+            tags={t: "" for t in app.tags},
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
+        )
+        credentials: List[pulumi.CustomResource] = []
+        for c in app.credentials:
+            # One at a time: each waits for the one before it.
+            after = pulumi.ResourceOptions.merge(
+                opts,
+                pulumi.ResourceOptions(
+                    provider=provider, depends_on=[credentials[-1] if credentials else identity]
+                ),
+            )
+            credentials.append(
+                managedidentity.FederatedIdentityCredential(
+                    f"{name}-{c.name}",
+                    federated_identity_credential_resource_name=c.name,
+                    resource_name_=identity.name,
+                    resource_group_name=group,
+                    issuer=c.issuer,
+                    subject=c.subject,
+                    audiences=[c.audience],
+                    opts=after,
+                )
+            )
+        roles = [
+            authorization.RoleAssignment(
+                f"{name}-role-{i + 1}",
+                principal_id=identity.principal_id,
+                principal_type="ServicePrincipal",
+                role_definition_id=grant.role_definition_id,
+                scope=grant.scope,
+                opts=opts,
+            )
+            for i, grant in enumerate(app.roles)
+        ]
+        return TrustApp(app, None, None, credentials, roles, identity)
+
     def _app(self, prefix: str, app: AppPlan, opts: pulumi.ResourceOptions) -> TrustApp:
         # Child names start with the component's name, so two components never collide.
         name = f"{prefix}-{app.unique_name}"
+        if app.identity_id is not None:
+            return self._identity(name, app, opts)
         application = azuread.Application(
             name,
             display_name=app.display_name,
@@ -183,7 +247,7 @@ class AzureOidcTrust(pulumi.ComponentResource):
         sp = azuread.ServicePrincipal(f"{name}-sp", client_id=application.client_id, opts=opts)
         # Federated credentials take `/applications/<objectId>`, not the client id.
         app_id = application.object_id.apply(lambda oid: f"/applications/{oid}")
-        credentials = [
+        credentials: List[pulumi.CustomResource] = [
             azuread.ApplicationFederatedIdentityCredential(
                 f"{name}-{c.name}",
                 application_id=app_id,

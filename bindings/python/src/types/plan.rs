@@ -151,6 +151,10 @@ pub(crate) struct AppPlan {
     kind: &'static str,
     /// The managed identity's ARM id; `None` for an app.
     identity_id: Option<String>,
+    /// Where the managed identity lives; `None` for an app.
+    subscription_id: Option<String>,
+    resource_group: Option<String>,
+    location: Option<String>,
 }
 
 #[pymethods]
@@ -182,6 +186,9 @@ impl AppPlan {
             roles: objects(py, app.roles.iter().map(|g| RoleGrant { inner: g.clone() }))?,
             kind: app.kind(),
             identity_id: app.identity_id(),
+            subscription_id: app.identity.as_ref().map(|p| p.subscription.to_string()),
+            resource_group: app.identity.as_ref().map(|p| p.resource_group.clone()),
+            location: app.identity.as_ref().map(|p| p.location.clone()),
         })
     }
 }
