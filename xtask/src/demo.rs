@@ -48,10 +48,16 @@ const STEPS: &[Step] = &[
         lines: 0,
     },
     Step {
-        title: "Plan: 7 stacks and 2 ESC environments, grouped by role set, packed into apps of at most 20 credentials",
+        title: "Plan: 8 stacks and 2 ESC environments, grouped by role set, packed into apps (and one managed identity) of at most 20 credentials",
         args: &["plan", "--config", "examples/pulumi-azure-oidc.yaml"],
         expect: 0,
         lines: 0,
+    },
+    Step {
+        title: "Permissions: the least rights the operator needs for this config",
+        args: &["permissions", "--config", "examples/pulumi-azure-oidc.yaml"],
+        expect: 0,
+        lines: 14,
     },
     Step {
         title: "Render: the az script (first lines)",
