@@ -5,12 +5,18 @@ what a user sets for a private cloud: the endpoints, the token scopes of that cl
 the trusted CA (`SSL_CERT_FILE` for httpx, `REQUESTS_CA_BUNDLE` for requests) and
 instance discovery off.
 
+Besides the default (all-powerful) operator, the emulator runs one operator per suite
+with no rights but what the suite grants it (`--operator`, GRANTED_OPERATORS), for the
+least-privilege scenarios.
+
 The suite runs in a loopback-only network namespace, so a client that reaches for
 anything but the emulator fails instead of quietly talking to Azure; it refuses to run
 anywhere else. `cargo xtask python` builds the emulator and runs it that way.
 """
 
 import asyncio
+import base64
+import json
 import os
 import sys
 import socket
@@ -35,6 +41,15 @@ ARM_SCOPE = "https://management.azure.com/.default"
 OPERATOR_SECRET = "emulator-operator-secret"
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
 PULUMI_ISSUER = "https://api.pulumi.com/oidc"
+# Microsoft Graph's application id, the same in every tenant.
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+# Operators with no rights but what a test grants them (`--operator`), one per suite so
+# the suites' grants do not meet: (client id, secret). Test values, not secrets.
+GRANTED_OPERATORS = {
+    "msgraph": ("b1111111-2222-4333-8444-555555555501", "granted-msgraph-secret"),
+    "arm": ("b1111111-2222-4333-8444-555555555502", "granted-arm-secret"),
+    "az": ("b1111111-2222-4333-8444-555555555503", "granted-az-secret"),
+}
 
 NAMESPACE_COMMAND = (
     "unshare --net -- sh -c 'ip link set lo up && exec python -m pytest tests/clients' "
@@ -83,17 +98,30 @@ class Emulator:
             disable_instance_discovery=True,
         )
 
-    def graph(self) -> GraphServiceClient:
-        """A Graph client for the current event loop. The scope is the cloud's Graph
-        resource: without it the SDK derives one from the host (`https://127.0.0.1/.default`),
-        which Entra would refuse as it refuses any unknown resource."""
-        client = GraphServiceClient(self.credential, scopes=[GRAPH_SCOPE])
+    def credential_for(self, suite: str) -> ClientSecretCredential:
+        """The credential of the granted operator of `suite` (see GRANTED_OPERATORS). A new
+        credential has no cached token, so its first token carries what is granted now."""
+        client_id, secret = GRANTED_OPERATORS[suite]
+        return ClientSecretCredential(
+            self.tenant,
+            client_id,
+            secret,
+            authority=self.https,
+            disable_instance_discovery=True,
+        )
+
+    def graph(self, credential: Any = None) -> GraphServiceClient:
+        """A Graph client for the current event loop, as the default operator unless
+        another credential is given. The scope is the cloud's Graph resource: without it
+        the SDK derives one from the host (`https://127.0.0.1/.default`), which Entra
+        would refuse as it refuses any unknown resource."""
+        client = GraphServiceClient(credential or self.credential, scopes=[GRAPH_SCOPE])
         client.request_adapter.base_url = self.graph_url
         return client
 
-    def arm(self) -> AuthorizationManagementClient:
+    def arm(self, credential: Any = None) -> AuthorizationManagementClient:
         return AuthorizationManagementClient(
-            self.credential,
+            credential or self.credential,
             SUBSCRIPTION_ID,
             base_url=self.https,
             credential_scopes=[ARM_SCOPE],
@@ -130,6 +158,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         "1000",
         "--identity-credential-write-ms",
         "150",
+        *[arg for client_id, secret in GRANTED_OPERATORS.values() for arg in ("--operator", f"{client_id}:{secret}")],
     ) as info:
         try:
             os.environ["SSL_CERT_FILE"] = info["ca_file"]
@@ -141,6 +170,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def token_claims(token: str) -> Dict[str, Any]:
+    """The payload of a JWT access token, unverified (what a client may read of it)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def odata_error_parts(error: Any) -> Dict[str, Any]:

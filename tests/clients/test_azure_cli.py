@@ -17,7 +17,15 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from conftest import OPERATOR_SECRET, REPO, SUBSCRIPTION_ID, Emulator, unique
+from conftest import (
+    GRANTED_OPERATORS,
+    GRAPH_APP_ID,
+    OPERATOR_SECRET,
+    REPO,
+    SUBSCRIPTION_ID,
+    Emulator,
+    unique,
+)
 
 CLOUD = "paoidc-emulator"
 # The emulator's default Pulumi access token (docs/emulator.md); a test value.
@@ -267,6 +275,114 @@ def test_managed_identity_and_its_federated_credentials(az: Az) -> None:
     az.run("identity", "delete", "--name", name, *where)
     gone = az.run("identity", "show", "--name", name, *where, expect=3)
     assert "was not found" in gone.stderr, gone.stderr
+
+# ---- least privilege: owners, app roles, conditioned assignments, a granted operator ----
+
+OWNED_BY_ID = "18a4783c-866b-4cc7-a460-3d5e5662c884"
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+
+
+def rbac_condition(ids: List[str]) -> str:
+    """The condition `pulumi-azure-oidc permissions` writes, on one line."""
+    listed = ", ".join(ids)
+
+    def part(action: str, source: str) -> str:
+        return (
+            f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
+            f"(@{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{listed}}} "
+            f"AND @{source}[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{'ServicePrincipal'}}))"
+        )
+
+    return f"{part('write', 'Request')} AND {part('delete', 'Resource')}"
+
+
+def login_as_granted(emulator: Emulator, config_dir: Path) -> Az:
+    """`az`, in a configuration directory of its own, logged in as the granted operator:
+    a fresh directory means a fresh token, carrying what is granted now."""
+    client_id, secret = GRANTED_OPERATORS["az"]
+    cli = Az(emulator, config_dir)
+    cli.run("cloud", "register", "-n", CLOUD, "--endpoint-resource-manager", emulator.https + "/")
+    cli.run("cloud", "set", "-n", CLOUD)
+    cli.run("login", "--service-principal", "-u", client_id, "-p", secret, "--tenant", emulator.tenant)
+    return cli
+
+
+def test_app_owners_app_roles_and_a_conditioned_rbac_administrator(
+    az: Az, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    client_id, _ = GRANTED_OPERATORS["az"]
+    # What our `permissions --output az` script looks up: Graph's app role by value, and
+    # the operator's service principal.
+    role_id = az.run(
+        "ad", "sp", "show", "--id", GRAPH_APP_ID,
+        "--query", "appRoles[?value=='Application.ReadWrite.OwnedBy'].id | [0]", "-o", "tsv",
+    ).stdout.strip()
+    assert role_id == OWNED_BY_ID
+    graph_sp = az.run("ad", "sp", "show", "--id", GRAPH_APP_ID, "--query", "id", "-o", "tsv").stdout.strip()
+    operator = az.run("ad", "sp", "show", "--id", client_id, "--query", "id", "-o", "tsv").stdout.strip()
+    assert operator and graph_sp
+
+    # Owners: `az ad app owner add/list/remove`.
+    app = az.json("ad", "app", "create", "--display-name", unique("az-owned"))
+    before = az.json("ad", "app", "owner", "list", "--id", app["appId"])
+    az.run("ad", "app", "owner", "add", "--id", app["appId"], "--owner-object-id", operator)
+    # Adding it again is made idempotent by az itself, which lists first.
+    az.run("ad", "app", "owner", "add", "--id", app["appId"], "--owner-object-id", operator)
+    owners = az.json("ad", "app", "owner", "list", "--id", app["appId"])
+    assert [o["id"] for o in owners] == [o["id"] for o in before] + [operator]
+    assert owners[-1]["@odata.type"] == "#microsoft.graph.servicePrincipal"
+    az.run("ad", "app", "owner", "remove", "--id", app["appId"], "--owner-object-id", operator)
+    assert [o["id"] for o in az.json("ad", "app", "owner", "list", "--id", app["appId"])] == [
+        o["id"] for o in before
+    ]
+
+    # Without a grant the operator reads nothing in Graph and writes nothing in ARM.
+    me = login_as_granted(emulator, tmp_path_factory.mktemp("granted-before"))
+    refused = me.run("ad", "app", "list", "--display-name", "anything", expect=1)
+    assert "Insufficient privileges to complete the operation." in refused.stderr, refused.stderr
+    refused = me.run(
+        "identity", "create", "--name", unique("uami"), "--resource-group", "core",
+        "--location", "westeurope", expect=1,
+    )
+    assert "AuthorizationFailed" in refused.stderr, refused.stderr
+
+    # The admin grants Application.ReadWrite.OwnedBy as our script does (`az rest` on
+    # appRoleAssignedTo), and a conditioned RBAC Administrator with `--condition`.
+    graph = az.run("cloud", "show", "--query", "endpoints.microsoftGraphResourceId", "-o", "tsv").stdout.strip()
+    az.run(
+        "rest", "--method", "post", "--url", f"{graph.rstrip('/')}/v1.0/servicePrincipals/{graph_sp}/appRoleAssignedTo",
+        "--resource", graph, "--headers", "Content-Type=application/json",
+        "--body", json.dumps({"principalId": operator, "resourceId": graph_sp, "appRoleId": role_id}),
+    )
+    condition = rbac_condition([READER])
+    delegated = az.json(
+        "role", "assignment", "create",
+        "--assignee-object-id", operator, "--assignee-principal-type", "ServicePrincipal",
+        "--role", RBAC_ADMINISTRATOR, "--scope", f"/subscriptions/{SUBSCRIPTION_ID}",
+        "--condition", condition, "--condition-version", "2.0",
+    )
+    assert (delegated["condition"], delegated["conditionVersion"]) == (condition, "2.0")
+
+    # With them: it creates and owns an app, assigns Reader to a service principal, and
+    # gets ARM's 403 for Contributor.
+    me = login_as_granted(emulator, tmp_path_factory.mktemp("granted-after"))
+    mine = me.json("ad", "app", "create", "--display-name", unique("az-granted"))
+    assert [o["id"] for o in me.json("ad", "app", "owner", "list", "--id", mine["appId"])] == [operator]
+    target = az.json("ad", "sp", "create", "--id", app["appId"])["id"]
+    scope = f"{RESOURCE_GROUP}-delegated"
+    assign = (
+        "role", "assignment", "create", "--assignee-object-id", target,
+        "--assignee-principal-type", "ServicePrincipal", "--scope", scope,
+    )
+    reader = me.json(*assign, "--role", "Reader")
+    assert reader["roleDefinitionId"].endswith(READER)
+    denied = me.run(*assign, "--role", "Contributor", expect=1)
+    assert "AuthorizationFailed" in denied.stderr and "ABAC condition not fulfilled" in denied.stderr, denied.stderr
+    # Another's app it may not change.
+    denied = me.run("ad", "app", "update", "--id", app["appId"], "--set", "notes=not-mine", expect=1)
+    assert "Insufficient privileges" in denied.stderr, denied.stderr
+
 
 # ---- our rendered script, run by the real az ----
 

@@ -4,12 +4,12 @@ emulator's ARM: role definitions by name, role assignments created, read, listed
 (`HttpResponseError` with `.error.code`)."""
 
 import uuid
-from typing import Tuple
+from typing import List, Tuple
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
-from conftest import SUBSCRIPTION_ID, Emulator, run, unique
+from conftest import GRANTED_OPERATORS, SUBSCRIPTION_ID, Emulator, run, unique
 from msgraph.generated.models.application import Application
 from msgraph.generated.models.service_principal import ServicePrincipal
 
@@ -154,3 +154,107 @@ def test_an_unknown_principal_is_principal_not_found(emulator: Emulator) -> None
     assert refused.value.status_code == 400
     assert refused.value.error is not None and refused.value.error.code == "PrincipalNotFound"
     assert stranger.replace("-", "") in (refused.value.error.message or "")
+
+
+# ---- least privilege: a conditioned Role Based Access Control Administrator ----
+
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+
+
+def tool_condition(ids: List[str]) -> str:
+    """The condition `pulumi-azure-oidc permissions` writes (delegate-role-assignments-examples.md):
+    writes and deletes only of `ids`, only for service principals."""
+    listed = ", ".join(ids)
+
+    def part(action: str, source: str) -> str:
+        return (
+            f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
+            f"(@{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{listed}}} "
+            f"AND @{source}[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {{'ServicePrincipal'}}))"
+        )
+
+    return f"{part('write', 'Request')} AND {part('delete', 'Resource')}"
+
+
+def test_a_conditioned_assignment_is_stored_and_enforced(emulator: Emulator) -> None:
+    """The admin makes the granted operator a Role Based Access Control Administrator with
+    a version 2.0 condition; the operator then assigns the roles the condition names to a
+    service principal, and gets ARM's 403 for any other role."""
+    client_id, _ = GRANTED_OPERATORS["arm"]
+    operator = run(operator_object_id(emulator, client_id))
+    condition = tool_condition([READER, KEY_VAULT_SECRETS_USER])
+    admin = emulator.arm()
+    name = str(uuid.uuid4())
+    made = admin.role_assignments.create(
+        SCOPE,
+        name,
+        RoleAssignmentCreateParameters(
+            role_definition_id=f"{SCOPE}/providers/Microsoft.Authorization/roleDefinitions/{RBAC_ADMINISTRATOR}",
+            principal_id=operator,
+            principal_type="ServicePrincipal",
+            condition=condition,
+            condition_version="2.0",
+        ),
+    )
+    assert (made.condition, made.condition_version) == (condition, "2.0")
+    got = admin.role_assignments.get(SCOPE, name)
+    assert (got.condition, got.condition_version) == (condition, "2.0")
+    # A condition that does not parse is refused when it is written.
+    with pytest.raises(HttpResponseError) as invalid:
+        admin.role_assignments.create(
+            SCOPE,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(
+                role_definition_id=f"{SCOPE}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
+                principal_id=operator,
+                principal_type="ServicePrincipal",
+                condition="ActionMatches{'x'} OR",
+                condition_version="2.0",
+            ),
+        )
+    assert invalid.value.status_code == 400
+    assert invalid.value.error is not None and invalid.value.error.code == "InvalidRoleAssignmentCondition"
+
+    me = emulator.arm(emulator.credential_for("arm"))
+    target = principal(emulator)
+    group = f"{SCOPE}/resourceGroups/delegated"
+    reader_id, _ = definition_id(emulator, "Reader")
+    allowed = me.role_assignments.create(
+        group,
+        str(uuid.uuid4()),
+        RoleAssignmentCreateParameters(role_definition_id=reader_id, principal_id=target, principal_type="ServicePrincipal"),
+    )
+    assert allowed.principal_id == target
+    # Its own assignment it reads back with the condition.
+    mine = list(me.role_assignments.list_for_scope(group, filter=f"principalId eq '{operator}'"))
+    assert [(a.role_definition_id.rsplit("/", 1)[-1], a.condition) for a in mine] == [(RBAC_ADMINISTRATOR, condition)]
+
+    contributor_id, _ = definition_id(emulator, "Contributor")
+    with pytest.raises(HttpResponseError) as refused:
+        me.role_assignments.create(
+            group,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(role_definition_id=contributor_id, principal_id=target, principal_type="ServicePrincipal"),
+        )
+    assert refused.value.status_code == 403
+    assert refused.value.error is not None and refused.value.error.code == "AuthorizationFailed"
+    message = refused.value.error.message or ""
+    assert f"The client '{client_id}' with object id '{operator}'" in message
+    assert "does not have authorization or an ABAC condition not fulfilled to perform action 'Microsoft.Authorization/roleAssignments/write'" in message
+    # The role it may assign, but to a user: refused as well.
+    with pytest.raises(HttpResponseError) as user:
+        me.role_assignments.create(
+            group,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(role_definition_id=reader_id, principal_id=target, principal_type="User"),
+        )
+    assert user.value.status_code == 403
+    # And it removes what it may.
+    assert me.role_assignments.delete(group, allowed.name) is not None
+
+
+async def operator_object_id(emulator: Emulator, client_id: str) -> str:
+    sp = await emulator.graph().service_principals_with_app_id(client_id).get()
+    assert sp is not None and sp.id
+    return sp.id

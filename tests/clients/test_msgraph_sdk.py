@@ -3,14 +3,27 @@ applications, federated identity credentials, service principals, Graph's error
 envelope as the SDK raises it (`ODataError`), and JSON batching."""
 
 from typing import List, Set
+from uuid import UUID
 
 import pytest
-from conftest import PULUMI_ISSUER, Emulator, odata_error_parts, run, unique
+from conftest import (
+    GRANTED_OPERATORS,
+    GRAPH_APP_ID,
+    GRAPH_SCOPE,
+    PULUMI_ISSUER,
+    Emulator,
+    odata_error_parts,
+    run,
+    token_claims,
+    unique,
+)
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.applications.applications_request_builder import ApplicationsRequestBuilder
+from msgraph.generated.models.app_role_assignment import AppRoleAssignment
 from msgraph.generated.models.application import Application
 from msgraph.generated.models.federated_identity_credential import FederatedIdentityCredential
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.reference_create import ReferenceCreate
 from msgraph.generated.models.service_principal import ServicePrincipal
 from msgraph.generated.service_principals.service_principals_request_builder import (
     ServicePrincipalsRequestBuilder,
@@ -303,5 +316,108 @@ def test_json_batch_answers_each_request(emulator: Emulator) -> None:
         assert listed is not None
         names: Set[str] = {a.display_name for a in listed.value or [] if a.display_name}
         assert names == {f"{prefix}-1", f"{prefix}-2"} and len(listed.value or []) == 2
+
+    run(scenario())
+
+
+# ---- least privilege: app role assignments, owners, the 403s ----
+
+OWNED_BY = "Application.ReadWrite.OwnedBy"
+
+
+def test_an_app_role_is_granted_and_reaches_the_next_token(emulator: Emulator) -> None:
+    """The admin grants Application.ReadWrite.OwnedBy to the granted operator through
+    `appRoleAssignedTo` (serviceprincipal-post-approleassignedto.md); the operator's next
+    token carries it in `roles`, and with it the operator creates and owns an app, but may
+    neither change another's nor add an owner (application-post-owners.md)."""
+    client_id, _ = GRANTED_OPERATORS["msgraph"]
+
+    async def scenario() -> None:
+        admin = emulator.graph()
+        graph_sp = await admin.service_principals_with_app_id(GRAPH_APP_ID).get()
+        assert graph_sp is not None and graph_sp.id and graph_sp.app_roles
+        role = next(r for r in graph_sp.app_roles if r.value == OWNED_BY)
+        assert str(role.id) == "18a4783c-866b-4cc7-a460-3d5e5662c884"
+        assert role.allowed_member_types == ["Application"] and role.is_enabled
+        operator = await admin.service_principals_with_app_id(client_id).get()
+        assert operator is not None and operator.id
+
+        # Before the grant: no roles, no reads.
+        fresh = emulator.credential_for("msgraph")
+        assert "roles" not in token_claims(fresh.get_token(GRAPH_SCOPE).token)
+        with pytest.raises(ODataError) as refused:
+            await emulator.graph(fresh).applications.get()
+        assert odata_error_parts(refused.value) == {
+            "status": 403,
+            "code": "Authorization_RequestDenied",
+            "message": "Insufficient privileges to complete the operation.",
+        }
+
+        made = await admin.service_principals.by_service_principal_id(
+            graph_sp.id
+        ).app_role_assigned_to.post(
+            AppRoleAssignment(
+                principal_id=UUID(operator.id),
+                resource_id=UUID(graph_sp.id),
+                app_role_id=role.id,
+            )
+        )
+        assert made is not None and made.id
+        assert (str(made.principal_id), str(made.resource_id), made.app_role_id) == (
+            operator.id,
+            graph_sp.id,
+            role.id,
+        )
+        assert made.principal_type == "ServicePrincipal" and made.resource_display_name == "Microsoft Graph"
+        granted = await admin.service_principals.by_service_principal_id(
+            operator.id
+        ).app_role_assignments.get()
+        assert granted is not None and [a.id for a in granted.value or []] == [made.id]
+        assigned_to = await admin.service_principals.by_service_principal_id(
+            graph_sp.id
+        ).app_role_assigned_to.get()
+        assert made.id in [a.id for a in (assigned_to.value if assigned_to else None) or []]
+
+        # The next token carries the role; with it the operator creates and owns an app.
+        credential = emulator.credential_for("msgraph")
+        claims = token_claims(credential.get_token(GRAPH_SCOPE).token)
+        assert claims["roles"] == [OWNED_BY] and claims["oid"] == operator.id
+        assert claims["idtyp"] == "app" and claims["appid"] == client_id
+        me = emulator.graph(credential)
+        app = await me.applications.post(Application(display_name=unique("owned-by")))
+        assert app is not None and app.id
+        owners = await me.applications.by_application_id(app.id).owners.get()
+        assert owners is not None and [o.id for o in owners.value or []] == [operator.id]
+        assert isinstance((owners.value or [])[0], ServicePrincipal)
+
+        # OwnedBy cannot add an owner, nor change an app it does not own.
+        admin_sp = await admin.service_principals_with_app_id(emulator.client_id).get()
+        assert admin_sp is not None and admin_sp.id
+        reference = ReferenceCreate(odata_id=f"{emulator.graph_url}/directoryObjects/{admin_sp.id}")
+        with pytest.raises(ODataError) as refused:
+            await me.applications.by_application_id(app.id).owners.ref.post(reference)
+        assert odata_error_parts(refused.value)["status"] == 403
+        theirs = await admin.applications.post(Application(display_name=unique("admins")))
+        assert theirs is not None and theirs.id
+        with pytest.raises(ODataError) as refused:
+            await me.applications.by_application_id(theirs.id).patch(Application(notes="not mine"))
+        assert refused.value.error.code == "Authorization_RequestDenied"
+
+        # The admin adds itself as an owner, and removes it again.
+        await admin.applications.by_application_id(app.id).owners.ref.post(reference)
+        owners = await admin.applications.by_application_id(app.id).owners.get()
+        assert owners is not None and {o.id for o in owners.value or []} == {operator.id, admin_sp.id}
+        await admin.applications.by_application_id(app.id).owners.by_directory_object_id(
+            admin_sp.id
+        ).ref.delete()
+        owners = await admin.applications.by_application_id(app.id).owners.get()
+        assert owners is not None and [o.id for o in owners.value or []] == [operator.id]
+
+        # Revoked, the role is gone from the next token.
+        await admin.service_principals.by_service_principal_id(
+            graph_sp.id
+        ).app_role_assigned_to.by_app_role_assignment_id(made.id).delete()
+        after = emulator.credential_for("msgraph")
+        assert "roles" not in token_claims(after.get_token(GRAPH_SCOPE).token)
 
     run(scenario())

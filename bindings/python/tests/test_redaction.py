@@ -7,7 +7,7 @@ the caller can see is collected: str, repr, args, every attribute and the pickle
 raised exceptions (and their causes), repr and every attribute of returned reports,
 warnings, log records (root logger at DEBUG) and whatever reaches fds 1 and 2. No
 marker, no raw compact token, no signature segment and no emulator-issued Azure
-access token (`emu.<uuid>.<uuid>`) may appear in any of it. A diagnosed or verified
+access token (a JWT, recognised by its header segment) may appear in any of it. A diagnosed or verified
 token is shown by its claims only.
 
 Mirrors the CLI's test in crates/cli/tests/provision.rs (`MARKER-...` constants).
@@ -36,7 +36,9 @@ SIGNATURE = "MARKER-signature-c81a"
 MALFORMED = "MARKER-malformed-token-62f7"
 MARKERS = [CLIENT_SECRET, WRONG_SECRET, PULUMI_TOKEN, WRONG_PULUMI_TOKEN, SIGNATURE, MALFORMED]
 # The prefix of the Azure access tokens the emulator issues (crates/emulator/src/server.rs).
-AZURE_TOKEN_PREFIX = "emu."
+# The first segment of every JWT the emulator signs: its Azure access tokens (and the
+# OIDC tokens it mints) all start with it.
+AZURE_TOKEN_PREFIX = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImVtdWxhdG9yLWtleS0xIn0"
 
 
 class Seen:

@@ -9,6 +9,10 @@ const CLIENT_SECRET: &str = "MARKER-client-secret-7f3a";
 const PULUMI_TOKEN: &str = "MARKER-pulumi-token-91bc";
 /// Put into every Azure access token the emulator issues.
 const ACCESS_TOKEN_MARKER: &str = "MARKER-access-token-c41d";
+/// The first segment of every JWT the emulator signs (its access tokens and the OIDC
+/// tokens it mints): none may be printed, whole or in part.
+const EMULATOR_JWT_HEADER: &str =
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6ImVtdWxhdG9yLWtleS0xIn0";
 
 const CONFIG: &str = r#"
 org: contoso
@@ -37,7 +41,7 @@ impl Setup {
             operators: vec![emu::Operator {
                 client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
                 client_secret: CLIENT_SECRET.into(),
-                can_write: true,
+                rights: emu::Rights::Full,
             }],
             pulumi_token: PULUMI_TOKEN.into(),
             token_marker: ACCESS_TOKEN_MARKER.into(),
@@ -268,7 +272,7 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
         bad_token.as_str(),
         signature(&token),
         signature(&bad_token),
-        "emu.",
+        EMULATOR_JWT_HEADER,
         ACCESS_TOKEN_MARKER,
     ] {
         assert!(

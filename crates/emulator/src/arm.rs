@@ -1,8 +1,9 @@
 //! ARM role assignments (`Microsoft.Authorization/roleAssignments`, api-version
 //! 2022-04-01), the built-in role definitions they name (`definitions`), the tenant's
 //! subscription (`subscriptions`), and user-assigned managed identities with their
-//! federated credentials (`identities`). This module authenticates every ARM request
-//! and routes it.
+//! federated credentials (`identities`). This module authenticates every ARM request,
+//! has `authz::arm` judge it (RBAC with conditions: which action on which scope), and
+//! routes it.
 //!
 //! Sources: Azure/azure-rest-api-specs `specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json`
 //! and its examples (201 created, 200 on the same PUT, DELETE 200/204, the `$filter`
@@ -13,6 +14,10 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::authz::arm::{
+    Access, assignment_attributes, implicit_assignments, is_at_or_above, judge,
+};
+use crate::authz::condition;
 use crate::http::{Req, arm_error, arm_json, now_rfc3339_precise};
 use crate::shared::{Grant, Resource, Shared, lock};
 use crate::state::{OPTIONAL_ASSIGNMENT_PROPERTIES, RoleAssignment, role_assignment_json};
@@ -85,6 +90,9 @@ fn authorization(shared: &Shared, req: &Req, grant: &Grant) -> Handled {
             arm_error(req, StatusCode::NOT_FOUND, "NotFound", "No such resource."),
         );
     }
+    if let Err(denied) = authorize_request(shared, req, grant, kind, &scope, name) {
+        return ("arm.forbidden", denied);
+    }
     if kind == Kind::Definitions {
         return match (name, &req.method) {
             (None, &Method::GET) => ("arm.roleDefinitions.list", definitions::list(req, &scope)),
@@ -95,15 +103,6 @@ fn authorization(shared: &Shared, req: &Req, grant: &Grant) -> Handled {
             _ => ("arm.method", method_not_allowed(req)),
         };
     }
-    if req.is_write() && !grant.can_write {
-        let action = if req.method == Method::DELETE {
-            "delete"
-        } else {
-            "write"
-        };
-        let action = format!("Microsoft.Authorization/roleAssignments/{action}");
-        return ("arm.forbidden", forbidden(req, grant, &action, &scope));
-    }
     match (name, &req.method) {
         (None, &Method::GET) => ("arm.roleAssignments.list", list(shared, req, &scope)),
         (Some(n), &Method::PUT) => ("arm.roleAssignments.create", put(shared, req, &scope, n)),
@@ -113,6 +112,70 @@ fn authorization(shared: &Shared, req: &Req, grant: &Grant) -> Handled {
         }
         _ => ("arm.method", method_not_allowed(req)),
     }
+}
+
+/// RBAC's verdict on a role assignment or definition request: read, write or delete,
+/// on the collection's scope or the named object's id, with the attributes a condition
+/// may test (`@Request[…]` from a write's body, `@Resource[…]` from the assignment a
+/// delete removes).
+fn authorize_request(
+    shared: &Shared,
+    req: &Req,
+    grant: &Grant,
+    kind: Kind,
+    scope: &str,
+    name: Option<&str>,
+) -> Result<(), Response> {
+    let (kind_path, type_name) = match kind {
+        Kind::Assignments => ("roleAssignments", "Microsoft.Authorization/roleAssignments"),
+        Kind::Definitions => ("roleDefinitions", "Microsoft.Authorization/roleDefinitions"),
+    };
+    let verb = match req.method {
+        Method::GET => "read",
+        Method::PUT | Method::PATCH => "write",
+        Method::DELETE => "delete",
+        // Anything else is answered 405 by the routes.
+        _ => return Ok(()),
+    };
+    let target = match name {
+        Some(n) => format!(
+            "{}/providers/Microsoft.Authorization/{kind_path}/{n}",
+            scope.trim_end_matches('/')
+        ),
+        None => scope.to_owned(),
+    };
+    let mut access = Access::new(format!("{type_name}/{verb}"), target);
+    let dir = lock(&shared.dir);
+    if kind == Kind::Assignments && verb == "write" {
+        let body = req.json_body().ok();
+        let props = body
+            .as_ref()
+            .and_then(|b| b.get("properties"))
+            .and_then(Value::as_object);
+        let field = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_str);
+        access.request = assignment_attributes(
+            field("roleDefinitionId"),
+            field("principalId"),
+            // ARM's default when a body names none (see `put`).
+            Some(field("principalType").unwrap_or("User")),
+        );
+    }
+    if kind == Kind::Assignments && verb == "delete" {
+        match name.and_then(|n| {
+            dir.role_assignments
+                .get(&id_of(scope, n).to_ascii_lowercase())
+        }) {
+            Some(existing) => {
+                access.resource = assignment_attributes(
+                    Some(&existing.role_definition_id),
+                    Some(&existing.principal_id),
+                    Some(&existing.principal_type),
+                );
+            }
+            None => access.conditions_apply = false,
+        }
+    }
+    judge(shared, &dir, req, grant, &access)
 }
 
 fn unknown_resource_type(req: &Req) -> Response {
@@ -130,24 +193,6 @@ fn missing_api_version(req: &Req) -> Response {
         StatusCode::BAD_REQUEST,
         "MissingApiVersionParameter",
         "The api-version query parameter (?api-version=) is required for all requests.",
-    )
-}
-
-/// ARM's refusal of a write the caller's token does not allow. A token that stands for a
-/// directory object names it, as ARM does ("The client '…' with object id '…'", the
-/// capture in pulumi/pulumi-azure#595); an operator's has none in the directory.
-fn forbidden(req: &Req, grant: &Grant, action: &str, scope: &str) -> Response {
-    let client = match &grant.object_id {
-        Some(oid) => format!("The client '{}' with object id '{oid}'", grant.client_id),
-        None => format!("The client '{}'", grant.client_id),
-    };
-    arm_error(
-        req,
-        StatusCode::FORBIDDEN,
-        "AuthorizationFailed",
-        &format!(
-            "{client} does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
-        ),
     )
 }
 
@@ -247,6 +292,9 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
             &format!("The specified role definition with ID '{role_guid}' does not exist."),
         );
     }
+    if let Err(refused) = check_condition(req, props) {
+        return refused;
+    }
     let principal_type = field("principalType").unwrap_or_else(|| "User".into());
     if ![
         "User",
@@ -308,10 +356,13 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
             }
             return arm_json(req, StatusCode::OK, &role_assignment_json(existing));
         }
-        // ASSUMPTION: ARM's code for changing an assignment in place.
+        // Changing an assignment in place: "ARM template role assignment returns
+        // BadRequest status" with "Tenant ID, application ID, principal ID, and scope are
+        // not allowed to be updated. (code: RoleAssignmentUpdateNotPermitted)"
+        // (MicrosoftDocs/azure-docs `articles/role-based-access-control/troubleshooting.md`).
         return arm_error(
             req,
-            StatusCode::CONFLICT,
+            StatusCode::BAD_REQUEST,
             "RoleAssignmentUpdateNotPermitted",
             "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
         );
@@ -342,12 +393,48 @@ fn put(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
     arm_json(req, StatusCode::CREATED, &out)
 }
 
+/// A condition must parse (version 2.0 syntax) when an assignment is written: 400
+/// `InvalidRoleAssignmentCondition` "The given role assignment condition is invalid."
+/// otherwise, and for a `conditionVersion` other than 2.0 (the message as azure-docs
+/// `role-based-access-control/conditions-troubleshoot.md` quotes it, also for version
+/// 1.0 per MicrosoftDocs/azure-docs#119449, status 400 as in Azure/azure-cli#15683; the
+/// code as public deployment notes quote it, no capture of the body is known).
+fn check_condition(
+    req: &Req,
+    props: Option<&serde_json::Map<String, Value>>,
+) -> Result<(), Response> {
+    let invalid = || {
+        arm_error(
+            req,
+            StatusCode::BAD_REQUEST,
+            "InvalidRoleAssignmentCondition",
+            "The given role assignment condition is invalid.",
+        )
+    };
+    let condition = match props.and_then(|p| p.get("condition")) {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::String(c)) => c,
+        Some(_) => return Err(invalid()),
+    };
+    match props.and_then(|p| p.get("conditionVersion")) {
+        None | Some(Value::Null) => {}
+        Some(Value::String(v)) if v == "2.0" => {}
+        Some(_) => return Err(invalid()),
+    }
+    condition::parse(condition)
+        .map(|_| ())
+        .map_err(|_| invalid())
+}
+
 fn get(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
     let dir = lock(&shared.dir);
-    match dir
+    let key = id_of(scope, name).to_ascii_lowercase();
+    let implicit = implicit_assignments(shared, &dir);
+    let found = dir
         .role_assignments
-        .get(&id_of(scope, name).to_ascii_lowercase())
-    {
+        .get(&key)
+        .or_else(|| implicit.iter().find(|r| r.id.to_ascii_lowercase() == key));
+    match found {
         Some(ra) => arm_json(req, StatusCode::OK, &role_assignment_json(ra)),
         None => arm_error(
             req,
@@ -375,12 +462,6 @@ fn delete(shared: &Shared, req: &Req, scope: &str, name: &str) -> Response {
             r
         }
     }
-}
-
-fn is_at_or_above(assignment_scope: &str, scope: &str) -> bool {
-    let a = assignment_scope.trim_end_matches('/').to_ascii_lowercase();
-    let s = scope.trim_end_matches('/').to_ascii_lowercase();
-    a.is_empty() || s == a || s.starts_with(&format!("{a}/"))
 }
 
 /// `$filter=principalId eq '…'` returns the principal's assignments at, above or
@@ -411,9 +492,12 @@ fn list(shared: &Shared, req: &Req, scope: &str) -> Response {
         },
     };
     let dir = lock(&shared.dir);
-    let value: Vec<Value> = dir
-        .role_assignments
-        .values()
+    // The operators' implicit assignments are listed with the stored ones (first, as
+    // assignments above the scope would be), never stored.
+    let implicit = implicit_assignments(shared, &dir);
+    let value: Vec<Value> = implicit
+        .iter()
+        .chain(dir.role_assignments.values())
         .filter(|r| match &principal {
             Some(p) => {
                 normalize_principal(&r.principal_id) == *p
@@ -425,23 +509,4 @@ fn list(shared: &Shared, req: &Req, scope: &str) -> Response {
         .map(role_assignment_json)
         .collect();
     arm_json(req, StatusCode::OK, &json!({"value": value}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scope_containment() {
-        assert!(is_at_or_above(
-            "/subscriptions/a",
-            "/subscriptions/a/resourceGroups/rg"
-        ));
-        assert!(is_at_or_above("/subscriptions/A", "/subscriptions/a"));
-        assert!(!is_at_or_above(
-            "/subscriptions/a/resourceGroups/rg",
-            "/subscriptions/a"
-        ));
-        assert!(!is_at_or_above("/subscriptions/ab", "/subscriptions/a"));
-    }
 }

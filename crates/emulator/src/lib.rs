@@ -13,8 +13,9 @@
 //!
 //! Modules, in the direction of their dependencies: `server` (the listeners) → `route`
 //! (one request's way in) → the services (`graph`, `arm`, `sts`, `pulumi`, `issuer`, `metadata`,
-//! `admin`) → what they share (`shared`, `http`, `state`, `mint`, `claims`, `names`,
-//! `keys`, `faults`, `throttle`, `busy`, `options`).
+//! `admin`) → what they share (`authz`, who may do what; `shared`, `access_token`,
+//! `http`, `state`, `builtin`, `mint`, `claims`, `names`, `keys`, `faults`, `throttle`,
+//! `busy`, `options`).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -30,8 +31,11 @@
 // bytes), once per request, not worth a box on every path.
 #![allow(clippy::result_large_err)]
 
+mod access_token;
 mod admin;
 mod arm;
+mod authz;
+mod builtin;
 mod busy;
 mod claims;
 mod esc_eval;
@@ -53,12 +57,13 @@ mod sts;
 mod throttle;
 mod tls;
 
+pub use builtin::GRAPH_APP_ID;
 pub use claims::PULUMI_ISSUER;
 pub use faults::{Fault, FaultOptions, Replication};
 pub use mint::MintRequest;
 pub use options::{
     DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS, DEFAULT_LIST_PAGE_SIZE, DEFAULT_OPERATOR_CLIENT_ID,
     DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,
-    Operator, Options,
+    Operator, Options, Rights,
 };
 pub use server::Emulator;

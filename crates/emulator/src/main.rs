@@ -10,7 +10,7 @@ use clap::Parser;
 use pulumi_azure_oidc_emulator::{
     DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
     DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Emulator, FaultOptions, Operator, Options,
-    PULUMI_ISSUER, Replication,
+    PULUMI_ISSUER, Replication, Rights,
 };
 
 /// A local Microsoft Graph, ARM, Entra token endpoint, Pulumi Cloud and Pulumi OIDC
@@ -75,6 +75,11 @@ struct Args {
     /// A second operator, `CLIENT_ID:SECRET`, that may read but not write (403 on writes).
     #[arg(long)]
     read_only_operator: Option<String>,
+    /// An operator, `CLIENT_ID:SECRET`, with no rights but what is granted to its service
+    /// principal through Graph (app role assignments) and ARM (role assignments), as a new
+    /// service principal in Azure (repeatable).
+    #[arg(long = "operator")]
+    granted_operators: Vec<String>,
     /// Pulumi access token the emulated Pulumi Cloud accepts.
     #[arg(long, env = "EMULATOR_PULUMI_TOKEN", default_value = DEFAULT_PULUMI_TOKEN, hide_default_value = true, hide_env_values = true)]
     pulumi_token: String,
@@ -109,8 +114,8 @@ struct Args {
     /// Enable the managed identity endpoint /msi/token, requiring this x-identity-header.
     #[arg(long)]
     managed_identity_header: Option<String>,
-    /// Put this text ([A-Za-z0-9-]) into every access token issued, so a test can
-    /// prove no token is ever printed.
+    /// Put this text ([A-Za-z0-9-], at most 64) into every access token issued, so a test
+    /// can prove no token is ever printed.
     #[arg(long, default_value = "", value_parser = token_marker)]
     token_marker: String,
 }
@@ -136,23 +141,42 @@ fn rate_scale(value: &str) -> Result<f64, String> {
     }
 }
 
+/// `CLIENT_ID:SECRET` as an operator with `rights`.
+fn operator(flag: &str, value: &str, rights: Rights) -> Result<Operator, String> {
+    match value.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => Ok(Operator {
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+            rights,
+        }),
+        _ => Err(format!("{flag} must be CLIENT_ID:SECRET")),
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut operators = vec![Operator {
         client_id: args.client_id.clone(),
         client_secret: args.client_secret.clone(),
-        can_write: true,
+        rights: Rights::Full,
     }];
-    if let Some(ro) = &args.read_only_operator {
-        let Some((id, secret)) = ro.split_once(':') else {
-            eprintln!("error: --read-only-operator must be CLIENT_ID:SECRET");
-            return ExitCode::from(2);
-        };
-        operators.push(Operator {
-            client_id: id.to_owned(),
-            client_secret: secret.to_owned(),
-            can_write: false,
-        });
+    let extra = args
+        .read_only_operator
+        .iter()
+        .map(|v| operator("--read-only-operator", v, Rights::ReadOnly))
+        .chain(
+            args.granted_operators
+                .iter()
+                .map(|v| operator("--operator", v, Rights::Granted)),
+        );
+    for o in extra {
+        match o {
+            Ok(o) => operators.push(o),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
     }
     let options = Options {
         bind: args.bind,

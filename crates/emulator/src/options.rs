@@ -26,13 +26,32 @@ pub const DEFAULT_LIST_PAGE_SIZE: usize = 100;
 /// Azure's 409), short enough that sequential writes never notice.
 pub const DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS: u64 = 30;
 
+/// What an operator may do before anything is granted to it through the APIs. Each
+/// operator has a service principal in the emulated directory (its `oid`); grants made
+/// through Graph (app role assignments) and ARM (role assignments) add to these rights
+/// whatever the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rights {
+    /// Everything, as before rights existed: its Graph tokens carry
+    /// `Application.ReadWrite.All` and `AppRoleAssignment.ReadWrite.All`, and ARM sees an
+    /// implicit *Owner* assignment at `/` (listed for its principal, never stored).
+    #[default]
+    Full,
+    /// Reads only: Graph tokens carry `Application.Read.All`, ARM an implicit *Reader* at
+    /// `/`. What `--read-only-operator` starts.
+    ReadOnly,
+    /// Nothing but what is granted through the APIs, as a new service principal in Azure.
+    /// What `--operator` starts.
+    Granted,
+}
+
 /// An identity that may obtain Graph and ARM tokens with a client secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Operator {
     pub client_id: String,
     pub client_secret: String,
-    /// Whether it may write to Graph and ARM; without, writes get 403.
-    pub can_write: bool,
+    /// What it may do before any grant; see [`Rights`].
+    pub rights: Rights,
 }
 
 impl std::fmt::Debug for Operator {
@@ -40,7 +59,7 @@ impl std::fmt::Debug for Operator {
         f.debug_struct("Operator")
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
-            .field("can_write", &self.can_write)
+            .field("rights", &self.rights)
             .finish()
     }
 }
@@ -82,7 +101,8 @@ pub struct Options {
     /// Enables the App Service style managed identity endpoint `/msi/token`, which
     /// requires this value in `x-identity-header`.
     pub managed_identity_header: Option<String>,
-    /// Put into every access token issued, so a test can prove none is ever printed.
+    /// Put into every access token issued, so a test can prove none is ever printed: at
+    /// most 64 of `A-Z a-z 0-9 - _` (base64url's alphabet, so the token stays a JWT).
     pub token_marker: String,
 }
 
@@ -99,7 +119,7 @@ impl Default for Options {
             operators: vec![Operator {
                 client_id: DEFAULT_OPERATOR_CLIENT_ID.into(),
                 client_secret: DEFAULT_OPERATOR_SECRET.into(),
-                can_write: true,
+                rights: Rights::Full,
             }],
             pulumi_token: DEFAULT_PULUMI_TOKEN.into(),
             issuers: vec![PULUMI_ISSUER.into()],
@@ -124,6 +144,26 @@ impl Options {
                 "rate_scale must be a finite number above zero, got {}",
                 self.rate_scale
             ));
+        }
+        // The marker goes into the token's signature segment, which must stay base64url.
+        if self.token_marker.len() > 64
+            || !self
+                .token_marker
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err("token_marker must be at most 64 of A-Z, a-z, 0-9, '-' and '_'".to_owned());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for o in &self.operators {
+            if !seen.insert(o.client_id.to_ascii_lowercase()) {
+                return Err(format!("operator client id {} is given twice", o.client_id));
+            }
+            if o.client_id
+                .eq_ignore_ascii_case(crate::builtin::GRAPH_APP_ID)
+            {
+                return Err("an operator cannot use Microsoft Graph's application id".to_owned());
+            }
         }
         Ok(())
     }

@@ -41,11 +41,12 @@ fn classify(segments: &[String]) -> Service {
         {
             Service::Arm
         }
-        // `/{tenant}/oauth2/v2.0/token` and the tenant's `/{tenant}/v2.0/.well-known/…`.
+        // `/{tenant}/oauth2/v2.0/token`, the tenant's `/{tenant}/v2.0/.well-known/…` and
+        // its signing keys `/{tenant}/discovery/v2.0/keys`.
         Some(_)
             if segments
                 .get(1)
-                .is_some_and(|s| s == "oauth2" || s == "v2.0") =>
+                .is_some_and(|s| s == "oauth2" || s == "v2.0" || s == "discovery") =>
         {
             Service::Token
         }

@@ -26,7 +26,7 @@ use crate::mint::MintRequest;
 use crate::options::Options;
 use crate::route::{Listener, entry};
 use crate::shared::{Shared, lock};
-use crate::state::{Directory, Stats};
+use crate::state::Stats;
 use crate::throttle::Buckets;
 use crate::tls;
 
@@ -118,7 +118,7 @@ impl Emulator {
         write_ca(&ca_file, &certs.ca_pem)?;
         let keys = IssuerKeys::shared().map_err(io::Error::other)?;
         let shared = Arc::new(Shared {
-            dir: Mutex::new(Directory::default()),
+            dir: Mutex::new(crate::builtin::seeded_directory(&options)),
             grants: Mutex::new(HashMap::new()),
             faults: Mutex::new(FaultEngine::new(options.seed, options.faults.clone())),
             replication: Mutex::new(options.replication.clone()),
@@ -128,6 +128,7 @@ impl Emulator {
             keys,
             http_url: http_url.clone(),
             https_url: https_url.clone(),
+            started_on: crate::http::now_rfc3339_precise(),
             options,
         });
         let router = |base: &str| {
@@ -188,6 +189,22 @@ impl Emulator {
     pub fn options(&self) -> &Options {
         &self.shared.options
     }
+    /// The object id of the service principal of the operator with this client id: what
+    /// its tokens' `oid` says, and where grants to it go.
+    pub fn operator_object_id(&self, client_id: &str) -> Option<String> {
+        self.shared
+            .operator_object_ids()
+            .get(client_id)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
+    /// The object id of Microsoft Graph's service principal in the emulated tenant: the
+    /// `resourceId` of app role assignments that grant Graph permissions.
+    pub fn graph_service_principal_id(&self) -> String {
+        lock(&self.shared.dir).graph_sp_id.clone()
+    }
+
     /// The issuer minted tokens carry by default.
     pub fn issuer(&self) -> String {
         self.shared.default_issuer()

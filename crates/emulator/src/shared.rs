@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use crate::access_token;
+use crate::authz::Base;
 use crate::busy::Busy;
 use crate::faults::{FaultEngine, Replication};
 use crate::http::Req;
@@ -48,16 +50,32 @@ impl Resource {
     }
 }
 
-/// An access token the emulated token endpoint issued.
+/// An access token the emulated token endpoint issued: what the registry knows of it,
+/// and what authorizes a request that presents it.
 #[derive(Debug, Clone)]
 pub(crate) struct Grant {
     pub(crate) resource: Resource,
     pub(crate) client_id: String,
-    /// The directory object the token stands for (its `oid`): the service principal of a
-    /// federated app or of a managed identity. Operators have none in the directory.
-    pub(crate) object_id: Option<String>,
-    pub(crate) can_write: bool,
+    /// The service principal the token stands for (its `oid`): an operator's, a
+    /// federated app's or a managed identity's.
+    pub(crate) object_id: String,
+    /// What its holder may do without grants.
+    pub(crate) base: Base,
+    /// The Graph app roles the token carries (its `roles`), fixed when it was issued.
+    pub(crate) roles: Vec<String>,
     pub(crate) expires: Instant,
+}
+
+/// What the token endpoint asks to be issued.
+#[derive(Debug)]
+pub(crate) struct TokenRequest<'a> {
+    pub(crate) resource: Resource,
+    /// The scope's resource (`https://graph.microsoft.com`, …), the token's `aud`.
+    pub(crate) audience: &'a str,
+    pub(crate) client_id: &'a str,
+    pub(crate) object_id: &'a str,
+    pub(crate) base: Base,
+    pub(crate) roles: Vec<String>,
 }
 
 pub(crate) struct Shared {
@@ -74,6 +92,9 @@ pub(crate) struct Shared {
     pub(crate) keys: Arc<IssuerKeys>,
     pub(crate) http_url: String,
     pub(crate) https_url: String,
+    /// When the emulator started, in ARM's time format: the `createdOn` of the
+    /// operators' implicit role assignments.
+    pub(crate) started_on: String,
 }
 
 /// A poisoned lock means a handler panicked mid-update; the data is still the best
@@ -113,34 +134,38 @@ impl Shared {
         self.trusted_issuers().remove(0)
     }
 
-    pub(crate) fn issue_token(
-        &self,
-        resource: Resource,
-        client_id: &str,
-        object_id: Option<&str>,
-        can_write: bool,
-    ) -> String {
-        let token = format!(
-            "emu.{}{}.{}",
-            self.options.token_marker,
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+    /// Issue an access token (a signed JWT, see `access_token`) and remember what it
+    /// grants. Only Graph tokens carry `roles`: ARM has no app roles of its own.
+    pub(crate) fn issue_token(&self, request: TokenRequest<'_>) -> Result<String, String> {
+        let roles = match request.resource {
+            Resource::Graph => request.roles,
+            Resource::Arm => Vec::new(),
+        };
+        let claims = access_token::Claims {
+            tenant: &self.options.tenant_id,
+            audience: request.audience,
+            client_id: request.client_id,
+            object_id: request.object_id,
+            roles: &roles,
+        };
+        let token = access_token::issue(&self.keys.published, &claims, &self.options.token_marker)?;
         lock(&self.grants).insert(
             token.clone(),
             Grant {
-                resource,
-                client_id: client_id.to_owned(),
-                object_id: object_id.map(str::to_owned),
-                can_write,
-                expires: Instant::now() + Duration::from_secs(3599),
+                resource: request.resource,
+                client_id: request.client_id.to_owned(),
+                object_id: request.object_id.to_owned(),
+                base: request.base,
+                roles,
+                expires: Instant::now()
+                    + Duration::from_secs(access_token::LIFETIME_SECS.unsigned_abs()),
             },
         );
         *lock(&self.stats)
             .tokens_issued
-            .entry(resource.name().to_owned())
+            .entry(request.resource.name().to_owned())
             .or_default() += 1;
-        token
+        Ok(token)
     }
 
     /// Note that `req` was told to come back after `wait`: the same request again before
@@ -160,6 +185,19 @@ impl Shared {
             .cloned()
     }
 
+    /// Each operator's client id and the object id of its service principal.
+    pub(crate) fn operator_object_ids(&self) -> Map<String, Value> {
+        let dir = lock(&self.dir);
+        self.options
+            .operators
+            .iter()
+            .filter_map(|o| {
+                let sp = dir.sp_by_app_id(&o.client_id)?;
+                Some((o.client_id.clone(), Value::String(sp.id.clone())))
+            })
+            .collect()
+    }
+
     /// Where everything is, for `GET /_emulator/info`.
     pub(crate) fn info(&self) -> Value {
         json!({
@@ -167,6 +205,8 @@ impl Shared {
             "https_url": self.https_url,
             "tenant_id": self.options.tenant_id,
             "operator_client_id": self.options.operators.first().map(|o| o.client_id.clone()),
+            "operator_object_ids": self.operator_object_ids(),
+            "graph_service_principal_id": lock(&self.dir).graph_sp_id.clone(),
             "issuer": self.default_issuer(),
             "trusted_issuers": self.trusted_issuers(),
             "graph_url": format!("{}/v1.0", self.https_url),

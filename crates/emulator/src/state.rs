@@ -14,6 +14,9 @@ pub(crate) struct Application {
     /// Properties a client may set (displayName, tags, notes, …).
     pub(crate) props: Map<String, Value>,
     pub(crate) credentials: Vec<Credential>,
+    /// Object ids of its owners (service principals here): its creator, and whoever
+    /// `POST …/owners/$ref` adds.
+    pub(crate) owners: Vec<String>,
     pub(crate) created: Instant,
 }
 
@@ -34,7 +37,32 @@ pub(crate) struct ServicePrincipal {
     pub(crate) app_id: String,
     pub(crate) display_name: String,
     pub(crate) props: Map<String, Value>,
+    /// Object ids of its owners: the caller that created it.
+    pub(crate) owners: Vec<String>,
+    /// One the tenant has from the start (Microsoft Graph's, the operators'): always
+    /// replicated, never deleted, and kept apart in `/_emulator/state`.
+    pub(crate) builtin: bool,
     pub(crate) created: Instant,
+}
+
+impl ServicePrincipal {
+    /// Whether a reader sees it yet, `lag` after its creation.
+    pub(crate) fn replicated(&self, lag: std::time::Duration) -> bool {
+        self.builtin || self.created.elapsed() >= lag
+    }
+}
+
+/// An app role of a resource service principal granted to a principal (Graph
+/// `appRoleAssignment`).
+#[derive(Debug, Clone)]
+pub(crate) struct AppRoleAssignment {
+    pub(crate) id: String,
+    pub(crate) app_role_id: String,
+    pub(crate) principal_id: String,
+    pub(crate) principal_display_name: String,
+    pub(crate) resource_id: String,
+    pub(crate) resource_display_name: String,
+    pub(crate) created_date_time: String,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +146,10 @@ pub(crate) struct Directory {
     pub(crate) stacks: std::collections::BTreeSet<String>,
     pub(crate) environments: BTreeMap<String, Environment>,
     pub(crate) open_sessions: BTreeMap<String, OpenSession>,
+    /// App role assignments by id.
+    pub(crate) app_role_assignments: BTreeMap<String, AppRoleAssignment>,
+    /// The object id of Microsoft Graph's service principal in this tenant.
+    pub(crate) graph_sp_id: String,
 }
 
 impl Directory {
@@ -138,7 +170,20 @@ impl Directory {
     pub(crate) fn sp_by_app_id(&self, app_id: &str) -> Option<&ServicePrincipal> {
         self.service_principals
             .values()
-            .find(|s| s.app_id == app_id)
+            .find(|s| s.app_id.eq_ignore_ascii_case(app_id))
+    }
+
+    /// A directory object that is gone takes its grants and its ownerships with it.
+    pub(crate) fn forget_principal(&mut self, id: &str) {
+        let gone = |other: &str| crate::authz::same_object(other, id);
+        self.app_role_assignments
+            .retain(|_, a| !gone(&a.principal_id) && !gone(&a.resource_id));
+        for app in self.applications.values_mut() {
+            app.owners.retain(|o| !gone(o));
+        }
+        for sp in self.service_principals.values_mut() {
+            sp.owners.retain(|o| !gone(o));
+        }
     }
 
     /// Everything, for tests and the demo to assert on (`GET /_emulator/state`).
@@ -153,9 +198,15 @@ impl Directory {
                 v
             })
             .collect();
+        // The principals every tenant starts with are listed apart, so counts of
+        // `servicePrincipals` are of the ones clients made.
+        let (builtin, made): (Vec<&ServicePrincipal>, Vec<&ServicePrincipal>) =
+            self.service_principals.values().partition(|s| s.builtin);
         json!({
             "applications": apps,
-            "servicePrincipals": self.service_principals.values().map(sp_json).collect::<Vec<_>>(),
+            "servicePrincipals": made.into_iter().map(sp_json).collect::<Vec<_>>(),
+            "builtInServicePrincipals": builtin.into_iter().map(sp_json).collect::<Vec<_>>(),
+            "appRoleAssignments": self.app_role_assignments.values().map(app_role_assignment_json).collect::<Vec<_>>(),
             "roleAssignments": self.role_assignments.values().map(role_assignment_json).collect::<Vec<_>>(),
             "managedIdentities": self.identities.values().map(identity_snapshot).collect::<Vec<_>>(),
             "deploymentSettings": self.deployment_settings,
@@ -230,6 +281,22 @@ pub(crate) fn sp_json(s: &ServicePrincipal) -> Value {
         v.insert(k.clone(), val.clone());
     }
     Value::Object(v)
+}
+
+/// An `appRoleAssignment` as Graph returns it (microsoft-graph-docs-contrib
+/// `api-reference/v1.0/api/serviceprincipal-post-approleassignedto.md`, the response).
+pub(crate) fn app_role_assignment_json(a: &AppRoleAssignment) -> Value {
+    json!({
+        "id": a.id,
+        "deletedDateTime": null,
+        "appRoleId": a.app_role_id,
+        "createdDateTime": a.created_date_time,
+        "principalDisplayName": a.principal_display_name,
+        "principalId": a.principal_id,
+        "principalType": "ServicePrincipal",
+        "resourceDisplayName": a.resource_display_name,
+        "resourceId": a.resource_id,
+    })
 }
 
 pub(crate) fn role_assignment_json(r: &RoleAssignment) -> Value {

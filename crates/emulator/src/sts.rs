@@ -21,8 +21,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::authz::Base;
+use crate::authz::graph::token_roles;
 use crate::http::{Req, plain_json};
-use crate::shared::{Resource, Shared, lock};
+use crate::shared::{Resource, Shared, TokenRequest, lock};
 
 type Handled = (&'static str, Response);
 
@@ -38,6 +40,14 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
         && req.method == Method::GET
     {
         return ("sts.discovery", discovery(shared, base, &tenant));
+    }
+    if req.segments.len() == 4
+        && req.segments[1] == "discovery"
+        && req.segments[2] == "v2.0"
+        && req.segments[3] == "keys"
+        && req.method == Method::GET
+    {
+        return ("sts.keys", keys(shared, &tenant));
     }
     let path_ok =
         req.segments.len() == 4 && req.segments[2] == "v2.0" && req.segments[3] == "token";
@@ -85,13 +95,15 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
     let Some(resource) = shared.resource_of_scope(scope) else {
         return ("sts.error", sts.error(StatusCode::BAD_REQUEST, "invalid_scope", 70011, &format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid.")));
     };
+    // The token's `aud`: the resource as the scope names it (`…/.default` stripped).
+    let audience = scope.strip_suffix("/.default").unwrap_or(scope);
     match (field("client_secret"), field("client_assertion")) {
-        (Some(secret), None) => ("sts.client_secret", sts.secret_grant(client_id, secret, resource)),
+        (Some(secret), None) => ("sts.client_secret", sts.secret_grant(client_id, secret, resource, audience)),
         (None, Some(assertion)) => {
             if field("client_assertion_type") != Some(JWT_BEARER) {
                 return ("sts.error", sts.error(StatusCode::BAD_REQUEST, "invalid_request", 700029, "The client_assertion_type parameter must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."));
             }
-            ("sts.client_assertion", sts.assertion_grant(client_id, assertion, resource))
+            ("sts.client_assertion", sts.assertion_grant(client_id, assertion, resource, audience))
         }
         _ => ("sts.error", sts.error(StatusCode::UNAUTHORIZED, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.")),
     }
@@ -152,20 +164,19 @@ impl Sts<'_> {
         )
     }
 
-    fn success(
-        &self,
-        resource: Resource,
-        client_id: &str,
-        object_id: Option<&str>,
-        can_write: bool,
-    ) -> Response {
-        let token = self
-            .shared
-            .issue_token(resource, client_id, object_id, can_write);
-        plain_json(
-            StatusCode::OK,
-            &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}),
-        )
+    /// Issue the token. `audience` is the scope's resource; `roles` the Graph app roles
+    /// of the holder at this moment (ignored for ARM).
+    fn success(&self, request: TokenRequest<'_>) -> Response {
+        match self.shared.issue_token(request) {
+            Ok(token) => plain_json(
+                StatusCode::OK,
+                &json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}),
+            ),
+            Err(e) => plain_json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": "server_error", "error_description": format!("The emulator could not sign the token: {e}")}),
+            ),
+        }
     }
 
     fn app_not_found(&self, client_id: &str) -> Response {
@@ -177,7 +188,13 @@ impl Sts<'_> {
         )
     }
 
-    fn secret_grant(&self, client_id: &str, secret: &str, resource: Resource) -> Response {
+    fn secret_grant(
+        &self,
+        client_id: &str,
+        secret: &str,
+        resource: Resource,
+        audience: &str,
+    ) -> Response {
         let operator = self
             .shared
             .options
@@ -186,7 +203,23 @@ impl Sts<'_> {
             .find(|o| o.client_id == client_id);
         match operator {
             Some(o) if o.client_secret == secret => {
-                self.success(resource, client_id, None, o.can_write)
+                let base = Base::from(o.rights);
+                let found = {
+                    let dir = lock(&self.shared.dir);
+                    dir.sp_by_app_id(client_id)
+                        .map(|sp| (sp.id.clone(), token_roles(&dir, base, &sp.id)))
+                };
+                let Some((object_id, roles)) = found else {
+                    return self.app_not_found(client_id);
+                };
+                self.success(TokenRequest {
+                    resource,
+                    audience,
+                    client_id,
+                    object_id: &object_id,
+                    base,
+                    roles,
+                })
             }
             Some(_) => self.error(
                 StatusCode::UNAUTHORIZED,
@@ -214,7 +247,13 @@ impl Sts<'_> {
     /// exchange for both (MicrosoftDocs/entra-docs
     /// `docs/workload-id/workload-identity-federation-considerations.md`, "Applies to:
     /// applications and user-assigned managed identities").
-    fn assertion_grant(&self, client_id: &str, assertion: &str, resource: Resource) -> Response {
+    fn assertion_grant(
+        &self,
+        client_id: &str,
+        assertion: &str,
+        resource: Resource,
+        audience: &str,
+    ) -> Response {
         let lag = self.shared.replication().lag();
         let propagation = self.shared.replication().fic_propagation();
         let dir = lock(&self.shared.dir);
@@ -312,8 +351,19 @@ impl Sts<'_> {
                 // `docs/workload-id/workload-identity-federation-considerations.md`).
                 return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 70021, &format!("No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'. {DOCS}", aud.join(",")));
             }
-            // The token stands for the holder's service principal (its `oid`).
-            return self.success(resource, client_id, Some(&principal.id), false);
+            // The token stands for the holder's service principal (its `oid`); the lock
+            // is let go before issuing, which reads the directory again.
+            let object_id = principal.id.clone();
+            let roles = token_roles(&dir, Base::Federated, &object_id);
+            drop(dir);
+            return self.success(TokenRequest {
+                resource,
+                audience,
+                client_id,
+                object_id: &object_id,
+                base: Base::Federated,
+                roles,
+            });
         }
         if with_issuer.iter().any(|c| c.subject == sub) {
             return self.error(StatusCode::UNAUTHORIZED, "invalid_client", 700212, &format!("No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. {DOCS}", aud.join(",")));
@@ -360,6 +410,17 @@ fn discovery(shared: &Shared, base: &str, tenant: &str) -> Response {
             "cloud_instance_name": "microsoftonline.com",
         }),
     )
+}
+
+/// The tenant's signing keys (the discovery document's `jwks_uri`): the key the
+/// emulator signs access tokens with (see `access_token`). Same refusal of another
+/// tenant as the discovery document.
+fn keys(shared: &Shared, tenant: &str) -> Response {
+    if tenant != shared.options.tenant_id && tenant != "organizations" {
+        let sts = Sts { shared, tenant };
+        return sts.error(StatusCode::BAD_REQUEST, "invalid_tenant", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
+    }
+    plain_json(StatusCode::OK, &shared.keys.jwks())
 }
 
 fn unverified_claims(token: &str) -> Option<Claims> {
@@ -412,7 +473,36 @@ pub(crate) fn managed_identity(shared: &Shared, req: &Req) -> Handled {
             ),
         );
     };
-    let token = shared.issue_token(kind, &op.client_id, None, op.can_write);
+    let base = Base::from(op.rights);
+    let found = {
+        let dir = lock(&shared.dir);
+        dir.sp_by_app_id(&op.client_id)
+            .map(|sp| (sp.id.clone(), token_roles(&dir, base, &sp.id)))
+    };
+    let issued = found
+        .ok_or_else(|| "the operator has no service principal".to_owned())
+        .and_then(|(object_id, roles)| {
+            shared.issue_token(TokenRequest {
+                resource: kind,
+                audience: resource,
+                client_id: &op.client_id,
+                object_id: &object_id,
+                base,
+                roles,
+            })
+        });
+    let token = match issued {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                "msi.error",
+                plain_json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &json!({"error": "server_error", "error_description": e}),
+                ),
+            );
+        }
+    };
     let expires = OffsetDateTime::now_utc().unix_timestamp() + 3599;
     (
         "msi.token",

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{API_VERSION, Api, CONTRIBUTOR, READER, SUBSCRIPTION, role_assignment};
-use pulumi_azure_oidc_emulator::{Operator, Options};
+use pulumi_azure_oidc_emulator::{Operator, Options, Rights};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -97,10 +97,11 @@ async fn role_assignment_lifecycle() {
     api.arm(Method::PUT, &other, Some(upper))
         .await
         .assert_arm_error(409, "RoleAssignmentExists");
-    // Changing the role under the same name: refused (code is an assumption).
+    // Changing the role under the same name: refused with 400 (azure-docs
+    // `role-based-access-control/troubleshooting.md`).
     api.arm(Method::PUT, &path, Some(role_assignment(READER, &sp)))
         .await
-        .assert_arm_error(409, "RoleAssignmentUpdateNotPermitted");
+        .assert_arm_error(400, "RoleAssignmentUpdateNotPermitted");
     // A second role under another name is fine.
     let reader = api
         .arm(Method::PUT, &other, Some(role_assignment(READER, &sp)))
@@ -185,7 +186,17 @@ async fn role_assignment_lifecycle() {
     let at_scope = api
         .arm(Method::GET, &list_path(&below, "atScope()"), None)
         .await;
-    assert_eq!(at_scope.json["value"].as_array().unwrap().len(), 2);
+    // The two above, and the default operator's implicit Owner at `/` (listed, never
+    // stored).
+    let listed = at_scope.json["value"].as_array().unwrap();
+    assert_eq!(listed.len(), 3, "{}", at_scope.text);
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|a| a["properties"]["scope"] == "/")
+            .count(),
+        1
+    );
     api.arm(
         Method::GET,
         &list_path(SUBSCRIPTION, "roleDefinitionId eq 'x'"),
@@ -324,7 +335,7 @@ async fn arm_refuses_missing_foreign_and_unknown_tokens_and_read_only_writes() {
     options.operators.push(Operator {
         client_id: "21111111-2222-4333-8444-555555555555".into(),
         client_secret: "reader".into(),
-        can_write: false,
+        rights: Rights::ReadOnly,
     });
     let api = Api::start_with(options).await;
     let sp = principal(&api).await;

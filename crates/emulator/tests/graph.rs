@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Api, GRAPH_SCOPE, credential};
-use pulumi_azure_oidc_emulator::{Operator, Options, PULUMI_ISSUER};
+use pulumi_azure_oidc_emulator::{Operator, Options, PULUMI_ISSUER, Rights};
 use reqwest::Method;
 use serde_json::json;
 
@@ -53,7 +53,7 @@ async fn read_only_operator_reads_but_gets_403_on_writes() {
     options.operators.push(Operator {
         client_id: "11111111-2222-4333-8444-555555555555".into(),
         client_secret: "read-only-secret".into(),
-        can_write: false,
+        rights: Rights::ReadOnly,
     });
     let api = Api::start_with(options).await;
     let app = api.create_app("written-by-the-writer").await;

@@ -48,7 +48,10 @@ impl Provisioner {
         plan: Plan,
         options: DiffOptions,
     ) -> Result<Prepared> {
-        let live = self.observe(&plan).await?;
+        let live = self
+            .observe(&plan)
+            .await
+            .map_err(|e| pulumi_azure_oidc::provision::rights::refused_read(e, "<config file>"))?;
         let diff = pulumi_azure_oidc::diff::diff(&plan, &live.state, options)?;
         Ok(Prepared { plan, live, diff })
     }

@@ -96,17 +96,30 @@ impl Provisioner {
                         next = more;
                     }
                 }
+                // Each definition is read at the scope of an assignment of it: the
+                // operator can read there, maybe nowhere above (a role on a resource
+                // group only).
                 let mut definitions: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
-                for (_, id, _) in &held {
+                for (scope, id, _) in &held {
                     if definitions.contains_key(id) {
                         continue;
                     }
-                    let r = requests::get_role_definition(id);
-                    let found = requests::read_optional(self.send(&r).await?, &r)?;
-                    let perms = found
-                        .as_ref()
-                        .map(requests::read_role_permissions)
-                        .unwrap_or_default();
+                    let guid = id.rsplit('/').next().unwrap_or_default();
+                    let at = format!(
+                        "{}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
+                        scope.trim_end_matches('/')
+                    );
+                    let r = requests::get_role_definition(&at);
+                    let answer = self.send(&r).await?;
+                    // Unreadable, it grants nothing this check can count on.
+                    let perms = if answer.status == 403 {
+                        Default::default()
+                    } else {
+                        requests::read_optional(answer, &r)?
+                            .as_ref()
+                            .map(requests::read_role_permissions)
+                            .unwrap_or_default()
+                    };
                     definitions.insert(id.clone(), perms);
                 }
                 rights.arm = Some(

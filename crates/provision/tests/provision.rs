@@ -619,18 +619,20 @@ async fn failures_are_clear_and_a_rerun_or_destroy_cleans_up() {
     assert!(!text.contains("not-the-secret-marker-123"), "{text}");
     e.shutdown().await;
 
-    // A read-only operator: 403 on the first write, nothing made; the writer then converges.
+    // A read-only operator: stopped before the first write, naming the right it lacks;
+    // without that check, Graph's own 403; nothing made either way; the writer then
+    // converges.
     let e = emu::Emulator::start(emu::Options {
         operators: vec![
             emu::Operator {
                 client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
                 client_secret: emu::DEFAULT_OPERATOR_SECRET.into(),
-                can_write: true,
+                rights: emu::Rights::Full,
             },
             emu::Operator {
                 client_id: "11111111-2222-4333-8444-555555555555".into(),
                 client_secret: "reader-secret".into(),
-                can_write: false,
+                rights: emu::Rights::ReadOnly,
             },
         ],
         ..Default::default()
@@ -654,6 +656,25 @@ async fn failures_are_clear_and_a_rerun_or_destroy_cleans_up() {
     );
     let prepared = reader.prepare(small_plan(), false).await.unwrap();
     let err = reader.apply(&prepared, &Quiet).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InsufficientRights, "{err}");
+    assert!(err.to_string().contains("AppRegistration.Create"), "{err}");
+    let unchecked = Arc::new(
+        Provisioner::new(Options {
+            endpoints: Endpoints::default().all_at(e.https_url()),
+            azure: Some(AzureAuth::ClientSecret {
+                tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                client_id: "11111111-2222-4333-8444-555555555555".into(),
+                secret: Secret::new("reader-secret"),
+            }),
+            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
+            ca_pem: Some(e.ca_pem().to_owned()),
+            retry: RetryPolicy::fast(),
+            check_rights: false,
+            ..Options::default()
+        })
+        .unwrap(),
+    );
+    let err = unchecked.apply(&prepared, &Quiet).await.unwrap_err();
     match &err {
         pulumi_azure_oidc::Error::Service { status, code, .. } => {
             assert_eq!(*status, 403);

@@ -283,6 +283,35 @@ fn arm_allows(held: &[HeldRole], write: &ArmWrite) -> bool {
     })
 }
 
+/// A read refused while observing (403 from Graph or ARM) as the right it shows to be
+/// missing, so the run stops saying what to grant rather than with a bare 403.
+pub fn refused_read(error: Error, config_hint: &str) -> Error {
+    let Error::Service {
+        service,
+        operation,
+        status: 403,
+        code,
+        message,
+    } = &error
+    else {
+        return error;
+    };
+    let right = if *service == super::Service::Graph.name() {
+        "a Graph application permission that reads apps: Application.ReadWrite.OwnedBy (which this tool's runs need anyway) or Application.Read.All".to_owned()
+    } else if *service == super::Service::Arm.name() {
+        "read access where the config places holders or grants roles (Role Based Access Control Administrator or Managed Identity Contributor there, as `permissions` prints)".to_owned()
+    } else {
+        return error;
+    };
+    Error::InsufficientRights {
+        right,
+        detail: format!("{operation} was refused ({code}: {message})"),
+        fix: format!(
+            "`pulumi-azure-oidc permissions --config {config_hint}` prints the least rights this config needs, and `--output az --operator <client id>` the commands that grant them"
+        ),
+    }
+}
+
 /// Refuse the run when the operator lacks a right one of `diff`'s writes needs.
 /// `config_hint` is how the user named the config, for the fix.
 pub fn check(

@@ -25,7 +25,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{Handled, forbidden, method_not_allowed, missing_api_version, unknown_resource_type};
+use super::{Handled, method_not_allowed, missing_api_version, unknown_resource_type};
+use crate::authz::arm::{Access, judge};
 use crate::http::{Req, arm_error, arm_json};
 use crate::shared::{Grant, Shared, lock};
 use rules::{Api, Refusal, SUPPORTED_API_VERSIONS, valid_resource_group};
@@ -166,23 +167,11 @@ pub(super) async fn handle(shared: &Shared, base: &str, req: &Req, grant: &Grant
             no_registered_provider(shared, req, &target, version),
         );
     };
-    if req.is_write()
-        && !grant.can_write
-        && let Some(path) = target.identity()
-    {
-        let verb = if req.method == Method::DELETE {
-            "delete"
-        } else {
-            "write"
-        };
-        let (action, scope) = match &target {
-            Target::Credential(p, fic) => (
-                format!("{CREDENTIAL_TYPE}/{verb}"),
-                format!("{}/{CREDENTIALS}/{fic}", p.id()),
-            ),
-            _ => (format!("{IDENTITY_TYPE}/{verb}"), path.id()),
-        };
-        return ("arm.forbidden", forbidden(req, grant, &action, &scope));
+    if let Some(access) = access(&target, &req.method) {
+        let dir = lock(&shared.dir);
+        if let Err(denied) = judge(shared, &dir, req, grant, &access) {
+            return ("arm.forbidden", denied);
+        }
     }
     if let Some(rg) = target.resource_group()
         && !valid_resource_group(rg)
@@ -229,6 +218,37 @@ pub(super) async fn handle(shared: &Shared, base: &str, req: &Req, grant: &Grant
         ),
         _ => ("arm.method", method_not_allowed(req)),
     }
+}
+
+/// The action a request performs and the scope it is on, for RBAC: reading a list at
+/// the subscription or resource group, reading, writing or deleting an identity or a
+/// credential at its id (the actions of *Managed Identity Contributor*, azure-docs
+/// `role-based-access-control/built-in-roles/identity.md`). Other verbs are refused with
+/// 405 by the routes.
+fn access(target: &Target, method: &Method) -> Option<Access> {
+    let verb = match *method {
+        Method::GET => "read",
+        Method::PUT | Method::PATCH => "write",
+        Method::DELETE => "delete",
+        _ => return None,
+    };
+    let (action, scope) = match target {
+        Target::BySubscription(sub) => (
+            format!("{IDENTITY_TYPE}/{verb}"),
+            format!("/subscriptions/{sub}"),
+        ),
+        Target::ByGroup(sub, rg) => (
+            format!("{IDENTITY_TYPE}/{verb}"),
+            format!("/subscriptions/{sub}/resourceGroups/{rg}"),
+        ),
+        Target::Identity(p) => (format!("{IDENTITY_TYPE}/{verb}"), p.id()),
+        Target::Credentials(p) => (format!("{CREDENTIAL_TYPE}/{verb}"), p.id()),
+        Target::Credential(p, fic) => (
+            format!("{CREDENTIAL_TYPE}/{verb}"),
+            format!("{}/{CREDENTIALS}/{fic}", p.id()),
+        ),
+    };
+    Some(Access::new(action, scope))
 }
 
 /// ARM's answer to an api-version the type does not have, in the wording captured in

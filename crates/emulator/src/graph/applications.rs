@@ -1,5 +1,7 @@
 //! Applications: create, read, update and delete by object id, `appId` or
-//! `uniqueName`, the `uniqueName` upsert, and the filtered list.
+//! `uniqueName`, the `uniqueName` upsert, and the filtered list; each write judged by
+//! the caller's app roles and, for `Application.ReadWrite.OwnedBy`, its ownership of the
+//! app (`authz::graph`). Whoever creates an app becomes its owner.
 //!
 //! Sources: microsoftgraph/microsoft-graph-docs-contrib `api-reference/v1.0/api/`
 //! `application-post-applications.md` ("The request body must contain displayName"),
@@ -14,8 +16,10 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::credentials::{create_credential, credential_routes, list_credentials};
+use super::owners::owner_routes;
 use super::query::{matches, page, parse_filter, unsupported_query};
 use super::request::{Ctx, Handled, check_props, method_not_allowed, parse_key, prefers_create};
+use crate::authz::graph::denied;
 use crate::http::{
     Req, graph_bad_request, graph_error, graph_json, graph_no_content, graph_not_found, now_rfc3339,
 };
@@ -80,10 +84,22 @@ pub(super) fn app_routes(
             }
             Method::DELETE => match resolve_app(ctx, dir, &key) {
                 Some(id) => {
+                    if !may_manage(ctx, dir, &id) {
+                        return ("graph.applications.delete", denied(req));
+                    }
                     if let Some(app) = dir.applications.remove(&id) {
-                        // The home-tenant service principal goes with its app.
-                        dir.service_principals
-                            .retain(|_, sp| sp.app_id != app.app_id);
+                        // The home-tenant service principal goes with its app, and with
+                        // it its grants and ownerships.
+                        let principals: Vec<String> = dir
+                            .service_principals
+                            .values()
+                            .filter(|sp| sp.app_id == app.app_id && !sp.builtin)
+                            .map(|sp| sp.id.clone())
+                            .collect();
+                        for principal in principals {
+                            dir.service_principals.remove(&principal);
+                            dir.forget_principal(&principal);
+                        }
                     }
                     ctx.shared.mutated();
                     ("graph.applications.delete", graph_no_content(req))
@@ -95,10 +111,22 @@ pub(super) fn app_routes(
             },
             _ => ("graph.method", method_not_allowed(req)),
         },
+        ["owners", rest @ ..] => {
+            let Some(app_id) = resolve_app(ctx, dir, &key) else {
+                return (
+                    "graph.owners.parent_missing",
+                    graph_not_found(req, key.text()),
+                );
+            };
+            owner_routes(ctx, dir, &app_id, rest)
+        }
         ["federatedIdentityCredentials"] => {
             let Some(app_id) = resolve_app(ctx, dir, &key) else {
                 return ("graph.fic.parent_missing", graph_not_found(req, key.text()));
             };
+            if req.is_write() && !may_manage(ctx, dir, &app_id) {
+                return ("graph.fic.create", denied(req));
+            }
             match req.method {
                 Method::GET => (
                     "graph.fic.list",
@@ -124,12 +152,18 @@ pub(super) fn app_routes(
                 );
             };
             let _ = k;
+            if req.is_write() && !may_manage(ctx, dir, &app_id) {
+                return ("graph.fic.write", denied(req));
+            }
             credential_routes(ctx, dir, &app_id, &name, true)
         }
         ["federatedIdentityCredentials", id_or_name] => {
             let Some(app_id) = resolve_app(ctx, dir, &key) else {
                 return ("graph.fic.parent_missing", graph_not_found(req, key.text()));
             };
+            if req.is_write() && !may_manage(ctx, dir, &app_id) {
+                return ("graph.fic.write", denied(req));
+            }
             credential_routes(ctx, dir, &app_id, id_or_name, false)
         }
         _ => (
@@ -137,6 +171,13 @@ pub(super) fn app_routes(
             graph_bad_request(req, "Unsupported segment."),
         ),
     }
+}
+
+/// Whether the caller may change or delete the app with object id `id`.
+fn may_manage(ctx: &Ctx<'_>, dir: &Directory, id: &str) -> bool {
+    dir.applications
+        .get(id)
+        .is_some_and(|app| ctx.judge().may_manage_app(app))
 }
 
 fn app_response(ctx: &Ctx<'_>, app: &Application, status: StatusCode) -> Response {
@@ -235,6 +276,9 @@ pub(super) fn create_app(
     unique_name: Option<String>,
 ) -> Response {
     let req = ctx.req;
+    if !ctx.judge().may_create_app() {
+        return denied(req);
+    }
     let mut body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return graph_bad_request(req, &m),
@@ -276,6 +320,10 @@ pub(super) fn create_app(
         created_at: now_rfc3339(),
         props: body,
         credentials: Vec::new(),
+        // An app created by an app-only caller is owned by the caller's service
+        // principal (permissions-reference.md: `Application.ReadWrite.OwnedBy` "manage[s]
+        // apps that this app creates or owns").
+        owners: vec![ctx.grant.object_id.clone()],
         created: Instant::now(),
     };
     let resp = app_response(ctx, &app, StatusCode::CREATED);
@@ -301,6 +349,9 @@ fn patch_app(ctx: &Ctx<'_>, dir: &mut Directory, key: &AppKey) -> Response {
             _ => graph_not_found(req, key.text()),
         };
     };
+    if !may_manage(ctx, dir, &id) {
+        return denied(req);
+    }
     let body = match req.json_body() {
         Ok(b) => b,
         Err(m) => return graph_bad_request(req, &m),

@@ -7,7 +7,9 @@
 //! and `body` (a JSON object or base64; with a body the headers must name its
 //! `Content-Type`); `responses[]` with `id`, `status`, `headers`, `body`, in any order;
 //! the batch answers 200 whenever it parses; a request whose `dependsOn` names a failed
-//! request fails with 424; each request is throttled on its own.
+//! request fails with 424; each request is throttled on its own. Each request is also
+//! authorized on its own, with the batch's token, by `graph::handle`: a batch is no way
+//! around a permission.
 //!
 //! Batch-level refusals, each a 400 `BadRequest` in Graph's envelope, with wording as
 //! captured where a capture exists: a malformed payload ("Invalid batch payload

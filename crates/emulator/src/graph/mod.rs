@@ -1,19 +1,23 @@
-//! Microsoft Graph v1.0: applications, service principals and federated identity
-//! credentials. This module authenticates a request and routes it by path; each entity
-//! lives in its own module, what they all read of a request in `request`, the
-//! `$filter`/paging rules in `query`, the documented credential limits in `limits`,
-//! JSON batching (`$batch`, which runs each of its requests through `handle`) in
-//! `batch`.
+//! Microsoft Graph v1.0: applications (with their owners), service principals (with
+//! their app role assignments) and federated identity credentials. This module
+//! authenticates a request, refuses reads to a caller without a read permission, and
+//! routes it by path; each entity lives in its own module, and judges the writes to it
+//! with `authz::graph` (what a caller's app roles and ownerships allow). What they all
+//! read of a request is in `request`, the `$filter`/paging rules in `query`, the
+//! documented credential limits in `limits`, JSON batching (`$batch`, which runs each
+//! of its requests through `handle`, so each is judged on its own) in `batch`.
 //!
 //! Shapes follow Microsoft's Graph reference (microsoftgraph/microsoft-graph-docs-contrib
 //! `api-reference/v1.0/…`, `concepts/errors.md`). Where Azure's exact body is not known
 //! (the 21st credential, a bad credential name, several audiences), the code says so;
 //! clients must branch on status and code only.
 
+mod app_role_assignments;
 mod applications;
 pub(crate) mod batch;
 mod credentials;
 mod limits;
+mod owners;
 mod query;
 mod request;
 mod service_principals;
@@ -21,6 +25,7 @@ mod service_principals;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
+use crate::authz::graph::{Judge, denied};
 use crate::http::{Req, graph_bad_request, graph_error};
 use crate::shared::{Grant, Resource, Shared, lock};
 
@@ -33,16 +38,10 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
         Ok(g) => g,
         Err(resp) => return ("graph.unauthorized", resp),
     };
-    if req.is_write() && !grant.can_write {
-        return (
-            "graph.forbidden",
-            graph_error(
-                req,
-                StatusCode::FORBIDDEN,
-                "Authorization_RequestDenied",
-                "Insufficient privileges to complete the operation.",
-            ),
-        );
+    // Every read needs one of the read permissions; writes are judged where the
+    // object they touch is known.
+    if req.method == Method::GET && !Judge::new(&grant).may_read() {
+        return ("graph.forbidden", denied(req));
     }
     if req.segments.first().is_some_and(|v| v == "beta") {
         // The tool uses v1.0 only; beta (flexible credentials) is out of scope.
@@ -59,6 +58,7 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
         base,
         req,
         lag,
+        grant: &grant,
     };
     match rest.as_slice() {
         ["applications"] => match req.method {
@@ -89,15 +89,18 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
                 ),
             }
         }
-        ["servicePrincipals", id] => sp_routes(&ctx, &mut dir, SpKey::Id(id.to_string())),
-        [seg] if seg.starts_with("servicePrincipals(") => match parse_key(seg, "servicePrincipals")
-        {
-            Some((k, v)) if k == "appId" => sp_routes(&ctx, &mut dir, SpKey::AppId(v)),
-            _ => (
-                "graph.bad_key",
-                graph_bad_request(req, &format!("Invalid key segment '{seg}'.")),
-            ),
-        },
+        ["servicePrincipals", id, tail @ ..] => {
+            sp_routes(&ctx, &mut dir, SpKey::Id(id.to_string()), tail)
+        }
+        [seg, tail @ ..] if seg.starts_with("servicePrincipals(") => {
+            match parse_key(seg, "servicePrincipals") {
+                Some((k, v)) if k == "appId" => sp_routes(&ctx, &mut dir, SpKey::AppId(v), tail),
+                _ => (
+                    "graph.bad_key",
+                    graph_bad_request(req, &format!("Invalid key segment '{seg}'.")),
+                ),
+            }
+        }
         _ => (
             "graph.unknown",
             graph_error(

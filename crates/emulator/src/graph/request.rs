@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
+use crate::authz::graph::Judge;
 use crate::http::{Req, graph_bad_request, graph_error};
-use crate::shared::Shared;
+use crate::shared::{Grant, Shared};
 
 /// What a handler returns: the request's kind for the counters, and the answer.
 pub(super) type Handled = (&'static str, Response);
@@ -19,11 +20,18 @@ pub(super) struct Ctx<'a> {
     pub(super) base: &'a str,
     pub(super) req: &'a Req,
     pub(super) lag: std::time::Duration,
+    /// The caller's token.
+    pub(super) grant: &'a Grant,
 }
 
 impl Ctx<'_> {
     pub(super) fn visible(&self, created: Instant) -> bool {
         created.elapsed() >= self.lag
+    }
+
+    /// What the caller may do.
+    pub(super) fn judge(&self) -> Judge<'_> {
+        Judge::new(self.grant)
     }
 }
 

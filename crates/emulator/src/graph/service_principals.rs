@@ -1,5 +1,8 @@
 //! Service principals: create (409 when the app has one), read, delete and upsert by
-//! `appId`, and the filtered list.
+//! `appId`, and the filtered list; their app role assignments are `app_role_assignments`.
+//! Creating one needs the right to manage its app (`authz::graph`), and its creator
+//! owns it; the tenant's built-in principals (Microsoft Graph's, the operators') are
+//! never changed or deleted.
 //!
 //! Sources: microsoftgraph/microsoft-graph-docs-contrib `api-reference/v1.0/api/`
 //! `serviceprincipal-post-serviceprincipals.md` and `serviceprincipal-upsert.md`; the
@@ -13,8 +16,10 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
+use super::app_role_assignments::assignment_routes;
 use super::query::{matches, page, parse_filter, unsupported_query};
 use super::request::{Ctx, Handled, check_props, method_not_allowed, prefers_create};
+use crate::authz::graph::denied;
 use crate::http::{graph_bad_request, graph_error, graph_json, graph_no_content, graph_not_found};
 use crate::state::{Directory, ServicePrincipal, sp_json};
 
@@ -24,7 +29,7 @@ pub(super) enum SpKey {
     AppId(String),
 }
 
-pub(super) fn sp_routes(ctx: &Ctx<'_>, dir: &mut Directory, key: SpKey) -> Handled {
+pub(super) fn sp_routes(ctx: &Ctx<'_>, dir: &mut Directory, key: SpKey, tail: &[&str]) -> Handled {
     let req = ctx.req;
     let text = match &key {
         SpKey::Id(v) | SpKey::AppId(v) => v.clone(),
@@ -34,20 +39,37 @@ pub(super) fn sp_routes(ctx: &Ctx<'_>, dir: &mut Directory, key: SpKey) -> Handl
         .values()
         .find(|s| match &key {
             SpKey::Id(v) => &s.id == v,
-            SpKey::AppId(v) => &s.app_id == v,
+            SpKey::AppId(v) => s.app_id.eq_ignore_ascii_case(v),
         })
-        .map(|s| (s.id.clone(), s.created));
+        .map(|s| (s.id.clone(), s.replicated(ctx.lag)));
+    if !tail.is_empty() {
+        return match found.filter(|(_, seen)| *seen) {
+            Some((id, _)) => assignment_routes(ctx, dir, &id, tail),
+            None => ("graph.servicePrincipals.get", graph_not_found(req, &text)),
+        };
+    }
+    // Changing or deleting one needs the right to manage it; the built-in ones are
+    // nobody's to change.
+    let may_manage = |dir: &Directory, id: &str| {
+        dir.service_principals
+            .get(id)
+            .is_some_and(|sp| !sp.builtin && ctx.judge().may_manage_sp(sp, dir))
+    };
     match req.method {
-        Method::GET => match found.filter(|(_, c)| ctx.visible(*c)) {
+        Method::GET => match found.filter(|(_, seen)| *seen) {
             Some((id, _)) => (
                 "graph.servicePrincipals.get",
                 sp_response(ctx, &dir.service_principals[&id], StatusCode::OK),
             ),
             None => ("graph.servicePrincipals.get", graph_not_found(req, &text)),
         },
-        Method::DELETE => match found.filter(|(_, c)| ctx.visible(*c)) {
+        Method::DELETE => match found.filter(|(_, seen)| *seen) {
             Some((id, _)) => {
+                if !may_manage(dir, &id) {
+                    return ("graph.servicePrincipals.delete", denied(req));
+                }
                 dir.service_principals.remove(&id);
+                dir.forget_principal(&id);
                 ctx.shared.mutated();
                 ("graph.servicePrincipals.delete", graph_no_content(req))
             }
@@ -66,6 +88,9 @@ pub(super) fn sp_routes(ctx: &Ctx<'_>, dir: &mut Directory, key: SpKey) -> Handl
             }
             match (found, &key) {
                 (Some((id, _)), _) => {
+                    if !may_manage(dir, &id) {
+                        return ("graph.servicePrincipals.upsert", denied(req));
+                    }
                     if let Some(sp) = dir.service_principals.get_mut(&id) {
                         let mut changed = false;
                         for (k, v) in body {
@@ -124,6 +149,11 @@ pub(super) fn create_sp(ctx: &Ctx<'_>, dir: &mut Directory) -> Response {
     let Some(app_id) = body.get("appId").and_then(Value::as_str).map(str::to_owned) else {
         return graph_bad_request(req, "Property 'appId' is required.");
     };
+    if let Some(app) = dir.app_by_app_id(&app_id)
+        && !ctx.judge().may_create_sp_for(app)
+    {
+        return denied(req);
+    }
     if dir.sp_by_app_id(&app_id).is_some() {
         // The body captured in Azure/reliable-web-app-pattern-java#185.
         return graph_error(
@@ -155,6 +185,9 @@ fn insert_sp(
             ),
         );
     };
+    if !ctx.judge().may_create_sp_for(app) {
+        return denied(req);
+    }
     body.remove("appId");
     let sp = ServicePrincipal {
         id: uuid::Uuid::new_v4().to_string(),
@@ -166,6 +199,10 @@ fn insert_sp(
             .unwrap_or_default()
             .to_owned(),
         props: body,
+        // "the caller also owns the new principal" (permissions-reference.md: OwnedBy
+        // manages the service principals it creates).
+        owners: vec![ctx.grant.object_id.clone()],
+        builtin: false,
         created: Instant::now(),
     };
     let resp = sp_response(ctx, &sp, StatusCode::CREATED);
@@ -192,7 +229,7 @@ pub(super) fn list_sps(ctx: &Ctx<'_>, dir: &Directory) -> Response {
     let items = dir
         .service_principals
         .values()
-        .filter(|s| clauses.is_empty() || ctx.visible(s.created))
+        .filter(|s| clauses.is_empty() || s.replicated(ctx.lag))
         .map(sp_json)
         .filter(|v| matches(&clauses, v))
         .collect();

@@ -178,6 +178,64 @@ impl Hands {
         .await;
     }
 
+    /// Grant the Graph application permission `value` to the service principal
+    /// `principal`, as an admin does (`appRoleAssignedTo`).
+    #[allow(dead_code)]
+    pub(crate) async fn grant_graph(&self, graph_sp: &str, principal: &str, value: &str) {
+        let graph = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1.0/servicePrincipals/{graph_sp}"),
+                &self.graph,
+                None,
+            )
+            .await;
+        let role = graph["appRoles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["value"] == value)
+            .unwrap_or_else(|| panic!("no app role {value}"))["id"]
+            .clone();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/v1.0/servicePrincipals/{graph_sp}/appRoleAssignedTo"),
+            &self.graph,
+            Some(json!({"principalId": principal, "resourceId": graph_sp, "appRoleId": role})),
+        )
+        .await;
+    }
+
+    /// A role assignment with a condition, as `az role assignment create --condition`.
+    #[allow(dead_code)]
+    pub(crate) async fn role_with(
+        &self,
+        principal: &str,
+        role: &str,
+        scope: &str,
+        condition: Option<&str>,
+    ) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("c0de7012-0000-4000-8000-{n:012x}");
+        let mut props = json!({
+            "roleDefinitionId": format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{role}"),
+            "principalId": principal,
+            "principalType": "ServicePrincipal",
+        });
+        if let Some(c) = condition {
+            props["condition"] = json!(c);
+            props["conditionVersion"] = json!("2.0");
+        }
+        self.call(
+            reqwest::Method::PUT,
+            &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}?api-version=2022-04-01"),
+            &self.arm,
+            Some(json!({"properties": props})),
+        )
+        .await;
+    }
+
     pub(crate) async fn role(&self, principal: &str, role: &str, scope: &str) {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -248,12 +306,29 @@ pub(crate) fn options(
     pulumi_token: &str,
     request_limit: Option<u64>,
 ) -> Options {
+    options_as(
+        e,
+        emu::DEFAULT_OPERATOR_CLIENT_ID,
+        emu::DEFAULT_OPERATOR_SECRET,
+        pulumi_token,
+        request_limit,
+    )
+}
+
+/// [`options`] for the operator `client_id` with `secret`.
+pub(crate) fn options_as(
+    e: &emu::Emulator,
+    client_id: &str,
+    secret: &str,
+    pulumi_token: &str,
+    request_limit: Option<u64>,
+) -> Options {
     Options {
         endpoints: Endpoints::default().all_at(e.https_url()),
         azure: Some(AzureAuth::ClientSecret {
             tenant_id: emu::DEFAULT_TENANT_ID.into(),
-            client_id: emu::DEFAULT_OPERATOR_CLIENT_ID.into(),
-            secret: Secret::new(emu::DEFAULT_OPERATOR_SECRET),
+            client_id: client_id.into(),
+            secret: Secret::new(secret),
         }),
         pulumi_token: Some(Secret::new(pulumi_token)),
         tenant_id: None,

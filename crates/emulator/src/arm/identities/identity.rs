@@ -236,6 +236,8 @@ pub(super) fn put(ctx: &Ctx<'_>, p: &IdentityPath) -> Response {
             app_id: identity.client_id.clone(),
             display_name: identity.name.clone(),
             props: sp_props,
+            owners: Vec::new(),
+            builtin: false,
             created: identity.created,
         },
     );
@@ -313,6 +315,7 @@ pub(super) fn delete(ctx: &Ctx<'_>, p: &IdentityPath) -> Response {
         return answer(ctx.req, StatusCode::NO_CONTENT, None);
     };
     dir.service_principals.remove(&identity.principal_id);
+    dir.forget_principal(&identity.principal_id);
     ctx.shared.mutated();
     answer(ctx.req, StatusCode::OK, None)
 }
