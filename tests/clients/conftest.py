@@ -49,6 +49,8 @@ GRANTED_OPERATORS = {
     "msgraph": ("b1111111-2222-4333-8444-555555555501", "granted-msgraph-secret"),
     "arm": ("b1111111-2222-4333-8444-555555555502", "granted-arm-secret"),
     "az": ("b1111111-2222-4333-8444-555555555503", "granted-az-secret"),
+    # Runs our CLI with exactly what `permissions` prints for the example config.
+    "permissions": ("b1111111-2222-4333-8444-555555555504", "granted-permissions-secret"),
 }
 
 NAMESPACE_COMMAND = (

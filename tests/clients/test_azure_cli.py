@@ -5,7 +5,10 @@ it at a private cloud: the cloud registered only through `az cloud register
 `REQUESTS_CA_BUNDLE`; instance discovery and telemetry off. No profile is edited by hand.
 
 Then our own `render az` script run by that `az`, after which `status` reports the
-set-up converged and `verify` accepts a token minted for one of its stacks.
+set-up converged and `verify` accepts a token minted for one of its stacks. And the
+script `permissions --output az` prints for the example config, run by that `az` as an
+admin: it grants an operator that holds nothing else exactly enough for our `apply`,
+`verify` and `destroy` of the example, apps and managed identity alike.
 """
 
 import json
@@ -521,3 +524,60 @@ def counts(state: Dict[str, Any]) -> List[int]:
         len(state.get("servicePrincipals", [])),
         len(state.get("roleAssignments", [])),
     ]
+
+
+# The example's tenant and subscription, which the emulator's directory and its one
+# subscription are not (`az` refuses a scope in a subscription its account lacks).
+EXAMPLE_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+EXAMPLE_SUBSCRIPTION = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+
+
+def test_permissions_script_grants_exactly_enough_for_the_example(
+    az: Az, emulator: Emulator, tmp_path: Path
+) -> None:
+    client_id, secret = GRANTED_OPERATORS["permissions"]
+    ours = Ours(emulator, tmp_path)
+    ours.env.update(
+        AZURE_CLIENT_ID=client_id,
+        AZURE_CLIENT_SECRET=secret,
+        # The emulator meters managed-identity writes 1000 times faster (conftest).
+        PULUMI_AZURE_OIDC_RATE_SCALE="1000",
+    )
+    example = (REPO / "examples" / "pulumi-azure-oidc.yaml").read_text(encoding="utf-8")
+    config = tmp_path / "pulumi-azure-oidc.yaml"
+    config.write_text(
+        example.replace(EXAMPLE_TENANT, emulator.tenant).replace(EXAMPLE_SUBSCRIPTION, SUBSCRIPTION_ID)
+    )
+
+    # Holding nothing, the operator is stopped before its first write, told what to run.
+    before = emulator_state(emulator)
+    refused = subprocess.run(
+        [str(ours.program), "apply", "--config", str(config), "--yes"],
+        env=ours.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "permissions --config" in refused.stderr, refused.stderr
+    assert counts(emulator_state(emulator)) == counts(before)
+    assert emulator_state(emulator)["managedIdentities"] == before["managedIdentities"]
+
+    # An admin (the `az` fixture's login) runs the printed script; twice is harmless.
+    script = tmp_path / "grant.sh"
+    script.write_text(
+        ours.run("permissions", "--config", str(config), "--output", "az", "--operator", client_id)
+    )
+    run_script(az, script, tmp_path)
+    run_script(az, script, tmp_path)
+
+    ours.run("apply", "--config", str(config), "--yes")
+    status = json.loads(ours.run("status", "--config", str(config), "--output", "json"))
+    assert status["converged"] is True, json.dumps(status, indent=2)
+    for project, stack in [("core", "dev"), ("platform", "prod")]:
+        token = mint(emulator, project, stack, "update")
+        verdict = ours.run("verify", "--config", str(config), "--token", token, "--wait", "30")
+        assert "accepted" in verdict, verdict
+    ours.run("destroy", "--config", str(config), "--yes")
+    state = emulator_state(emulator)
+    assert not [i for i in state["managedIdentities"] if i["resourceGroup"] == "pulumi-oidc"], state

@@ -321,10 +321,19 @@ def test_the_gil_is_released_during_a_run(tmp_path: Path, no_host_credentials: N
         assert during > 10_000, (during, elapsed)
 
 
-def test_a_read_only_operator_gets_api_error_403(emulator: Emulator, no_host_credentials: None) -> None:
+def test_a_read_only_operator_is_stopped_before_writing_or_gets_api_error_403(
+    emulator: Emulator, no_host_credentials: None
+) -> None:
     options = emulator.options(*READ_ONLY)
-    with pytest.raises(oidc.ApiError) as refused:
+    before = emulator.admin("GET", "/_emulator/state")["applications"]
+    with pytest.raises(oidc.InsufficientRightsError) as stopped:
         oidc.apply(emulator.config(), **options)
+    assert stopped.value.code == 4008 and "AppRegistration.Create" in str(stopped.value)
+    assert "permissions --config" in str(stopped.value)
+    assert emulator.admin("GET", "/_emulator/state")["applications"] == before
+    # Without the check, Graph refuses the first write itself.
+    with pytest.raises(oidc.ApiError) as refused:
+        oidc.apply(emulator.config(), skip_rights_check=True, **options)
     e = refused.value
     assert isinstance(e, oidc.OidcError) and e.code == 4002 and e.kind == "service_error"
     assert e.status == 403 and e.service_code
