@@ -376,6 +376,8 @@ pub(crate) fn run() -> Result {
         ("core", &["dev", "staging", "prod"][..]),
         ("network", &["dev", "staging", "prod"][..]),
         ("reports", &["prod"][..]),
+        // Held by a user-assigned managed identity: the same exchange.
+        ("platform", &["prod"][..]),
     ] {
         for stack in stacks {
             tokens.push((format!("Deployments {project}/{stack} (update)"), serde_json::json!({"target": {"kind": "deployment", "org": "contoso", "project": project, "stack": stack}, "operation": "update"})));
