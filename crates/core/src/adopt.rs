@@ -285,12 +285,24 @@ pub fn describe(
                     .collect();
                 let _ = writeln!(y, "    subjectAttributes: [{}]", attrs.join(", "));
             }
-            let _ = writeln!(
-                y,
-                "    holder: {{ clientId: {} }}   # {}",
-                holder.app_id,
-                holder.display_name.replace('\n', " ")
-            );
+            match &holder.identity_id {
+                Some(id) => {
+                    let _ = writeln!(
+                        y,
+                        "    holder: {{ managedIdentity: {{ id: {} }} }}   # client id {}",
+                        yaml_str(id),
+                        holder.app_id
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        y,
+                        "    holder: {{ clientId: {} }}   # {}",
+                        holder.app_id,
+                        holder.display_name.replace('\n', " ")
+                    );
+                }
+            }
             let mut roles: Vec<(String, String)> = holder
                 .role_assignments
                 .iter()

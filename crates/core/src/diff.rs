@@ -305,7 +305,9 @@ fn credential_changes(
                     if managed && !same_content(c, o, described) {
                         updates.push(update(label, o, c));
                     }
-                    if !managed && options.take_ownership && app.pinned_client_id.is_some() {
+                    // An identity's credentials have no description to mark: its
+                    // tags alone make it this tool's.
+                    if !managed && options.take_ownership && app.is_pinned() && described {
                         // Taking ownership: our marker goes into its description.
                         updates.push(update(label, o, c));
                     } else if !managed {
@@ -467,27 +469,41 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
         // An app a config pins is read, never made; it stays somebody else's unless
         // it carries our tags or this run takes ownership of it.
         let mut foreign = false;
-        if let Some(client_id) = &app.pinned_client_id {
+        if app.is_pinned() {
             let Some(o) = found else {
-                return Err(Error::InvalidConfig {
-                    message: format!(
+                let message = match (&app.pinned_client_id, app.identity_id()) {
+                    (Some(client_id), _) => format!(
                         "no app with client id {client_id} in the tenant: `holder` names an existing app, which this tool never creates"
                     ),
+                    (None, id) => format!(
+                        "no managed identity {} in its resource group: `holder` names an existing identity, which this tool never creates",
+                        id.unwrap_or_default()
+                    ),
+                };
+                return Err(Error::InvalidConfig {
+                    message,
                     location: None,
                 });
             };
             let owned = app.tags.iter().all(|t| o.tags.contains(t));
             if !owned && options.take_ownership {
-                changes.push(Change::UpdateApp {
-                    app: label.clone(),
-                    display_name: o.display_name.clone(),
-                    tags: app.tags.clone(),
+                changes.push(if app.identity.is_some() {
+                    Change::UpdateIdentity {
+                        app: label.clone(),
+                        tags: app.tags.clone(),
+                    }
+                } else {
+                    Change::UpdateApp {
+                        app: label.clone(),
+                        display_name: o.display_name.clone(),
+                        tags: app.tags.clone(),
+                    }
                 });
             }
             foreign = !owned && !options.take_ownership;
         }
         match (found, &app.identity) {
-            _ if app.pinned_client_id.is_some() => {}
+            _ if app.is_pinned() => {}
             (None, Some(p)) => changes.push(Change::CreateIdentity {
                 app: label.clone(),
                 location: p.location.clone(),

@@ -69,6 +69,13 @@ impl AppPlan {
         }
     }
 
+    /// Whether the holder exists already and the config pins its targets to it (an app
+    /// by client id, an identity by ARM id): read, never created.
+    pub fn is_pinned(&self) -> bool {
+        self.pinned_client_id.is_some()
+            || self.identity.as_ref().is_some_and(|p| p.existing.is_some())
+    }
+
     /// The identity's ARM id, when the holder is one.
     pub fn identity_id(&self) -> Option<String> {
         self.identity
@@ -286,7 +293,18 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 count: creds.len(),
             });
         }
-        if let Some(client_id) = &configured.holder {
+        // An existing identity pinned by id is keyed like a pinned app, by its ARM id.
+        let pin = configured.holder.clone().or_else(|| {
+            configured
+                .identity
+                .as_ref()
+                .filter(|p| p.existing.is_some())
+                .map(|p| {
+                    p.resource_id(p.existing.as_deref().unwrap_or_default())
+                        .to_ascii_lowercase()
+                })
+        });
+        if let Some(client_id) = &pin {
             let i = match pinned.iter().position(|(c, ..)| c == client_id) {
                 Some(i) => i,
                 None => {
@@ -377,6 +395,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
         }
     }
     for (client_id, roles, b) in pinned {
+        let place = b.targets.first().and_then(|(t, _)| t.identity.clone());
         for grant in &roles {
             for w in grant.warnings() {
                 if role_warnings.insert(w.clone()) {
@@ -390,6 +409,19 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 app: format!("the app with client id {client_id} (`holder`)"),
                 count: app.credentials.len(),
             });
+        }
+        if let Some(place) = place.filter(|p| p.existing.is_some()) {
+            let name = place.existing.clone().unwrap_or_default();
+            app.display_name = format!("existing managed identity {name}");
+            app.reason = format!(
+                "pinned by `holder` to the existing managed identity {}; {}",
+                place.resource_id(&name),
+                app.reason
+            );
+            app.unique_name = name;
+            app.identity = Some(place);
+            apps.push(app);
+            continue;
         }
         app.unique_name = pinned_label(&client_id);
         app.display_name = format!("existing app {client_id}");

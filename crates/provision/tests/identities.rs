@@ -285,3 +285,77 @@ async fn doctor_reads_an_identity_behind_a_client_id() {
     );
     e.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn adopt_pins_a_hand_made_identity_and_apply_then_writes_nothing() {
+    let (e, p) = start().await;
+    let hands = Hands::new(&e).await;
+    // Made by hand, complete: an identity with a stack's four credentials and a role.
+    let (id, client, principal) = hands.identity("by-hand", "deployer").await;
+    for op in ["preview", "update", "refresh", "destroy"] {
+        let subject =
+            format!("pulumi:deploy:org:{ORG}:project:core:stack:dev:operation:{op}:scope:write");
+        hands.identity_credential(&id, op, &subject, ORG).await;
+    }
+    hands
+        .role(
+            &principal,
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            &format!("/subscriptions/{SUB}/resourceGroups/core"),
+        )
+        .await;
+    hands
+        .settings(
+            "core",
+            "dev",
+            serde_json::json!({"clientId": client, "tenantId": emu::DEFAULT_TENANT_ID, "subscriptionId": SUB}),
+        )
+        .await;
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let adopted = p
+        .adopt(ORG, &pulumi_azure_oidc::Issuer::default(), now)
+        .await
+        .unwrap();
+    assert!(
+        adopted
+            .config
+            .contains("holder: { managedIdentity: { id: /subscriptions/"),
+        "{}",
+        adopted.config
+    );
+    let config = Config::from_yaml(&adopted.config).unwrap();
+    let plan = pulumi_azure_oidc::plan(&config).unwrap();
+    assert!(plan.apps[0].is_pinned() && plan.apps[0].identity.is_some());
+
+    // Described as it is: applying it writes nothing, and prune keeps what is not ours.
+    e.reset_stats();
+    let prepared = p.prepare(plan.clone(), true).await.unwrap();
+    assert!(prepared.diff.is_converged(), "{:?}", prepared.diff.changes);
+    assert_eq!(e.stats()["write_requests"], 0);
+
+    // Taking ownership tags the identity; then destroy may remove it.
+    let taken = p
+        .prepare_with(
+            plan.clone(),
+            pulumi_azure_oidc::diff::DiffOptions {
+                prune: false,
+                take_ownership: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            taken.diff.changes.as_slice(),
+            [pulumi_azure_oidc::diff::Change::UpdateIdentity { .. }]
+        ),
+        "{:?}",
+        taken.diff.changes
+    );
+    p.apply(&taken, &Quiet).await.unwrap();
+    let (steps, live) = p.plan_destroy(&plan).await.unwrap();
+    p.destroy(&steps, &live, &Quiet).await.unwrap();
+    assert!(identities(&e.state()).is_empty(), "{}", e.state());
+    e.shutdown().await;
+}

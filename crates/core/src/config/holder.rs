@@ -27,8 +27,14 @@ use crate::roles::Guid;
 pub struct IdentityPlacement {
     pub subscription: Guid,
     pub resource_group: String,
-    /// An Azure region's programmatic name (`westeurope`).
+    /// An Azure region's programmatic name (`westeurope`); empty for an existing
+    /// identity, which is never created.
     pub location: String,
+    /// The name of an existing identity a config pins its targets to
+    /// (`managedIdentity: { id }`): read, never created, renamed or tagged unless the
+    /// run takes ownership of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<String>,
 }
 
 impl IdentityPlacement {
@@ -49,6 +55,47 @@ impl IdentityPlacement {
         )
     }
 
+    /// An existing identity's placement from its ARM id
+    /// (`/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`).
+    pub fn existing(here: &str, id: &str) -> Result<Self> {
+        let parts: Vec<&str> = id.trim_end_matches('/').split('/').collect();
+        let rule = || {
+            invalid(
+                here,
+                format!(
+                    "managed identity id `{id}`: expected /subscriptions/GUID/resourceGroups/GROUP/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME"
+                ),
+            )
+        };
+        let ok = parts.len() == 9
+            && parts[0].is_empty()
+            && parts[1].eq_ignore_ascii_case("subscriptions")
+            && parts[3].eq_ignore_ascii_case("resourceGroups")
+            && parts[5].eq_ignore_ascii_case("providers")
+            && parts[6].eq_ignore_ascii_case("Microsoft.ManagedIdentity")
+            && parts[7].eq_ignore_ascii_case("userAssignedIdentities");
+        if !ok {
+            return Err(rule());
+        }
+        let subscription = Guid::parse("subscription id", parts[2]).map_err(|_| rule())?;
+        check_resource_group(here, parts[4])?;
+        let name = parts[8];
+        let name_ok = (3..=128).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !name_ok {
+            return Err(rule());
+        }
+        Ok(IdentityPlacement {
+            subscription,
+            resource_group: parts[4].to_owned(),
+            location: String::new(),
+            existing: Some(name.to_owned()),
+        })
+    }
+
     /// A short stable key for names and grouping.
     pub fn key(&self) -> String {
         format!(
@@ -66,6 +113,22 @@ pub(crate) enum HolderChoice {
     Application,
     ExistingApp(String),
     ManagedIdentity(Option<IdentityPlacement>),
+}
+
+impl RawPlacement {
+    /// The existing identity this names by `id`, if it does (and nothing else).
+    pub(crate) fn existing(&self, here: &str) -> Result<Option<IdentityPlacement>> {
+        let Some(id) = &self.id else {
+            return Ok(None);
+        };
+        if self.subscription.is_some() || self.resource_group.is_some() || self.location.is_some() {
+            return Err(invalid(
+                &format!("{here}.managedIdentity"),
+                "give either `id` (an existing identity) or `subscription`, `resourceGroup` and `location` (one to make), not both".into(),
+            ));
+        }
+        IdentityPlacement::existing(&format!("{here}.managedIdentity.id"), id).map(Some)
+    }
 }
 
 /// `holder:` as written: a word, or a map with one key.
@@ -95,12 +158,17 @@ pub(crate) struct RawPlacement {
     subscription: Option<String>,
     resource_group: Option<String>,
     location: Option<String>,
+    /// An existing identity's ARM id, instead of a place to make one.
+    id: Option<String>,
     #[serde(flatten)]
     other: BTreeMap<String, IgnoredAny>,
 }
 
 impl RawPlacement {
     pub(crate) fn unknown_key(&self) -> Option<&str> {
+        if self.id.is_some() {
+            return Some("id");
+        }
         self.other.keys().next().map(String::as_str)
     }
 }
@@ -150,9 +218,10 @@ pub(crate) fn holder_choice(here: &str, raw: RawHolder) -> Result<(HolderChoice,
                     no_other(
                         &format!("{here}.managedIdentity"),
                         &p.other,
-                        "`subscription`, `resourceGroup` or `location`",
+                        "`id`, `subscription`, `resourceGroup` or `location`",
                     )?;
-                    Ok((HolderChoice::ManagedIdentity(None), p))
+                    let existing = p.existing(here)?;
+                    Ok((HolderChoice::ManagedIdentity(existing), p))
                 }
                 (Some(_), Some(_)) => Err(invalid(
                     here,
@@ -207,6 +276,7 @@ pub(crate) fn placement(
         subscription,
         resource_group,
         location,
+        existing: None,
     })
 }
 
@@ -295,5 +365,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("`identity`"), "{err}");
+    }
+
+    #[test]
+    fn an_existing_identity_is_pinned_by_its_id() {
+        let id = format!(
+            "/subscriptions/{SUB}/resourcegroups/by-hand/providers/Microsoft.ManagedIdentity/userAssignedIdentities/deployer"
+        );
+        let c = Config::from_yaml(&format!(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: {{ managedIdentity: {{ id: '{id}' }} }}\n"
+        ))
+        .unwrap();
+        let p = c.targets[0].identity.clone().unwrap();
+        assert_eq!(p.existing.as_deref(), Some("deployer"));
+        assert_eq!(p.resource_group, "by-hand");
+        let plan = crate::plan::plan(&c).unwrap();
+        assert!(plan.apps[0].is_pinned());
+        assert_eq!(plan.apps[0].unique_name, "deployer");
+        let err = Config::from_yaml(&format!(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: {{ managedIdentity: {{ id: '{id}', location: westeurope }} }}\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = Config::from_yaml(
+            "org: contoso\ndeployments:\n  - project: core\n    stack: dev\n    holder: { managedIdentity: { id: /subscriptions/x } }\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("/subscriptions/x"), "{err}");
     }
 }

@@ -281,7 +281,7 @@ impl Config {
             if let Some(k) = p.unknown_key() {
                 return Err(Error::InvalidConfig {
                     message: format!(
-                        "unknown key `{k}`, expected `subscription`, `resourceGroup` or `location`"
+                        "unknown key `{k}`, expected `subscription`, `resourceGroup` or `location` (the top level places new identities; an entry pins an existing one with `holder: {{ managedIdentity: {{ id }} }}`)"
                     ),
                     location: Some("managedIdentity".into()),
                 });
@@ -298,7 +298,8 @@ impl Config {
             Ok(match choice {
                 HolderChoice::Application => (None, None),
                 HolderChoice::ExistingApp(c) => (Some(c), None),
-                HolderChoice::ManagedIdentity(_) => (
+                HolderChoice::ManagedIdentity(Some(existing)) => (None, Some(existing)),
+                HolderChoice::ManagedIdentity(None) => (
                     None,
                     Some(placement(
                         here,
