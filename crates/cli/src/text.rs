@@ -384,18 +384,18 @@ pub(crate) fn verify(r: &pulumi_azure_oidc::provision::VerifyReport) {
         r.claims.audiences.join(",")
     );
     for res in &r.results {
-        let who = res.client_id.as_deref().unwrap_or("(no app)");
+        let who = res.client_id.as_deref().unwrap_or("(none)");
         if res.ok {
             let _ = writeln!(
                 out,
-                "accepted by app {who} after {} attempt(s)",
+                "accepted for client id {who} after {} attempt(s)",
                 res.attempts
             );
             continue;
         }
         let _ = writeln!(
             out,
-            "REFUSED by app {who}: {}",
+            "REFUSED for client id {who}: {}",
             res.error.as_deref().unwrap_or("unknown error")
         );
         if let Some(d) = &res.diagnosis {

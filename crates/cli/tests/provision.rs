@@ -206,7 +206,7 @@ fn apply_status_verify_destroy_and_no_secret_is_ever_printed() {
         s.cli(&["verify", "--config", &config, "--token", &token, "-vvv"]),
         0,
     );
-    assert!(ok.contains("accepted by app"), "{ok}");
+    assert!(ok.contains("accepted for client id"), "{ok}");
     printed += &ok;
 
     let mut bad = emu::MintRequest::esc("contoso", "azure", "dev");
