@@ -71,7 +71,12 @@ impl Provisioner {
         if !arm.is_empty() {
             let scope = self.endpoints.arm_scope.clone();
             let token = self.bearer(&scope).await?;
-            let oid = token_claims(token.expose()).and_then(|c| roles_and_oid(&c).1);
+            // Judged for an application's own token only: a user's (it has `scp`) often
+            // holds its roles through groups, which its assignments by principal id
+            // do not show.
+            let oid = token_claims(token.expose())
+                .filter(|c| c.get("scp").is_none())
+                .and_then(|c| roles_and_oid(&c).1);
             if let Some(oid) = oid {
                 rights.object_id.get_or_insert(oid.clone());
                 let scopes: BTreeSet<String> =

@@ -7,8 +7,9 @@
 //! `Application.ReadWrite.OwnedBy`, by the apps' owners; ARM by the operator's role
 //! assignments, their definitions' actions and the subset of ABAC conditions that
 //! `permissions` writes (role definitions and principal types). A token without
-//! `roles` (a user's, whose rights come from directory roles) or a condition in
-//! another form is not judged here: the service judges it.
+//! `roles` (a user's, whose rights come from directory roles), a user's ARM token
+//! (its roles often come through groups, which assignments by principal id do not
+//! show) or a condition in another form is not judged here: the service judges it.
 //! Sources: field-notes-2026-12.md §6; azure-docs `role-based-access-control/role-definitions.md`
 //! (actions, notActions, wildcards), `conditions-format.md`.
 
@@ -322,7 +323,7 @@ pub fn check(
     config_hint: &str,
 ) -> Result<()> {
     let fix = format!(
-        "`pulumi-azure-oidc permissions --config {config_hint}` prints the least rights this config needs, and `--output az --operator <client id>` the commands that grant them"
+        "`pulumi-azure-oidc permissions --config {config_hint}` prints the least rights this config needs, and `--output az --operator <client id>` the commands that grant them; a right held only through a group is not seen by this check, and `--skip-rights-check` leaves the judging to Azure"
     );
     let (graph, arm) = writes(plan, live, diff);
     if let Some(roles) = &rights.graph_roles {
