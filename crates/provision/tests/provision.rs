@@ -639,41 +639,30 @@ async fn failures_are_clear_and_a_rerun_or_destroy_cleans_up() {
     })
     .await
     .unwrap();
-    let reader = Arc::new(
-        Provisioner::new(Options {
-            endpoints: Endpoints::default().all_at(e.https_url()),
-            azure: Some(AzureAuth::ClientSecret {
-                tenant_id: emu::DEFAULT_TENANT_ID.into(),
-                client_id: "11111111-2222-4333-8444-555555555555".into(),
-                secret: Secret::new("reader-secret"),
-            }),
-            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
-            ca_pem: Some(e.ca_pem().to_owned()),
-            retry: RetryPolicy::fast(),
-            ..Options::default()
-        })
-        .unwrap(),
-    );
+    let as_reader = |check_rights: bool| {
+        Arc::new(
+            Provisioner::new(Options {
+                endpoints: Endpoints::default().all_at(e.https_url()),
+                azure: Some(AzureAuth::ClientSecret {
+                    tenant_id: emu::DEFAULT_TENANT_ID.into(),
+                    client_id: "11111111-2222-4333-8444-555555555555".into(),
+                    secret: Secret::new("reader-secret"),
+                }),
+                pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
+                ca_pem: Some(e.ca_pem().to_owned()),
+                retry: RetryPolicy::fast(),
+                check_rights,
+                ..Options::default()
+            })
+            .unwrap(),
+        )
+    };
+    let reader = as_reader(true);
     let prepared = reader.prepare(small_plan(), false).await.unwrap();
     let err = reader.apply(&prepared, &Quiet).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InsufficientRights, "{err}");
     assert!(err.to_string().contains("AppRegistration.Create"), "{err}");
-    let unchecked = Arc::new(
-        Provisioner::new(Options {
-            endpoints: Endpoints::default().all_at(e.https_url()),
-            azure: Some(AzureAuth::ClientSecret {
-                tenant_id: emu::DEFAULT_TENANT_ID.into(),
-                client_id: "11111111-2222-4333-8444-555555555555".into(),
-                secret: Secret::new("reader-secret"),
-            }),
-            pulumi_token: Some(Secret::new(emu::DEFAULT_PULUMI_TOKEN)),
-            ca_pem: Some(e.ca_pem().to_owned()),
-            retry: RetryPolicy::fast(),
-            check_rights: false,
-            ..Options::default()
-        })
-        .unwrap(),
-    );
+    let unchecked = as_reader(false);
     let err = unchecked.apply(&prepared, &Quiet).await.unwrap_err();
     match &err {
         pulumi_azure_oidc::Error::Service { status, code, .. } => {

@@ -20,17 +20,22 @@ fn var(i: usize) -> String {
     format!("app{}", i + 1)
 }
 
+/// The identity's ARM tags as map entries (each tag a name with an empty value), the
+/// same literal in Python and TypeScript.
+fn tag_map(app: &AppPlan) -> String {
+    app.tags
+        .iter()
+        .map(|t| format!("{}: \"\"", lit(t)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A user-assigned identity and its credentials with azure-native's
 /// `managedidentity` module. Each credential depends on the one before it: Azure
 /// refuses concurrent credential writes to one identity (field-notes-2026-12.md §3),
 /// and Pulumi would otherwise create them all at once.
 fn python_identity(o: &mut String, v: &str, app: &AppPlan, place: &IdentityPlacement) {
-    let tags = app
-        .tags
-        .iter()
-        .map(|t| format!("{}: \"\"", lit(t)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tags = tag_map(app);
     o.push_str(&format!(
         "{v} = azure_native.managedidentity.UserAssignedIdentity(\n    {},\n    resource_name_={},\n    resource_group_name={},\n    location={},\n    tags={{{tags}}},\n    opts=pulumi.ResourceOptions(provider=azure_native.Provider({}, subscription_id={})),\n)\n",
         lit(&app.unique_name),
@@ -58,12 +63,7 @@ fn python_identity(o: &mut String, v: &str, app: &AppPlan, place: &IdentityPlace
 }
 
 fn typescript_identity(o: &mut String, v: &str, app: &AppPlan, place: &IdentityPlacement) {
-    let tags = app
-        .tags
-        .iter()
-        .map(|t| format!("{}: \"\"", lit(t)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tags = tag_map(app);
     o.push_str(&format!(
         "const {v} = new azure_native.managedidentity.UserAssignedIdentity({}, {{\n    resourceName: {},\n    resourceGroupName: {},\n    location: {},\n    tags: {{ {tags} }},\n}}, {{ provider: new azure_native.Provider({}, {{ subscriptionId: {} }}) }});\n",
         lit(&app.unique_name),
