@@ -422,6 +422,14 @@ fn diagnose_error(py: Python<'_>, text: &str) -> PyResult<types::ErrorDiagnosis>
     })
 }
 
+/// Run the `pulumi-azure-oidc` command line `argv` (program name first) and return
+/// its exit status: the wheel's console script, the very code of the native binary.
+/// The interpreter lock is released while it runs.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<u8> {
+    guard(|| Ok(py.detach(|| pulumi_azure_oidc_cli::run(argv))))
+}
+
 /// Panics on purpose, so the tests can check a panic becomes `InternalError`.
 #[pyfunction]
 fn _panic_for_tests() -> PyResult<()> {
@@ -447,6 +455,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(permissions, m)?)?;
     m.add_function(wrap_pyfunction!(diagnose_token, m)?)?;
     m.add_function(wrap_pyfunction!(diagnose_error, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     types::register(m)?;
     provision::register(m)?;

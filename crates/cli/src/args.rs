@@ -163,6 +163,9 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff), as shipped beside the binary
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,7 +28,7 @@ impl Command {
                 crate::args::PermissionsOutput::Json => Output::Json,
                 _ => Output::Text,
             },
-            Command::Render(_) | Command::Completions { .. } => Output::Text,
+            Command::Render(_) | Command::Completions { .. } | Command::Man => Output::Text,
         }
     }
 }
@@ -79,6 +79,14 @@ pub(crate) fn run(command: Command) -> Result<u8, Failure> {
         Command::Completions { shell } => {
             let mut cmd = crate::args::Cli::command();
             clap_complete::generate(shell, &mut cmd, "pulumi-azure-oidc", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(crate::args::Cli::command());
+            if let Err(e) = page.render(&mut std::io::stdout()) {
+                eprintln!("error: cannot write the man page: {e}");
+                return Ok(crate::EXIT_INVALID);
+            }
             Ok(0)
         }
     }

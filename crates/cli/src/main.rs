@@ -1,53 +1,7 @@
-//! `pulumi-azure-oidc`: the command-line face of the core.
+//! The `pulumi-azure-oidc` binary.
 
-mod args;
-mod commands;
-mod inputs;
-mod provision;
-mod text;
-
-use args::{Cli, Output};
-use clap::Parser;
-use std::io::Write;
 use std::process::ExitCode;
 
-pub(crate) type Failure = pulumi_azure_oidc::Error;
-
-/// Exit status: 0 success, 1 a negative diagnosis, 2 invalid input.
-pub(crate) const EXIT_NEGATIVE: u8 = 1;
-pub(crate) const EXIT_INVALID: u8 = 2;
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose);
-    let output = cli.command.output();
-    match commands::run(cli.command) {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            let style = anstyle::Style::new()
-                .bold()
-                .fg_color(Some(anstyle::AnsiColor::Red.into()));
-            let mut err = anstream::stderr();
-            let _ = writeln!(err, "{style}error:{style:#} {failure}");
-            if output == Output::Json {
-                let report = serde_json::to_value(failure.report()).unwrap_or_default();
-                println!("{}", serde_json::json!({ "error": report }));
-            }
-            ExitCode::from(EXIT_INVALID)
-        }
-    }
-}
-
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => return,
-        1 => tracing::Level::INFO,
-        2 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    ExitCode::from(pulumi_azure_oidc_cli::run(std::env::args_os()))
 }
