@@ -8,7 +8,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const WEB = path.join(ROOT, "web");
+// `cargo xtask test-dist` points this at the page folder unpacked from its artefact.
+export const WEB = process.env.PULUMI_AZURE_OIDC_PAGE_DIR
+  ? path.resolve(process.env.PULUMI_AZURE_OIDC_PAGE_DIR)
+  : path.join(ROOT, "web");
 export const VECTORS = path.join(ROOT, "tests/vectors");
 export const SCREENSHOTS = path.join(ROOT, "target/web-screenshots");
 export const CHROMIUM = "/usr/bin/chromium";

@@ -150,6 +150,19 @@ pub(crate) fn pkg_config(lib_dir: &Path) -> String {
     )
 }
 
+/// The shared library's soname (bindings/c/build.rs), which is the file name that
+/// programs linked against it ask the loader for. Cargo writes only
+/// `libpulumi_azure_oidc.so`, so the tests' rpath needs the soname beside it.
+pub(crate) fn soname_link(lib_dir: &Path) -> Result {
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
+    let link = lib_dir.join(format!("libpulumi_azure_oidc.so.{major}"));
+    if link.symlink_metadata().is_ok() {
+        std::fs::remove_file(&link).map_err(|e| format!("{}: {e}", link.display()))?;
+    }
+    std::os::unix::fs::symlink("libpulumi_azure_oidc.so", &link)
+        .map_err(|e| format!("{}: {e}", link.display()))
+}
+
 /// Build and run the Go example (cgo) against the shared library: it prints the
 /// docs' four subjects and accepts an update token. Go's caches stay under target/,
 /// and GOPROXY=off keeps it from reaching any network (it has no dependencies).
@@ -355,6 +368,7 @@ pub(crate) fn test() -> Result<(u64, u64)> {
     )?;
     tools()?;
     let lib_dir = crate::target_dir().join("debug");
+    soname_link(&lib_dir)?;
     let work = crate::target_dir().join("c-tests");
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     std::fs::write(work.join("vectors.h"), vectors_header()?).map_err(|e| e.to_string())?;

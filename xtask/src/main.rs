@@ -1,6 +1,8 @@
 //! `cargo xtask <task>`: the project's entry points, the same for developers and CI.
 //!
-//! - `test`  : set-up, `cargo fmt --check`, clippy `-D warnings`, build, every test suite
+//! - `test`  : set-up, `cargo fmt --check`, cargo-deny, clippy `-D warnings`, build,
+//!   every test suite, then `dist` and its artefact tests
+//! - `dist`  : every artefact into `target/dist/`; `test-dist` tests them
 //! - `demo`  : the main job, end to end, offline
 //! - `bench` : criterion benchmarks, summarised into `target/bench/`
 //! - `fuzz`  : the cargo-fuzz targets in `fuzz/`, N seconds each (nightly)
@@ -13,6 +15,7 @@ use std::time::Instant;
 mod bench;
 mod capi;
 mod demo;
+mod dist;
 mod emulator;
 mod fuzz;
 mod header;
@@ -44,6 +47,8 @@ fn main() -> ExitCode {
         "test-web" => setup()
             .and_then(|()| web::test())
             .map(|(p, f)| println!("page: {p} passed, {f} failed")),
+        "dist" => dist::run(),
+        "test-dist" => dist::test().map(|(p, f)| println!("dist: {p} passed, {f} failed")),
         "python" => python::test().map(|(p, f)| println!("python: {p} passed, {f} failed")),
         "help" | "--help" | "-h" => {
             println!(
@@ -61,7 +66,9 @@ fn main() -> ExitCode {
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
                  test-c the C ABI's tests (static, shared, under valgrind)\n  \
                  test-web the page's tests (the core as wasm, the page in Chromium)\n  \
-                 python build the wheel, install it in target/python/venv, run pytest"
+                 python build the wheel, install it in target/python/venv, run pytest\n  \
+                 dist   build every artefact into target/dist/ (wheel, sdist, C SDK, CLI, page)\n  \
+                 test-dist  test the artefacts in target/dist/ as users install them"
             );
             Ok(())
         }
@@ -163,6 +170,8 @@ fn test() -> Result {
     timed("format", &|| {
         sh("cargo", &["fmt", "--all", "--check"]).map(|()| None)
     })?;
+    // Licences, duplicate majors and sources of every dependency (deny.toml).
+    timed("deny", &|| dist::licences::deny().map(|()| None))?;
     timed("clippy", &|| {
         sh(
             "cargo",
@@ -195,6 +204,10 @@ fn test() -> Result {
     let page = timed("page tests", &|| web::test().map(Some))?;
     // The Python face: the wheel installed in a project-local venv, pytest.
     let py = timed("python tests", &|| python::test().map(Some))?;
+    // The artefacts users install, built from this tree and tested as installed.
+    let dist = timed("dist", &|| {
+        dist::run().and_then(|()| dist::test()).map(Some)
+    })?;
     eprintln!();
     for (name, secs) in &steps {
         eprintln!("xtask: {name:<12} ok  {secs:>6.1} s");
@@ -207,14 +220,16 @@ fn test() -> Result {
     let (page_passed, page_failed) = page.unwrap_or_default();
     let (c_passed, c_failed) = c.unwrap_or_default();
     let (py_passed, py_failed) = py.unwrap_or_default();
+    let (dist_passed, dist_failed) = dist.unwrap_or_default();
     println!("rust: {passed} passed, {failed} failed");
     println!("c: {c_passed} passed, {c_failed} failed");
     println!("page: {page_passed} passed, {page_failed} failed");
     println!("python: {py_passed} passed, {py_failed} failed");
+    println!("dist: {dist_passed} passed, {dist_failed} failed");
     println!(
         "total: {} passed, {} failed",
-        passed + c_passed + page_passed + py_passed,
-        failed + c_failed + page_failed + py_failed
+        passed + c_passed + page_passed + py_passed + dist_passed,
+        failed + c_failed + page_failed + py_failed + dist_failed
     );
     Ok(())
 }
@@ -222,11 +237,17 @@ fn test() -> Result {
 /// Run `node` with the test runner, echoing its output, and read its closing counts
 /// (`# pass N` / `# fail N` in the TAP it prints when not on a terminal).
 pub(crate) fn node_test(args: &[&str]) -> Result<(u64, u64)> {
+    node_test_with(args, &[])
+}
+
+/// `node_test` with extra environment variables.
+pub(crate) fn node_test_with(args: &[&str], envs: &[(&str, &str)]) -> Result<(u64, u64)> {
     use std::io::{BufRead, BufReader};
     eprintln!("$ node {}", args.join(" "));
     let mut child = Command::new("node")
         .arg("--test-reporter=tap")
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .spawn()

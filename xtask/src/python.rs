@@ -1,6 +1,7 @@
 //! `cargo xtask python`: the Python module tested as users get it. Builds the wheel
-//! with maturin (from a project-local venv under `target/python/`), installs it into
-//! that venv (a fresh one with `CI=true`), and runs pytest on `bindings/python/tests`.
+//! exactly as `cargo xtask dist` does (maturin through zig, from a project-local
+//! venv), installs it into `target/python/venv` (a fresh one with `CI=true`), and runs
+//! pytest on `bindings/python/tests`.
 //! Then `tests/clients`: the services' official Python clients (Microsoft's and
 //! Pulumi's) against the emulator binary, in a loopback-only network namespace
 //! (`unshare --net`, which needs root).
@@ -64,7 +65,7 @@ fn setup_venv() -> Result {
 
 /// `venv` holding exactly `files`' pins: made anew in CI or when a pin changed,
 /// otherwise reused (a stamp inside it records the pins it was made from).
-fn make_venv(venv: &Path, files: &[&str]) -> Result {
+pub(crate) fn make_venv(venv: &Path, files: &[&str]) -> Result {
     let mut requirements = String::new();
     for file in files {
         let text =
@@ -106,28 +107,8 @@ fn make_venv(venv: &Path, files: &[&str]) -> Result {
 /// Build the release wheel and install it into the venv; returns the wheel's path.
 pub(crate) fn install_wheel() -> Result<PathBuf> {
     setup_venv()?;
-    let out = wheels();
-    if out.exists() {
-        std::fs::remove_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    }
-    let out_text = out.to_string_lossy().into_owned();
-    run(
-        &venv().join("bin/maturin"),
-        &[
-            "build",
-            "--release",
-            "--locked",
-            "--manifest-path",
-            "bindings/python/Cargo.toml",
-            "--out",
-            &out_text,
-        ],
-    )?;
-    let wheel = std::fs::read_dir(&out)
-        .map_err(|e| format!("{}: {e}", out.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .ok_or("maturin built no wheel")?;
+    // The same build as the distributed wheel: glibc 2.17 through zig, abi3.
+    let wheel = crate::dist::wheel::build_raw(&wheels())?;
     let wheel_text = wheel.to_string_lossy().into_owned();
     run(
         &python(),

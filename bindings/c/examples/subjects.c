@@ -1,6 +1,7 @@
 /* Print the subjects of a Pulumi Deployments stack, then diagnose an AADSTS error.
  *
  *   cargo build -p pulumi-azure-oidc-capi
+ *   ln -sf libpulumi_azure_oidc.so target/debug/libpulumi_azure_oidc.so.0   # its soname
  *   cc -std=c11 -Ibindings/c/include bindings/c/examples/subjects.c \
  *      -Ltarget/debug -Wl,-rpath,$PWD/target/debug -lpulumi_azure_oidc -o subjects
  *   ./subjects contoso core dev

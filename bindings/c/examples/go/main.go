@@ -1,6 +1,7 @@
 // Print a stack's subjects and diagnose a token through libpulumi_azure_oidc (cgo).
 //
 //	cargo build -p pulumi-azure-oidc-capi
+//	ln -sf libpulumi_azure_oidc.so target/debug/libpulumi_azure_oidc.so.0   # its soname
 //	CGO_CFLAGS=-I$PWD/bindings/c/include \
 //	CGO_LDFLAGS="-L$PWD/target/debug -Wl,-rpath,$PWD/target/debug -lpulumi_azure_oidc" \
 //	  go run ./bindings/c/examples/go contoso core dev
