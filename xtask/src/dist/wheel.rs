@@ -301,37 +301,41 @@ pub(crate) fn test(dist: &Path, scratch: &Path, version: &str) -> Result<u64> {
     Ok(passed)
 }
 
-/// The sdist holds a workspace that cargo resolves offline from its own lock file:
-/// every path dependency is inside it. Not `--locked`: maturin trims the workspace
-/// to the module's crates, and cargo drops the other members' entries from the lock.
+/// The sdist builds a wheel with maturin, as `pip install` of it does where Rust is
+/// present: from its own `pyproject.toml` and lock file, offline, so every path
+/// dependency must be inside it. The build shares the distributed wheel's cargo
+/// folder and flags, so only our own crates compile again. Not `--locked`: maturin
+/// trims the workspace to the module's crates, and cargo then drops the other
+/// members' entries from the lock.
 fn test_sdist(dist: &Path, scratch: &Path, version: &str) -> Result<u64> {
     let into = scratch.join("sdist");
     super::unpack(&dist.join(sdist_name(version)), &into)?;
     let top = into.join(format!("pulumi_azure_oidc-{version}"));
-    let manifest = find(&top, "Cargo.toml")
-        .filter(|_| top.join("pyproject.toml").exists())
-        .ok_or("the sdist has no pyproject.toml or Cargo.toml")?;
-    let python_manifest = top.join("bindings/python/Cargo.toml");
-    let manifest = if python_manifest.exists() {
-        python_manifest
-    } else {
-        manifest
-    };
-    let mut metadata = Command::new("cargo");
-    metadata
+    for file in ["pyproject.toml", "Cargo.lock", "bindings/python/Cargo.toml"] {
+        super::expect(top.join(file).is_file(), format!("the sdist has no {file}"))?;
+    }
+    let out = scratch.join("sdist-wheel");
+    if out.exists() {
+        std::fs::remove_dir_all(&out).map_err(|e| e.to_string())?;
+    }
+    let mut maturin = Command::new(tools_venv().join("bin/maturin"));
+    maturin
         .args([
-            "metadata",
+            "build",
+            "--release",
             "--offline",
-            "--format-version",
-            "1",
-            "--manifest-path",
+            "--zig",
+            "--compatibility",
+            PLATFORM,
+            "--out",
         ])
-        .arg(&manifest)
+        .arg(&out)
+        .envs(build_env())
         .current_dir(&top);
-    let text = super::stdout_of(&mut metadata, "cargo metadata in the unpacked sdist")?;
+    super::succeed(&mut maturin, "maturin build in the unpacked sdist")?;
     super::expect(
-        text.contains("\"pulumi-azure-oidc-python\"") && text.contains("\"pulumi-azure-oidc-cli\""),
-        "the sdist's workspace lacks the module or the CLI".into(),
+        out.join(wheel_name(version)).is_file(),
+        format!("the sdist built no {}", wheel_name(version)),
     )?;
     Ok(1)
 }
