@@ -130,9 +130,9 @@ pub(crate) fn build(dist: &Path, staging: &Path, version: &str) -> Result<Vec<Pa
         &envs,
     )?;
     let root_dir = unpacked.join(format!("pulumi_azure_oidc-{version}"));
-    let licences_dir = root_dir
-        .join(format!("pulumi_azure_oidc-{version}.dist-info"))
-        .join("licenses");
+    let dist_info = root_dir.join(format!("pulumi_azure_oidc-{version}.dist-info"));
+    unroot_sboms(&dist_info.join("sboms"))?;
+    let licences_dir = dist_info.join("licenses");
     std::fs::create_dir_all(&licences_dir).map_err(|e| e.to_string())?;
     licences::write(
         &licences_dir.join("THIRD-PARTY-LICENSES.html"),
@@ -175,6 +175,25 @@ pub(crate) fn build(dist: &Path, staging: &Path, version: &str) -> Result<Vec<Pa
         return Err(format!("maturin did not write {}", sdist.display()));
     }
     Ok(vec![wheel, sdist])
+}
+
+/// maturin's SBOMs name our crates by their `file://` path; the checkout's location
+/// becomes `/build`, as in the binaries, so the wheel does not depend on it.
+fn unroot_sboms(dir: &Path) -> Result {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let checkout = format!("file://{}", root().display());
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if text.contains(&checkout) {
+            std::fs::write(&path, text.replace(&checkout, "file:///build"))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// A fresh venv with no Rust on `PATH` installs the wheel alone; its CLI and its
