@@ -271,7 +271,7 @@ impl Http {
             Service::Entra => &self.counters.entra,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        if request.method.writes() && request.service != Service::Entra {
+        if request.writes() && request.service != Service::Entra {
             self.counters.writes.fetch_add(1, Ordering::Relaxed);
         }
         let method = match request.method {

@@ -16,6 +16,7 @@ mod adopt;
 mod api;
 mod apply;
 mod auth;
+mod batch;
 mod destroy;
 mod discover;
 mod doctor;

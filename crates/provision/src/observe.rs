@@ -9,93 +9,69 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use pulumi_azure_oidc::diff::{
-    ObservedApp, ObservedDeploymentSettings, ObservedEscEnvironment, ObservedState,
+    ObservedApp, ObservedDeploymentSettings, ObservedEscEnvironment, ObservedRoleAssignment,
+    ObservedState,
 };
 use pulumi_azure_oidc::error::Result;
 use pulumi_azure_oidc::plan::Plan;
 use pulumi_azure_oidc::provision::order::{listing_scopes, org_tag};
+use pulumi_azure_oidc::provision::requests::{self, assignments_of};
 use pulumi_azure_oidc::provision::{AppIds, Live};
 use pulumi_azure_oidc::target::Target;
 
 use super::Provisioner;
 
+/// A scope listed whole: a subscription, whose one list holds every principal's
+/// assignments at, above and below it. Wider scopes (a management group) would list
+/// every subscription below them, so those are asked per principal instead.
+fn listed_whole(scope: &str) -> bool {
+    let parts: Vec<&str> = scope.trim_matches('/').split('/').collect();
+    parts.len() == 2 && parts[0].eq_ignore_ascii_case("subscriptions")
+}
+
 impl Provisioner {
-    /// Read one app with its credentials, service principal and role assignments.
-    async fn observe_app(
+    /// Every role assignment at, above or below each subscription scope, whoever
+    /// holds it: one list per subscription, whatever the number of apps.
+    async fn list_whole_scopes(
         &self,
-        v: &Value,
         scopes: &BTreeSet<String>,
-    ) -> Result<Option<ObservedApp>> {
-        let Some(ids) = AppIds::of(v) else {
-            return Ok(None);
-        };
-        let label = v["uniqueName"].as_str().unwrap_or(&ids.id).to_owned();
-        let credentials = self.list_credentials(&ids, &label).await?;
-        let sp = self.get_sp(&ids.app_id).await?;
-        let mut role_assignments = Vec::new();
-        if let Some(sp) = &sp {
-            for scope in scopes {
-                for ra in self.list_role_assignments(scope, sp).await? {
-                    if !role_assignments.contains(&ra) {
-                        role_assignments.push(ra);
-                    }
+    ) -> Result<Vec<ObservedRoleAssignment>> {
+        let mut out = Vec::new();
+        for scope in scopes.iter().filter(|s| listed_whole(s)) {
+            let mut next = Some(requests::list_all_role_assignments(scope));
+            while let Some(r) = next {
+                let answer = self.send(&r).await?;
+                let (items, more) =
+                    requests::read_role_assignments_page(answer, &r, &self.endpoints.arm)?;
+                out.extend(items);
+                next = more;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A principal's assignments: from the whole-scope lists, plus one filtered list
+    /// per scope that is not listed whole.
+    async fn assignments_of(
+        &self,
+        principal: &str,
+        whole: &[ObservedRoleAssignment],
+        scopes: &BTreeSet<String>,
+    ) -> Result<Vec<ObservedRoleAssignment>> {
+        let mut held = assignments_of(whole, principal);
+        for scope in scopes.iter().filter(|s| !listed_whole(s)) {
+            for ra in self.list_role_assignments(scope, principal).await? {
+                if !held.contains(&ra) {
+                    held.push(ra);
                 }
             }
         }
-        Ok(Some(ObservedApp {
-            id: ids.id,
-            app_id: ids.app_id,
-            unique_name: v["uniqueName"].as_str().map(str::to_owned),
-            display_name: v["displayName"].as_str().unwrap_or_default().to_owned(),
-            tags: v["tags"]
-                .as_array()
-                .map(|t| {
-                    t.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            federated_identity_credentials: credentials,
-            service_principal_id: sp,
-            role_assignments,
-            identity_id: None,
-        }))
+        Ok(held)
     }
 
-    /// Read one identity's credentials and role assignments.
-    async fn observe_identity(
-        &self,
-        v: &Value,
-        scopes: &BTreeSet<String>,
-    ) -> Result<Option<ObservedApp>> {
-        let Some(mut seen) = pulumi_azure_oidc::provision::requests::observed_identity(v) else {
-            return Ok(None);
-        };
-        let id = seen.id.clone();
-        let label = seen.unique_name.clone().unwrap_or_default();
-        seen.federated_identity_credentials = self.list_identity_credentials(&id, &label).await?;
-        if let Some(principal) = seen.service_principal_id.clone() {
-            for scope in scopes {
-                for ra in self.list_role_assignments(scope, &principal).await? {
-                    if !seen.role_assignments.contains(&ra) {
-                        seen.role_assignments.push(ra);
-                    }
-                }
-            }
-        }
-        Ok(Some(seen))
-    }
-
-    /// The plan's identities by ARM id, and the org's other managed ones by tag, in
-    /// every resource group the plan places identities in.
-    async fn observe_identities(
-        self: &Arc<Self>,
-        plan: &Plan,
-        scopes: &Arc<BTreeSet<String>>,
-    ) -> Result<Vec<ObservedApp>> {
-        // One list per resource group holds the plan's identities (found by id) and
-        // any other the org's runs made there (found by tag).
+    /// The managed identities in every resource group the plan places identities in:
+    /// the plan's (by id) and the org's others (by tag).
+    async fn list_org_identities(self: &Arc<Self>, plan: &Plan) -> Result<Vec<Value>> {
         let planned: BTreeSet<String> = plan
             .apps
             .iter()
@@ -120,92 +96,162 @@ impl Provisioner {
                 }
             }
         }
+        Ok(raw.into_values().collect())
+    }
+
+    /// The org's apps: every tagged one from one list, and the plan's apps that list
+    /// did not return (it may lag behind a fresh app) read by key, batched. A pinned
+    /// app is known by its plan label from here on.
+    async fn find_apps(self: &Arc<Self>, plan: &Plan) -> Result<Vec<Value>> {
+        let planned: Vec<_> = plan.apps.iter().filter(|a| a.identity.is_none()).collect();
+        // A config that holds no apps reads nothing from Graph, so an operator with no
+        // Graph permission at all can run it (see `permissions`).
+        if planned.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: BTreeMap<String, Value> = BTreeMap::new();
+        for v in self.list_apps_tagged(&org_tag(plan)).await? {
+            found.insert(v["id"].as_str().unwrap_or_default().to_owned(), v);
+        }
+        let text = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let mut reads = Vec::new();
+        let mut labels = Vec::new();
+        for app in planned {
+            let name = app.unique_name.clone();
+            let seen = found.values_mut().find(|v| match &app.pinned_client_id {
+                Some(client_id) => text(v, "appId").eq_ignore_ascii_case(client_id),
+                None => text(v, "uniqueName").eq_ignore_ascii_case(&name),
+            });
+            match (seen, &app.pinned_client_id) {
+                (Some(v), Some(_)) => v["uniqueName"] = Value::String(name),
+                (Some(_), None) => {}
+                (None, Some(client_id)) => {
+                    reads.push(requests::get_app_by_client_id(client_id));
+                    labels.push(Some(name));
+                }
+                (None, None) => {
+                    reads.push(requests::get_app(&name));
+                    labels.push(None);
+                }
+            }
+        }
+        let answers = self.graph_batch(reads.clone()).await?;
+        for ((r, answer), label) in reads.iter().zip(answers).zip(labels) {
+            if let Some(mut v) = requests::read_optional(answer, r)? {
+                if let Some(name) = label {
+                    v["uniqueName"] = Value::String(name);
+                }
+                found.insert(v["id"].as_str().unwrap_or_default().to_owned(), v);
+            }
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// Each app's credentials and service principal, two requests per app, batched.
+    async fn read_apps(
+        self: &Arc<Self>,
+        raw: Vec<Value>,
+        whole: &[ObservedRoleAssignment],
+        scopes: &BTreeSet<String>,
+    ) -> Result<Vec<ObservedApp>> {
+        let mut apps = Vec::new();
+        let mut reads = Vec::new();
+        for v in &raw {
+            let (Some(ids), Some(seen)) = (AppIds::of(v), requests::observed_app(v)) else {
+                continue;
+            };
+            let label = v["uniqueName"].as_str().unwrap_or(&ids.id).to_owned();
+            reads.push(requests::list_credentials(&ids, &label));
+            reads.push(requests::get_sp(&ids.app_id));
+            apps.push(seen);
+        }
+        let answers = self.graph_batch(reads.clone()).await?;
+        let mut answers = reads.iter().zip(answers);
+        for app in &mut apps {
+            let (Some((list, credentials)), Some((get, sp))) = (answers.next(), answers.next())
+            else {
+                break;
+            };
+            app.federated_identity_credentials = requests::read_credentials(credentials, list)?;
+            app.service_principal_id = requests::read_sp_id(sp, get)?;
+            if let Some(sp) = &app.service_principal_id {
+                app.role_assignments = self.assignments_of(sp, whole, scopes).await?;
+            }
+        }
+        Ok(apps)
+    }
+
+    /// Each identity's credentials (ARM has no batch: one list each, concurrently) and
+    /// role assignments.
+    async fn read_identities(
+        self: &Arc<Self>,
+        raw: Vec<Value>,
+        whole: Arc<Vec<ObservedRoleAssignment>>,
+        scopes: Arc<BTreeSet<String>>,
+    ) -> Result<Vec<ObservedApp>> {
         let mut tasks = JoinSet::new();
-        for v in raw.into_values() {
+        for v in raw {
+            let Some(mut seen) = requests::observed_identity(&v) else {
+                continue;
+            };
             let me = self.clone();
+            let whole = whole.clone();
             let scopes = scopes.clone();
-            tasks.spawn(async move { me.observe_identity(&v, &scopes).await });
+            tasks.spawn(async move {
+                let label = seen.unique_name.clone().unwrap_or_default();
+                seen.federated_identity_credentials =
+                    me.list_identity_credentials(&seen.id, &label).await?;
+                if let Some(principal) = seen.service_principal_id.clone() {
+                    seen.role_assignments = me.assignments_of(&principal, &whole, &scopes).await?;
+                }
+                Ok::<_, pulumi_azure_oidc::Error>(seen)
+            });
         }
         let mut out = Vec::new();
         while let Some(done) = tasks.join_next().await {
-            if let Some(seen) = done.map_err(join_error)?? {
-                out.push(seen);
-            }
+            out.push(done.map_err(join_error)??);
         }
         Ok(out)
     }
 
-    /// Observe everything the plan touches, apps in parallel.
+    /// Observe everything the plan touches in three rounds of requests, whatever its
+    /// size: the lists (tagged apps, identities, each subscription's role assignments)
+    /// beside every target's read; the plan's apps the tag list missed; then every
+    /// app's credentials and service principal, batched twenty to a request.
     pub async fn observe(self: &Arc<Self>, plan: &Plan) -> Result<Live> {
         let scopes = Arc::new(listing_scopes(plan));
-        // Apps: the plan's by key, plus the org's other managed apps by tag.
-        let mut raw: BTreeMap<String, Value> = BTreeMap::new();
-        let mut tasks = JoinSet::new();
-        for app in plan.apps.iter().filter(|a| a.identity.is_none()) {
-            let me = self.clone();
-            let name = app.unique_name.clone();
-            let pinned = app.pinned_client_id.clone();
-            tasks.spawn(async move {
-                match pinned {
-                    // An existing app a config pins is found by its client id, and
-                    // known by its plan label from here on.
-                    Some(client_id) => {
-                        Ok(me.get_app_by_client_id(&client_id).await?.map(|mut v| {
-                            v["uniqueName"] = Value::String(name);
-                            v
-                        }))
-                    }
-                    None => me.get_app(&name).await,
-                }
-            });
-        }
         // Targets (deployment settings and ESC environments) depend on nothing the
-        // apps' reads return, so they are read alongside them.
-        let mut settings = Vec::new();
-        let mut envs = Vec::new();
+        // other reads return, so they are read alongside them all.
         let mut target_tasks = JoinSet::new();
         for t in plan.apps.iter().flat_map(|a| &a.targets) {
             let me = self.clone();
             let target = t.target.clone();
             target_tasks.spawn(async move { me.observe_target(target).await });
         }
+        let whole = {
+            let me = self.clone();
+            let scopes = scopes.clone();
+            tokio::spawn(async move { me.list_whole_scopes(&scopes).await })
+        };
         let identities = {
             let me = self.clone();
             let plan = plan.clone();
-            let scopes = scopes.clone();
-            tokio::spawn(async move { me.observe_identities(&plan, &scopes).await })
+            tokio::spawn(async move { me.list_org_identities(&plan).await })
         };
-        // A config that holds no apps reads nothing from Graph, so an operator with no
-        // Graph permission at all can run it (see `permissions`).
-        let tagged = if plan.apps.iter().any(|a| a.identity.is_none()) {
-            self.list_apps_tagged(&org_tag(plan)).await?
-        } else {
-            Vec::new()
-        };
-        while let Some(done) = tasks.join_next().await {
-            if let Some(v) = done.map_err(join_error)?? {
-                raw.insert(v["id"].as_str().unwrap_or_default().to_owned(), v);
-            }
-        }
-        for v in tagged {
-            raw.entry(v["id"].as_str().unwrap_or_default().to_owned())
-                .or_insert(v);
-        }
-        let mut tasks = JoinSet::new();
-        for v in raw.into_values() {
+        let raw_apps = self.find_apps(plan).await?;
+        let whole = Arc::new(whole.await.map_err(join_error)??);
+        let identities = {
             let me = self.clone();
-            let scopes = scopes.clone();
-            tasks.spawn(async move { me.observe_app(&v, &scopes).await });
-        }
-        let mut apps = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            if let Some(app) = done.map_err(join_error)?? {
-                apps.push(app);
-            }
-        }
+            let raw = identities.await.map_err(join_error)??;
+            let (whole, scopes) = (whole.clone(), scopes.clone());
+            tokio::spawn(async move { me.read_identities(raw, whole, scopes).await })
+        };
+        let mut apps = self.read_apps(raw_apps, &whole, &scopes).await?;
         apps.extend(identities.await.map_err(join_error)??);
         apps.sort_by(|a, b| a.unique_name.cmp(&b.unique_name).then(a.id.cmp(&b.id)));
 
+        let mut settings = Vec::new();
+        let mut envs = Vec::new();
         while let Some(done) = target_tasks.join_next().await {
             match done.map_err(join_error)?? {
                 Observed::Settings(s) => settings.push(s),

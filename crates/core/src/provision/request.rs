@@ -205,6 +205,22 @@ impl Request {
         }
     }
 
+    /// Whether sending it changes something: a batch does when one of its requests
+    /// does (what the write counters count).
+    pub fn writes(&self) -> bool {
+        if !super::requests::is_batch(self) {
+            return self.method.writes();
+        }
+        match &self.body {
+            Some(Body::Json(v)) => v["requests"].as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|i| i["method"].as_str().is_some_and(|m| m != "GET"))
+            }),
+            _ => false,
+        }
+    }
+
     /// What it needs to authenticate.
     pub fn credential(&self) -> Credential {
         match self.service {

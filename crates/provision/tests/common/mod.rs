@@ -161,6 +161,16 @@ impl Hands {
         v["id"].as_str().unwrap().to_owned()
     }
 
+    /// A Graph call with the operator's Graph token.
+    pub(crate) async fn graph_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        self.call(method, path, &self.graph, body).await
+    }
+
     pub(crate) async fn credential(
         &self,
         object_id: &str,

@@ -33,6 +33,35 @@ pub fn list_role_assignments(scope: &str, principal_id: &str) -> Request {
     )
 }
 
+/// Every assignment at, above or below `scope`, whoever holds it (read with
+/// [`read_role_assignments_page`]): one list serves all of a subscription's
+/// principals, where a `principalId` filter costs a request per principal.
+pub fn list_all_role_assignments(scope: &str) -> Request {
+    Request::new(
+        Service::Arm,
+        format!("list role assignments at {scope}"),
+        Method::Get,
+        format!(
+            "{}?api-version={ROLE_ASSIGNMENTS_API_VERSION}",
+            role_assignments(scope, "")
+        ),
+    )
+}
+
+/// Of `all` (lists of whole scopes), the assignments `principal_id` holds, each once.
+pub fn assignments_of(
+    all: &[ObservedRoleAssignment],
+    principal_id: &str,
+) -> Vec<ObservedRoleAssignment> {
+    let mut out: Vec<ObservedRoleAssignment> = Vec::new();
+    for ra in all {
+        if ra.principal_id.eq_ignore_ascii_case(principal_id) && !out.contains(ra) {
+            out.push(ra.clone());
+        }
+    }
+    out
+}
+
 pub fn read_role_assignments(
     answer: Answer,
     request: &Request,

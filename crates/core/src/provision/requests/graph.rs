@@ -155,14 +155,40 @@ pub fn delete_app(app: &AppIds, label: &str) -> Request {
     )
 }
 
-/// The first page of an org's managed apps, by tag (`tags/any(t:t eq '…')`).
+/// The first page of an org's managed apps, by tag (`tags/any(t:t eq '…')`), with
+/// every property [`observed_app`] reads, so the list alone says what each app is.
 pub fn list_apps_tagged(tag: &str) -> Request {
     let filter = format!("tags/any(t:t eq '{}')", quote(tag));
     graph(
         "list managed apps".into(),
         Method::Get,
-        format!("applications?$filter={}&$top=999", enc(&filter)),
+        format!(
+            "applications?$filter={}&$select=id,appId,uniqueName,displayName,tags&$top=999",
+            enc(&filter)
+        ),
     )
+}
+
+/// An app as the diff sees it, without its credentials, service principal and role
+/// assignments (read separately); `None` when the object lacks its ids.
+pub fn observed_app(v: &Value) -> Option<crate::diff::ObservedApp> {
+    let ids = AppIds::of(v)?;
+    Some(crate::diff::ObservedApp {
+        id: ids.id,
+        app_id: ids.app_id,
+        unique_name: v["uniqueName"].as_str().map(str::to_owned),
+        display_name: v["displayName"].as_str().unwrap_or_default().to_owned(),
+        tags: v["tags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..crate::diff::ObservedApp::default()
+    })
 }
 
 /// The first page of every app in the tenant (ids and names only), for `adopt`'s

@@ -65,12 +65,14 @@ pub enum Upserted<T> {
 }
 
 mod arm;
+mod batch;
 mod entra;
 mod graph;
 mod identity;
 mod pulumi;
 
 pub use arm::*;
+pub use batch::*;
 pub use entra::*;
 pub use graph::*;
 pub use identity::*;
