@@ -97,6 +97,7 @@ pub fn executor(options: &RunOptions, call: Call) -> Result<Arc<Provisioner>> {
         request_limit: None,
         app_parallelism: None,
         identity_write_rates: options.identity_write_rates(),
+        budgets: Some(options.budgets()),
         check_rights: !options.skip_rights_check,
     })?))
 }

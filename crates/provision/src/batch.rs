@@ -54,6 +54,7 @@ impl Provisioner {
             let mut again = 0_u64;
             for (&i, answer) in pending.iter().zip(got) {
                 attempts[i] += 1;
+                self.http.heed(&requests[i], &answer);
                 match next_action(
                     &self.http.policy,
                     &requests[i],

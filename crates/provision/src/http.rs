@@ -110,6 +110,8 @@ pub(crate) struct Http {
     pub(crate) counters: Arc<Counters>,
     sent: Arc<AtomicU64>,
     request_limit: Option<u64>,
+    /// `None`: requests go as fast as the slots allow, and only 429s slow them.
+    pacing: Option<Arc<super::budget::Pacing>>,
 }
 
 impl std::fmt::Debug for Http {
@@ -126,6 +128,7 @@ impl Http {
         policy: RetryPolicy,
         concurrency: usize,
         request_limit: Option<u64>,
+        budgets: Option<pulumi_azure_oidc::provision::Budgets>,
     ) -> Result<Self> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("pulumi-azure-oidc/", env!("CARGO_PKG_VERSION")))
@@ -154,6 +157,7 @@ impl Http {
             counters: Arc::new(Counters::default()),
             sent: Arc::new(AtomicU64::new(0)),
             request_limit,
+            pacing: budgets.map(|b| Arc::new(super::budget::Pacing::new(b))),
         })
     }
 
@@ -168,7 +172,13 @@ impl Http {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
+            if let Some(pacing) = &self.pacing {
+                pacing.wait(request).await;
+            }
             let outcome = self.send_once(request, url, auth).await;
+            if let (Some(pacing), Ok(answer)) = (&self.pacing, &outcome) {
+                pacing.heed(request, answer);
+            }
             attempt += 1;
             let seen = match &outcome {
                 Ok(answer) => Outcome::Answered(answer),
@@ -248,6 +258,14 @@ impl Http {
     ) -> Result<F::Output> {
         let _slot = self.slot().await?;
         Ok(HOLDS_SLOT.scope(true, work).await)
+    }
+
+    /// Learn from an answer that did not come through [`Http::send`] (one inside a
+    /// batch) what it says about `request`'s budgets.
+    pub(crate) fn heed(&self, request: &Request, answer: &Answer) {
+        if let Some(pacing) = &self.pacing {
+            pacing.heed(request, answer);
+        }
     }
 
     /// A slot of the concurrency limit, for requests sent outside [`Http::send`].
@@ -357,7 +375,7 @@ mod tests {
     /// siblings) must not keep background requests waiting afterwards.
     #[tokio::test]
     async fn an_aborted_waiter_does_not_hold_background_back() {
-        let http = Arc::new(Http::new(None, RetryPolicy::fast(), 1, None).expect("client"));
+        let http = Arc::new(Http::new(None, RetryPolicy::fast(), 1, None, None).expect("client"));
         let held = http.slot().await.expect("a slot");
         let other = http.clone();
         let waiter = tokio::spawn(async move {

@@ -17,6 +17,7 @@ mod api;
 mod apply;
 mod auth;
 mod batch;
+mod budget;
 mod destroy;
 mod discover;
 mod doctor;
@@ -73,6 +74,9 @@ pub struct Options {
     pub app_parallelism: Option<usize>,
     /// The managed-identity credential write rates to keep under.
     pub identity_write_rates: pulumi_azure_oidc::provision::IdentityWriteRates,
+    /// The Graph and ARM budgets to pace to; `None` sends as fast as the concurrency
+    /// allows and leaves slowing down to 429s.
+    pub budgets: Option<pulumi_azure_oidc::provision::Budgets>,
     /// Check the operator's rights before the first write of `apply`.
     pub check_rights: bool,
 }
@@ -90,6 +94,7 @@ impl Default for Options {
             request_limit: None,
             app_parallelism: None,
             identity_write_rates: Default::default(),
+            budgets: Some(Default::default()),
             check_rights: true,
         }
     }
@@ -139,6 +144,7 @@ impl Provisioner {
             options.retry,
             options.concurrency,
             options.request_limit,
+            options.budgets,
         )?;
         let token_retry_after = auth::RetryAfterNote::default();
         let azure = match &options.azure {

@@ -4,6 +4,7 @@
 //! executor (`pulumi-azure-oidc-provision`) performs what this module describes, so
 //! the page, Python and C see the same requests and reports the CLI does.
 
+mod budget;
 mod endpoints;
 mod options;
 pub mod order;
@@ -16,6 +17,7 @@ mod retry;
 pub mod rights;
 mod secret;
 
+pub use budget::{Bucket, Budgets, DOCUMENTED_BUDGETS, Draw, Schedule};
 pub use endpoints::{Cloud, Endpoints};
 pub use options::{
     AuthKind, Call, DEFAULT_CONCURRENCY, DEFAULT_VERIFY_WAIT_SECS, DEPLOYMENTS_TOKEN_FILE,

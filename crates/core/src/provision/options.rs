@@ -102,8 +102,9 @@ pub struct RunOptions {
     pub wait_secs: Option<u64>,
     /// Short retry waits, for local emulators (default: on for a loopback endpoint).
     pub fast_retry: Option<bool>,
-    /// Azure's documented managed-identity write rates times this factor (default 1):
-    /// only for an emulator started with the same `--rate-scale`.
+    /// Azure's documented request budgets (Graph and ARM) and managed-identity write
+    /// rates, refilled this factor faster (default 1): only for an emulator started
+    /// with the same `--rate-scale`.
     pub rate_scale: Option<f64>,
     /// Apply: do not check the operator's rights before the first write (the services
     /// still refuse what it may not do).
@@ -269,6 +270,11 @@ impl RunOptions {
     /// The managed-identity write rates to keep under.
     pub fn identity_write_rates(&self) -> super::IdentityWriteRates {
         super::DOCUMENTED_IDENTITY_WRITE_RATES.scaled(self.rate_scale.unwrap_or(1.0))
+    }
+
+    /// The Graph and ARM budgets to pace to.
+    pub fn budgets(&self) -> super::Budgets {
+        super::DOCUMENTED_BUDGETS.scaled(self.rate_scale.unwrap_or(1.0))
     }
 
     pub fn verify_wait(&self) -> std::time::Duration {

@@ -350,6 +350,9 @@ pub(crate) fn options_as(
         identity_write_rates:
             pulumi_azure_oidc_provision::core::provision::DOCUMENTED_IDENTITY_WRITE_RATES
                 .scaled(RATE_SCALE),
+        budgets: Some(
+            pulumi_azure_oidc_provision::core::provision::DOCUMENTED_BUDGETS.scaled(RATE_SCALE),
+        ),
         check_rights: true,
     }
 }
