@@ -2,6 +2,7 @@
 applications, federated identity credentials, service principals, Graph's error
 envelope as the SDK raises it (`ODataError`), and JSON batching."""
 
+from pathlib import Path
 from typing import List, Set
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from conftest import (
     token_claims,
     unique,
 )
+from emulator_process import run_emulator
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.applications.applications_request_builder import ApplicationsRequestBuilder
 from msgraph.generated.models.app_role_assignment import AppRoleAssignment
@@ -318,6 +320,61 @@ def test_json_batch_answers_each_request(emulator: Emulator) -> None:
         assert names == {f"{prefix}-1", f"{prefix}-2"} and len(listed.value or []) == 2
 
     run(scenario())
+
+
+def test_json_batch_reports_an_inner_429_from_the_write_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An emulator of its own with Azure's budgets at a hundredth of their refill rate:
+    3,000 writes per application and tenant pass, then each further write in a batch
+    gets a 429 of its own, with Retry-After and Graph's throttle headers, while a read in
+    the same batch is answered 200."""
+    with run_emulator(tmp_path, "--budgets", "azure", "--rate-scale", "0.01") as info:
+        monkeypatch.setenv("SSL_CERT_FILE", info["ca_file"])
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", info["ca_file"])
+        own = Emulator(info)
+
+        async def scenario() -> None:
+            graph = own.graph()
+            created = await graph.applications.post(Application(display_name=unique("clients-budget")))
+            assert created is not None and created.id
+            passed = 0
+            for number in range(200):
+                # Built with a client that has sent nothing, so the requests' URLs are
+                # still relative to the version, as the batch wants them (once a client
+                # has sent, kiota writes the emulator's base URL into them).
+                app = own.graph().applications.by_application_id(created.id)
+                writes = [
+                    BatchRequestItem(
+                        request_information=app.to_patch_request_information(
+                            Application(display_name=f"budget-{number}-{i}")
+                        )
+                    )
+                    for i in range(19)
+                ]
+                read = BatchRequestItem(request_information=app.to_get_request_information())
+                batch = BatchRequestContent({item.id: item for item in [*writes, read]})
+                answer = await graph.batch.post(batch_request_content=batch)
+                codes = answer.get_response_status_codes()
+                assert codes[read.id] == 200, codes
+                refused = [item for item in writes if codes[item.id] == 429]
+                passed += sum(1 for item in writes if codes[item.id] == 204)
+                if refused:
+                    response = answer.get_response_by_id(refused[0].id)
+                    assert response is not None and response.headers is not None
+                    headers = {k.lower(): v for k, v in response.headers.items()}
+                    assert float(headers["retry-after"]) > 0, headers
+                    assert headers["x-ms-throttle-scope"] == (
+                        f"Tenant_Application/Write/{own.client_id}/{own.tenant}"
+                    ), headers
+                    assert headers["x-ms-throttle-information"] == "WriteLimitExceeded", headers
+                    break
+            else:
+                pytest.fail("no write was refused")
+            # The create and 2,999 renames; a refill of one write per five seconds at most.
+            assert 2_999 <= passed <= 3_010, passed
+
+        run(scenario())
 
 
 # ---- least privilege: app role assignments, owners, the 403s ----

@@ -2,7 +2,8 @@
 //! 2022-04-01), the built-in role definitions they name (`definitions`), the tenant's
 //! subscription (`subscriptions`), and user-assigned managed identities with their
 //! federated credentials (`identities`). This module authenticates every ARM request,
-//! has `authz::arm` judge it (RBAC with conditions: which action on which scope), and
+//! charges it to ARM's documented budgets (`budget`, with `Budgets::Azure`), has
+//! `authz::arm` judge it (RBAC with conditions: which action on which scope), and
 //! routes it.
 //!
 //! Sources: Azure/azure-rest-api-specs `specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json`
@@ -19,9 +20,11 @@ use crate::authz::arm::{
 };
 use crate::authz::condition;
 use crate::http::{Req, arm_error, arm_json, now_rfc3339_precise};
+use crate::options::Budgets;
 use crate::shared::{Grant, Resource, Shared, lock};
 use crate::state::{OPTIONAL_ASSIGNMENT_PROPERTIES, RoleAssignment, role_assignment_json};
 
+mod budget;
 mod definitions;
 mod identities;
 mod paging;
@@ -41,12 +44,26 @@ enum Kind {
 pub(crate) async fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
     let grant = match authorize(shared, req) {
         Ok(g) => g,
-        Err(r) => return ("arm.unauthorized", r),
+        Err(mut r) => {
+            // Refused before it is counted: no budget to report, and no fixed value
+            // pretending there is one.
+            if shared.options.budgets != Budgets::Off {
+                budget::clear_fixed(&mut r);
+            }
+            return ("arm.unauthorized", r);
+        }
     };
-    if identities::is_ours(req) {
-        return identities::handle(shared, base, req, &grant).await;
-    }
-    authorization(shared, req, &grant)
+    let metered = match budget::meter(shared, req, &grant) {
+        Ok(m) => m,
+        Err(r) => return ("arm.throttled", r),
+    };
+    let (kind, mut resp) = if identities::is_ours(req) {
+        identities::handle(shared, base, req, &grant).await
+    } else {
+        authorization(shared, req, &grant)
+    };
+    budget::stamp(&mut resp, metered.as_ref());
+    (kind, resp)
 }
 
 /// Subscriptions, role assignments and role definitions: answered at once.

@@ -146,12 +146,8 @@ pub(crate) fn graph_json(req: &Req, status: StatusCode, body: &Value) -> Respons
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(GRAPH_JSON));
     headers.insert("odata-version", HeaderValue::from_static("4.0"));
-    let units = if req.method == Method::GET && status == StatusCode::OK {
-        "2"
-    } else {
-        "1"
-    };
-    headers.insert("x-ms-resource-unit", HeaderValue::from_static(units));
+    // `x-ms-resource-unit`, the request's documented cost, is added by `graph::budget`
+    // to every answer of a request it charged.
     set_request_id(req, resp)
 }
 
@@ -232,8 +228,8 @@ pub(crate) fn arm_json(req: &Req, status: StatusCode, body: &Value) -> Response 
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
     // The remaining-budget headers ARM sends on every response (MicrosoftDocs/azure-docs
-    // `articles/azure-resource-manager/management/request-limits-and-throttling.md`); fixed values,
-    // since the emulator's throttling is injected rather than metered.
+    // `articles/azure-resource-manager/management/request-limits-and-throttling.md`): a
+    // fixed value, which `arm::budget` replaces with the real one when budgets are on.
     let name = if req.is_write() {
         "x-ms-ratelimit-remaining-subscription-writes"
     } else {

@@ -3,7 +3,8 @@
 //! credentials), ARM role assignments and user-assigned managed identities (with their
 //! federated credentials), the Entra token endpoint, Pulumi Cloud
 //! (deployment settings, ESC environments) and Pulumi's OIDC issuer — with seeded
-//! fault injection and Azure's replication windows.
+//! fault injection, Azure's replication windows and, with `Budgets::Azure`, Graph's and
+//! ARM's documented request budgets (`graph::budget`, `arm::budget`).
 //!
 //! It depends on no crate of the tool it tests. Every format, status code, error body
 //! and limit is written down here from the services' public documentation or a public
@@ -62,8 +63,8 @@ pub use claims::PULUMI_ISSUER;
 pub use faults::{Fault, FaultOptions, Replication};
 pub use mint::MintRequest;
 pub use options::{
-    DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS, DEFAULT_LIST_PAGE_SIZE, DEFAULT_OPERATOR_CLIENT_ID,
-    DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,
-    Operator, Options, Rights,
+    Budgets, DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS, DEFAULT_LIST_PAGE_SIZE,
+    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
+    DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Operator, Options, Rights,
 };
 pub use server::Emulator;

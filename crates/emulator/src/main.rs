@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pulumi_azure_oidc_emulator::{
-    DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
+    Budgets, DEFAULT_OPERATOR_CLIENT_ID, DEFAULT_OPERATOR_SECRET, DEFAULT_PULUMI_TOKEN,
     DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, Emulator, FaultOptions, Operator, Options,
     PULUMI_ISSUER, Replication, Rights,
 };
@@ -99,11 +99,17 @@ struct Args {
     #[arg(long, default_value_t = pulumi_azure_oidc_emulator::DEFAULT_LIST_PAGE_SIZE, value_parser = clap::value_parser!(usize))]
     list_page_size: usize,
     /// Speed up the documented request rates the emulator meters (managed identity
-    /// credential writes: 0.25/s per identity, 2/s per subscription, 10/s per tenant):
-    /// 1 is as documented, 50 refills fifty times faster. Retry-After values are then
-    /// fractional seconds.
+    /// credential writes: 0.25/s per identity, 2/s per subscription, 10/s per tenant; and
+    /// the budgets of --budgets azure): 1 is as documented, 50 refills fifty times faster.
+    /// Retry-After values are then fractional seconds.
     #[arg(long, default_value_t = 1.0, value_parser = rate_scale)]
     rate_scale: f64,
+    /// Which documented request budgets to enforce: `off`, or `azure` for Microsoft
+    /// Graph's identity limits (writes and resource units per app and tenant, writes per
+    /// tenant) and ARM's token buckets (reads, writes, deletes per subscription and
+    /// principal), answering 429 with Retry-After beyond them.
+    #[arg(long, default_value = "off", value_parser = budgets)]
+    budgets: Budgets,
     /// How long each credential write to a managed identity takes, in milliseconds;
     /// another credential write to the same identity meanwhile gets 409.
     #[arg(long, default_value_t = pulumi_azure_oidc_emulator::DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS)]
@@ -138,6 +144,14 @@ fn rate_scale(value: &str) -> Result<f64, String> {
     match value.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
         _ => Err(format!("{value:?}: the rate scale is a number above zero")),
+    }
+}
+
+fn budgets(value: &str) -> Result<Budgets, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "off" => Ok(Budgets::Off),
+        "azure" => Ok(Budgets::Azure),
+        _ => Err(format!("{value:?}: the budgets are `off` or `azure`")),
     }
 }
 
@@ -204,6 +218,7 @@ fn main() -> ExitCode {
         missing_stacks: args.missing_stacks,
         list_page_size: args.list_page_size.max(1),
         rate_scale: args.rate_scale,
+        budgets: args.budgets,
         identity_credential_write_ms: args.identity_credential_write_ms,
         ca_file: args.ca_file,
         managed_identity_header: args.managed_identity_header,

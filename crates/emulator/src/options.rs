@@ -45,6 +45,22 @@ pub enum Rights {
     Granted,
 }
 
+/// Which of Azure's documented request budgets the emulator enforces, besides the
+/// managed identity credential write rates it always meters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Budgets {
+    /// None: ARM's remaining-request headers carry a fixed value, nothing is refused for
+    /// going too fast (only injected faults throttle).
+    #[default]
+    Off,
+    /// Microsoft Graph's identity and access limits (writes per application and tenant,
+    /// writes per tenant, resource units per application and tenant) and ARM's token
+    /// buckets (reads, writes and deletes per subscription and principal, per
+    /// subscription, per tenant and principal), at the documented sizes, refilled
+    /// `Options::rate_scale` times faster. What `--budgets azure` starts.
+    Azure,
+}
+
 /// An identity that may obtain Graph and ARM tokens with a client secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Operator {
@@ -89,10 +105,13 @@ pub struct Options {
     /// smaller `$top` wins), so tests can page with a handful of objects.
     pub list_page_size: usize,
     /// Speeds up the documented request rates the emulator meters (the managed identity
-    /// credential writes: 0.25/s per identity, 2/s per subscription, 10/s per tenant).
-    /// 1.0 is the documented rate; 50.0 refills fifty times faster, so a test of the
-    /// throttle runs in milliseconds. Must be finite and above zero.
+    /// credential writes: 0.25/s per identity, 2/s per subscription, 10/s per tenant; and
+    /// with [`Budgets::Azure`], Graph's and ARM's budgets). 1.0 is the documented rate;
+    /// 50.0 refills fifty times faster, so a test of the throttle runs in milliseconds.
+    /// Bucket sizes stay as documented. Must be finite and above zero.
     pub rate_scale: f64,
+    /// Whether Graph's and ARM's documented request budgets are enforced.
+    pub budgets: Budgets,
     /// How long each credential write to a managed identity takes, in milliseconds;
     /// another credential write to the same identity meanwhile gets 409.
     pub identity_credential_write_ms: u64,
@@ -127,6 +146,7 @@ impl Default for Options {
             missing_stacks: Vec::new(),
             list_page_size: DEFAULT_LIST_PAGE_SIZE,
             rate_scale: 1.0,
+            budgets: Budgets::Off,
             identity_credential_write_ms: DEFAULT_IDENTITY_CREDENTIAL_WRITE_MS,
             ca_file: None,
             managed_identity_header: None,

@@ -5,6 +5,14 @@
 //! `PatchDeploymentSettings` among it) and pulumi/esc-sdk `sdk/swagger.yaml` (the ESC
 //! environments API: `listEnvironments`, `checkEnvironmentYaml`, `openEnvironment`,
 //! `readOpenEnvironment`, with the shapes its generated Python client reads).
+//!
+//! No request budget is metered here, with `Budgets::Azure` or without: no public source
+//! gives Pulumi Cloud's REST API a number. Pulumi says only that the service applies
+//! "generous rate limits on various endpoints" (pulumi/pulumi#7963) and that a 429 may
+//! come from the web application firewall in front of it, measured over five-minute
+//! periods (pulumi/pulumi#8826) and honoured through `Retry-After` by the CLI
+//! (pulumi/pulumi#24131). A client meets Pulumi Cloud's 429s here only through fault
+//! injection.
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};

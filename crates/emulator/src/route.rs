@@ -2,7 +2,7 @@
 //! its path belongs to, counted, perhaps faulted, and handed to that service.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -97,7 +97,9 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
     {
         let mut stats = lock(&shared.stats);
         stats.requests += 1;
-        if req.is_write() && service != Service::Token {
+        // A batch's POST writes nothing itself; `graph::batch` counts its writes.
+        let batch = service == Service::Graph && graph::batch::is_batch(&req);
+        if req.is_write() && service != Service::Token && !batch {
             stats.write_requests += 1;
         }
         stats.in_flight += 1;
@@ -118,29 +120,9 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
             stats.max_identity_writes_in_flight = stats.max_identity_writes_in_flight.max(n);
         }
     }
-    // Whether a client waits as long as a 429 told it to.
-    let retry_key = req.retry_key();
-    {
-        let mut stats = lock(&shared.stats);
-        if let Some(not_before) = stats.retry_not_before.remove(&retry_key) {
-            let now = Instant::now();
-            if now < not_before {
-                stats.early_retries += 1;
-                if stats.early_retry_examples.len() < 10 {
-                    let early = not_before - now;
-                    let example = format!(
-                        "{} /{} {:.1} ms early",
-                        req.method,
-                        req.segments.join("/"),
-                        early.as_secs_f64() * 1e3
-                    );
-                    stats.early_retry_examples.push(example);
-                }
-            } else {
-                stats.honoured_retries += 1;
-            }
-        }
-    }
+    // Whether a client waits as long as a 429 told it to (a batch's own requests are
+    // checked one by one in `graph::batch`).
+    shared.note_retry(&req);
     let (delay, fault) = lock(&shared.faults).next();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

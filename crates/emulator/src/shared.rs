@@ -178,6 +178,31 @@ impl Shared {
             .insert(req.retry_key(), not_before);
     }
 
+    /// Whether `req` repeats a request that was answered 429: counted as honoured when
+    /// it waited as long as it was told, as early (with an example) when it did not.
+    pub(crate) fn note_retry(&self, req: &Req) {
+        let mut stats = lock(&self.stats);
+        let Some(not_before) = stats.retry_not_before.remove(&req.retry_key()) else {
+            return;
+        };
+        let now = Instant::now();
+        if now < not_before {
+            stats.early_retries += 1;
+            if stats.early_retry_examples.len() < 10 {
+                let early = not_before - now;
+                let example = format!(
+                    "{} /{} {:.1} ms early",
+                    req.method,
+                    req.segments.join("/"),
+                    early.as_secs_f64() * 1e3
+                );
+                stats.early_retry_examples.push(example);
+            }
+        } else {
+            stats.honoured_retries += 1;
+        }
+    }
+
     pub(crate) fn grant(&self, token: &str) -> Option<Grant> {
         lock(&self.grants)
             .get(token)

@@ -336,12 +336,44 @@ pub(crate) const OPTIONAL_ASSIGNMENT_PROPERTIES: &[&str] = &[
     "delegatedManagedIdentityResourceId",
 ];
 
+/// The requests refused with 429 by each of the documented budgets.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct BudgetThrottles {
+    /// Graph: writes per application and tenant.
+    pub(crate) graph_app_writes: u64,
+    /// Graph: writes per tenant, all applications together.
+    pub(crate) graph_tenant_writes: u64,
+    /// Graph: resource units per application and tenant.
+    pub(crate) graph_resource_units: u64,
+    /// ARM: reads, at the subscription or tenant level.
+    pub(crate) arm_reads: u64,
+    /// ARM: writes (PUT, PATCH, POST).
+    pub(crate) arm_writes: u64,
+    /// ARM: deletes.
+    pub(crate) arm_deletes: u64,
+}
+
+impl BudgetThrottles {
+    fn to_json(self) -> Value {
+        json!({
+            "graph_app_writes": self.graph_app_writes,
+            "graph_tenant_writes": self.graph_tenant_writes,
+            "graph_resource_units": self.graph_resource_units,
+            "arm_reads": self.arm_reads,
+            "arm_writes": self.arm_writes,
+            "arm_deletes": self.arm_deletes,
+        })
+    }
+}
+
 /// Counters for `GET /_emulator/stats`: what clients asked, what was injected.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     pub(crate) by_kind: BTreeMap<String, u64>,
     pub(crate) faults: BTreeMap<String, u64>,
     pub(crate) requests: u64,
+    /// Service writes (POST, PUT, PATCH, DELETE; not token requests), each write inside
+    /// a Graph `$batch` counted on its own and the batch's own POST not at all.
     pub(crate) write_requests: u64,
     pub(crate) mutations: u64,
     pub(crate) in_flight: u64,
@@ -356,6 +388,9 @@ pub(crate) struct Stats {
     pub(crate) concurrent_write_conflicts: u64,
     /// Requests answered 429 by a metered (documented) budget, not by fault injection.
     pub(crate) metered_throttles: u64,
+    /// Of those, the ones refused by Graph's and ARM's budgets (`Budgets::Azure`), by
+    /// the limit that refused them.
+    pub(crate) budget_throttles: BudgetThrottles,
     /// Access tokens issued, by resource (`graph`, `arm`).
     pub(crate) tokens_issued: BTreeMap<String, u64>,
     /// For each request answered 429, when its `Retry-After` ends, keyed by method,
@@ -378,6 +413,7 @@ impl Stats {
             "max_identity_writes_in_flight": self.max_identity_writes_in_flight,
             "concurrent_write_conflicts": self.concurrent_write_conflicts,
             "metered_throttles": self.metered_throttles,
+            "budget_throttles": self.budget_throttles.to_json(),
             "by_kind": self.by_kind,
             "faults": self.faults,
             "tokens_issued": self.tokens_issued,

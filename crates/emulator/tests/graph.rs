@@ -147,7 +147,9 @@ async fn applications_create_read_update_delete() {
         assert_eq!(got.status, 200, "{path}: {}", got.text);
         assert_eq!(got.json["id"], json!(id));
         assert_eq!(got.json["appId"], json!(app_id));
-        assert_eq!(got.header("x-ms-resource-unit"), Some("2"));
+        // Reading one application costs the default 1 resource unit; only the list,
+        // `GET applications`, costs 2 (concepts/throttling-limits.md).
+        assert_eq!(got.header("x-ms-resource-unit"), Some("1"));
     }
 
     // Update: 204, then visible.

@@ -9,7 +9,12 @@
 //! the batch answers 200 whenever it parses; a request whose `dependsOn` names a failed
 //! request fails with 424; each request is throttled on its own. Each request is also
 //! authorized on its own, with the batch's token, by `graph::handle`: a batch is no way
-//! around a permission.
+//! around a permission, nor around a budget. Each request is charged to the budgets
+//! (`graph::budget`) and counted in the stats (a write, an early or honoured retry) as
+//! if it had come alone, and can be refused with its own 429 and `Retry-After` while
+//! the others pass; the batch's own POST is neither charged nor counted as a write
+//! (json-batching.md: "each individual request is evaluated against the applicable
+//! limits").
 //!
 //! Batch-level refusals, each a 400 `BadRequest` in Graph's envelope, with wording as
 //! captured where a capture exists: a malformed payload ("Invalid batch payload
@@ -27,6 +32,7 @@
 //! the emulator.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
@@ -230,6 +236,7 @@ fn faulted(shared: &Shared, inner: &Req) -> Option<Response> {
     let (_, fault) = lock(&shared.faults).next();
     match fault {
         Fault::Throttle { retry_after_secs } => {
+            shared.expect_retry_after(inner, Duration::from_secs_f64(retry_after_secs));
             let mut resp = graph_throttled(inner);
             resp.headers_mut()
                 .insert("retry-after", retry_after_value(retry_after_secs));
@@ -309,10 +316,16 @@ pub(crate) async fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
                     "A batch cannot contain another batch.",
                 ),
             )
-        } else if let Some(resp) = faulted(shared, &inner) {
-            ("graph.batch.faulted", resp)
         } else {
-            super::handle(shared, base, &inner)
+            // The request goes to Graph: counted as a lone request would be.
+            if inner.is_write() {
+                lock(&shared.stats).write_requests += 1;
+            }
+            shared.note_retry(&inner);
+            match faulted(shared, &inner) {
+                Some(resp) => ("graph.batch.faulted", resp),
+                None => super::handle(shared, base, &inner),
+            }
         };
         *lock(&shared.stats).by_kind.entry(kind.into()).or_default() += 1;
         statuses.insert(item.id.to_ascii_lowercase(), resp.status().as_u16());

@@ -4,7 +4,8 @@
 //! routes it by path; each entity lives in its own module, and judges the writes to it
 //! with `authz::graph` (what a caller's app roles and ownerships allow). What they all
 //! read of a request is in `request`, the `$filter`/paging rules in `query`, the
-//! documented credential limits in `limits`, JSON batching (`$batch`, which runs each
+//! documented credential limits in `limits`, the documented request budgets and costs
+//! (charged right after the token is accepted) in `budget`, JSON batching (`$batch`, which runs each
 //! of its requests through `handle`, so each is judged on its own) in `batch`.
 //!
 //! Shapes follow Microsoft's Graph reference (microsoftgraph/microsoft-graph-docs-contrib
@@ -15,6 +16,7 @@
 mod app_role_assignments;
 mod applications;
 pub(crate) mod batch;
+mod budget;
 mod credentials;
 mod limits;
 mod owners;
@@ -38,9 +40,20 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
         Ok(g) => g,
         Err(resp) => return ("graph.unauthorized", resp),
     };
+    let metered = match budget::meter(shared, req, &grant) {
+        Ok(m) => m,
+        Err(resp) => return ("graph.throttled", resp),
+    };
+    let (kind, mut resp) = route(shared, base, req, &grant);
+    budget::stamp(&mut resp, metered);
+    (kind, resp)
+}
+
+/// Answer a request whose token was accepted and charged.
+fn route(shared: &Shared, base: &str, req: &Req, grant: &Grant) -> Handled {
     // Every read needs one of the read permissions; writes are judged where the
     // object they touch is known.
-    if req.method == Method::GET && !Judge::new(&grant).may_read() {
+    if req.method == Method::GET && !Judge::new(grant).may_read() {
         return ("graph.forbidden", denied(req));
     }
     if req.segments.first().is_some_and(|v| v == "beta") {
@@ -58,7 +71,7 @@ pub(crate) fn handle(shared: &Shared, base: &str, req: &Req) -> Handled {
         base,
         req,
         lag,
-        grant: &grant,
+        grant,
     };
     match rest.as_slice() {
         ["applications"] => match req.method {
