@@ -7,8 +7,10 @@
 use crate::{Result, root, sh};
 use std::path::PathBuf;
 
-/// Raw size the `.wasm` may not exceed: a regression gate, not a target.
-const WASM_BUDGET_BYTES: u64 = 900 * 1024;
+/// Raw size the `.wasm` may not exceed: a regression gate, not a target. Set a little
+/// above the module once the YAML writer replaced libyaml (635,062 B), so that a large
+/// dependency slipping back in stops the build; the aim is 150 KB gzipped for the page.
+const WASM_BUDGET_BYTES: u64 = 700 * 1024;
 
 pub(crate) fn build() -> Result<PathBuf> {
     sh(

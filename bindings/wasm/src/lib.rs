@@ -22,6 +22,25 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&text)
 }
 
+/// A JS argument as a core type, read as JSON text (`JSON.stringify`) by serde_json.
+/// serde_json is in the module anyway; a second deserializer (serde-wasm-bindgen)
+/// would copy every argument type's Deserialize code, about 6 KB of the gzipped module.
+/// `undefined` reads as `null`. The message leaves out serde_json's line and column:
+/// they point into text the caller never wrote.
+fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_else(|| "null".to_owned());
+    serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        match message.rfind(" at line ") {
+            Some(i) if e.line() > 0 => message[..i].to_owned(),
+            _ => message,
+        }
+    })
+}
+
 fn throw(error: core::Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     js.set_name("OidcError");
@@ -54,7 +73,7 @@ pub fn constants() -> Result<JsValue, JsValue> {
 /// `tests/vectors/subjects.json`.
 #[wasm_bindgen]
 pub fn credentials(spec: JsValue) -> Result<JsValue, JsValue> {
-    let spec: core::TargetSpec = serde_wasm_bindgen::from_value(spec).map_err(|e| {
+    let spec: core::TargetSpec = from_js(&spec).map_err(|e| {
         throw(core::Error::InvalidConfig {
             message: format!("invalid target description: {e}"),
             location: None,
@@ -80,7 +99,7 @@ pub fn render(config: &str, format: &str, options: JsValue) -> Result<String, Js
     let options: core::kit::RenderInput = if options.is_undefined() || options.is_null() {
         core::kit::RenderInput::default()
     } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| {
+        from_js(&options).map_err(|e| {
             throw(core::Error::InvalidConfig {
                 message: format!("invalid render options: {e}"),
                 location: None,

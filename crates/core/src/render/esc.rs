@@ -5,11 +5,12 @@
 //! subscriptionId, oidc: true[, subjectAttributes]` in that order, and
 //! `values.environmentVariables` exports the `ARM_*` variables the Azure providers read.
 //! `subscriptionId` is the bare GUID because it flows into `ARM_SUBSCRIPTION_ID`.
-//! Emitted through the YAML library, never by concatenation.
+//! Emitted through a YAML writer (`super::yaml`, the same bytes serde_norway writes),
+//! never by concatenation.
 
+use super::yaml::{Map as Mapping, Node as Value};
 use crate::config::KeyVaultSecrets;
 use crate::target::{EscSubjectForm, EscTarget};
-use serde_norway::{Mapping, Value};
 
 /// The values an ESC environment needs to log in; any may be a placeholder before apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct EscLogin<'a> {
 }
 
 fn s(v: &str) -> Value {
-    Value::String(v.to_owned())
+    Value::Str(v.to_owned())
 }
 
 /// The environment definition for `target`, as YAML text.
@@ -32,61 +33,66 @@ pub fn esc_environment_yaml(
     key_vault: Option<&KeyVaultSecrets>,
 ) -> String {
     let mut provider = Mapping::new();
-    provider.insert(s("clientId"), s(login.client_id));
-    provider.insert(s("tenantId"), s(login.tenant_id));
+    provider.insert("clientId", s(login.client_id));
+    provider.insert("tenantId", s(login.tenant_id));
     if let Some(sub) = login.subscription_id {
-        provider.insert(s("subscriptionId"), s(sub));
+        provider.insert("subscriptionId", s(sub));
     }
-    provider.insert(s("oidc"), Value::Bool(true));
+    provider.insert("oidc", Value::Bool(true));
     if let EscSubjectForm::Attributes { attributes, .. } = &target.subject {
         provider.insert(
-            s("subjectAttributes"),
-            Value::Sequence(attributes.iter().map(|a| s(a.as_str())).collect()),
+            "subjectAttributes",
+            Value::Seq(attributes.iter().map(|a| a.as_str().to_owned()).collect()),
         );
     }
     let mut login_node = Mapping::new();
-    login_node.insert(s("fn::open::azure-login"), Value::Mapping(provider));
+    login_node.insert("fn::open::azure-login", Value::Map(provider));
 
     let mut azure = Mapping::new();
-    azure.insert(s("login"), Value::Mapping(login_node));
+    azure.insert("login", Value::Map(login_node));
     if let Some(kv) = key_vault {
         let mut get = Mapping::new();
         for secret in &kv.secrets {
             let mut one = Mapping::new();
-            one.insert(s("name"), s(secret));
-            get.insert(s(secret), Value::Mapping(one));
+            one.insert("name", s(secret));
+            get.insert(secret, Value::Map(one));
         }
         let mut secrets = Mapping::new();
-        secrets.insert(s("login"), s("${azure.login}"));
-        secrets.insert(s("vault"), s(&kv.vault));
-        secrets.insert(s("get"), Value::Mapping(get));
+        secrets.insert("login", s("${azure.login}"));
+        secrets.insert("vault", s(&kv.vault));
+        secrets.insert("get", Value::Map(get));
         let mut node = Mapping::new();
-        node.insert(s("fn::open::azure-secrets"), Value::Mapping(secrets));
-        azure.insert(s("secrets"), Value::Mapping(node));
+        node.insert("fn::open::azure-secrets", Value::Map(secrets));
+        azure.insert("secrets", Value::Map(node));
     }
 
     let mut vars = Mapping::new();
-    vars.insert(s("ARM_USE_OIDC"), s("true"));
-    vars.insert(s("ARM_CLIENT_ID"), s("${azure.login.clientId}"));
-    vars.insert(s("ARM_TENANT_ID"), s("${azure.login.tenantId}"));
+    vars.insert("ARM_USE_OIDC", s("true"));
+    vars.insert("ARM_CLIENT_ID", s("${azure.login.clientId}"));
+    vars.insert("ARM_TENANT_ID", s("${azure.login.tenantId}"));
     if login.subscription_id.is_some() {
-        vars.insert(s("ARM_SUBSCRIPTION_ID"), s("${azure.login.subscriptionId}"));
+        vars.insert("ARM_SUBSCRIPTION_ID", s("${azure.login.subscriptionId}"));
     }
-    vars.insert(s("ARM_OIDC_TOKEN"), s("${azure.login.oidc.token}"));
+    vars.insert("ARM_OIDC_TOKEN", s("${azure.login.oidc.token}"));
 
     let mut values = Mapping::new();
-    values.insert(s("azure"), Value::Mapping(azure));
-    values.insert(s("environmentVariables"), Value::Mapping(vars));
+    values.insert("azure", Value::Map(azure));
+    values.insert("environmentVariables", Value::Map(vars));
     let mut root = Mapping::new();
-    root.insert(s("values"), Value::Mapping(values));
-    // Serialising a tree of strings, bools and mappings cannot fail.
-    serde_norway::to_string(&Value::Mapping(root)).unwrap_or_default()
+    root.insert("values", Value::Map(values));
+    super::yaml::to_string(&root)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{EscLogin, esc_environment_yaml};
     use crate::names::{EscEnvRef, OrgName};
+    use crate::target::{EscSubjectForm, EscTarget};
+    use serde_norway::Value;
+
+    fn s(v: &str) -> Value {
+        Value::String(v.to_owned())
+    }
     use crate::target::RECOMMENDED_ATTRIBUTES;
 
     #[test]

@@ -4,6 +4,7 @@ mod az;
 pub(crate) mod esc;
 mod json;
 mod program;
+mod yaml;
 
 pub use esc::{EscLogin, esc_environment_yaml};
 pub use json::{deployment_settings_body, plan_json};
