@@ -63,6 +63,7 @@ pub(crate) fn run(extra: &[String]) -> Result {
     sh("cargo", &args)?;
     let memory = memory_bench()?;
     let provision = provision_bench(quick)?;
+    let budgets = budgets_bench(quick)?;
     let c_call = c_call_cost()?;
     let cli = cli_cold_start()?;
     let py = python_costs()?;
@@ -74,6 +75,7 @@ pub(crate) fn run(extra: &[String]) -> Result {
         c_call: &c_call,
         py: &py,
         provision: &provision,
+        budgets: &budgets,
         memory: &memory,
         cli: &cli,
         quick,
@@ -87,9 +89,80 @@ struct Measured<'a> {
     c_call: &'a Value,
     py: &'a Value,
     provision: &'a Value,
+    budgets: &'a Value,
     memory: &'a Value,
     cli: &'a Value,
     quick: bool,
+}
+
+/// A big org under the documented budgets, paced and unpaced
+/// (`crates/provision/benches/budgets.rs`).
+fn budgets_bench(quick: bool) -> Result<Value> {
+    let out = crate::target_dir().join("bench/budgets.json");
+    let _ = std::fs::remove_file(&out);
+    let mut args = vec!["bench", "--workspace", "--locked", "--bench", "budgets"];
+    if quick {
+        args.extend(["--", "--quick"]);
+    }
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = std::process::Command::new("cargo")
+        .args(&args)
+        .env("BUDGETS_BENCH_OUT", &out)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if !status.success() {
+        return Err(format!("the budgets benchmark failed ({status})"));
+    }
+    read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+}
+
+fn budgets_table(report: &Value) -> String {
+    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut md = format!(
+        "\nA big org under the documented budgets (the emulator as with `--budgets azure --rate-scale {}`, {} ms injected per request, {} requests in flight), \
+         the executor paced and unpaced side by side in one process:\n\n\
+         | stacks | apps | executor | wall | budget minimum | × minimum | binding budget | answered 429 | peak heap of apply |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+        report["scale"], report["latency_ms"], report["concurrency"]
+    );
+    let rows = report["rows"].as_array().cloned().unwrap_or_default();
+    let mut reruns = String::new();
+    for r in &rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.1} s | {:.1} s | {:.2} | {} | {} of {} ({:.2} %) | {:.1} MiB |\n",
+            r["stacks"],
+            r["apps"],
+            if r["paced"] == true {
+                "paced"
+            } else {
+                "unpaced"
+            },
+            num(&r["wall_s"]),
+            num(&r["minimum_s"]),
+            num(&r["vs_minimum"]),
+            r["binding"].as_str().unwrap_or_default(),
+            r["throttled"],
+            r["requests"],
+            100.0 * num(&r["throttled_share"]),
+            num(&r["peak_heap_bytes"]) / 1_048_576.0,
+        ));
+        if r["paced"] == true {
+            let q = &r["rerun"];
+            reruns.push_str(&format!(
+                "- {} stacks: converged re-run {} Graph and ARM requests (minimum {}), {} Pulumi Cloud reads, {:.1} round trips (minimum {})\n",
+                r["stacks"],
+                q["graph_arm"],
+                q["minimum_graph_arm"],
+                q["pulumi"],
+                num(&q["round_trips"]),
+                q["minimum_round_trips"],
+            ));
+        }
+    }
+    md.push('\n');
+    md.push_str(&reruns);
+    md
 }
 
 /// Heap peaks for 10 / 1,000 / 10,000 stacks (`crates/core/benches/memory.rs`).
@@ -292,6 +365,7 @@ fn summarise(m: &Measured) -> Result {
         c_call,
         py,
         provision,
+        budgets,
         memory,
         cli,
         quick,
@@ -399,6 +473,7 @@ fn summarise(m: &Measured) -> Result {
     ));
     md.push_str(&memory_table(memory));
     md.push_str(&provision_table(provision));
+    md.push_str(&budgets_table(budgets));
     md.push_str("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
     let (mut raw_total, mut gz_total) = (0, 0);
     for (name, raw, gz) in sizes {
@@ -422,6 +497,7 @@ fn summarise(m: &Measured) -> Result {
         "c_credentials_call": c_call,
         "python": py,
         "provisioning": provision,
+        "budgets": budgets,
         "memory": memory,
         "cli_cold_start": cli,
         "quick": quick,
@@ -544,16 +620,24 @@ fn provision_table(rows: &Value) -> String {
         ));
         if executor {
             reruns.push_str(&format!(
-                "- {} stacks ({} apps), {} ms: converged re-run {} requests, {} writes; minimum {}\n",
-                r["stacks"], r["apps"], r["latency_ms"], r["rerun"]["requests"], r["rerun"]["writes"], r["rerun"]["minimum"]
+                "- {} stacks ({} apps), {} ms: converged re-run {} requests ({} to Graph and ARM, minimum {}), {} writes, {:.1} round trips\n",
+                r["stacks"],
+                r["apps"],
+                r["latency_ms"],
+                r["rerun"]["requests"],
+                r["rerun"]["graph_arm"],
+                r["rerun"]["minimum_graph_arm"],
+                r["rerun"]["writes"],
+                num(&r["rerun"]["wall_s"]) * 1000.0 / num(&r["latency_ms"]),
             ));
         }
     }
     md.push_str(
         "\nLower bound: the larger of the longest dependency chain (the Graph token, one round of reads, then per app the app and its longest lane: \
          its credentials, written one at a time, then the settings of the stack that presents the last of them; its service principal then role assignment) × latency, \
-         and all requests × latency / 32 in flight. Converged re-runs against their minimum: one read per object kind per app \
-         (app, credentials, service principal, role assignments), one per target, one tag query:\n\n",
+         and all requests × latency / 32 in flight. Converged re-runs: Graph and ARM against their minimum (the tag list, one role-assignment list \
+         per subscription, and every app's credentials and service principal in JSON batches of 20), one Pulumi Cloud read per target; \
+         wall time in round trips of the injected latency:\n\n",
     );
     md.push_str(&reruns);
     md

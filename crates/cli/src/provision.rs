@@ -57,9 +57,14 @@ fn run_options(conn: &ConnArgs) -> RunOptions {
     }
 }
 
-/// Progress on standard error: a bar on a terminal, one line per change otherwise.
+/// Progress on standard error: a bar on a terminal, one line per change otherwise,
+/// each with the rate so far and the time left at that rate. A large org's apply is
+/// paced to Azure's budgets and takes minutes; the rate says whether it is moving.
 struct Reporter {
     bar: Option<indicatif::ProgressBar>,
+    started: std::sync::Mutex<std::time::Instant>,
+    total: std::sync::atomic::AtomicUsize,
+    done: std::sync::atomic::AtomicUsize,
 }
 
 impl Reporter {
@@ -67,17 +72,39 @@ impl Reporter {
         let bar = (output == Output::Text && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} {per_sec} ~{eta} left {wide_msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar
         });
-        Self { bar }
+        Self {
+            bar,
+            started: std::sync::Mutex::new(std::time::Instant::now()),
+            total: std::sync::atomic::AtomicUsize::new(0),
+            done: std::sync::atomic::AtomicUsize::new(0),
+        }
     }
+}
+
+/// `n of total, rate/s, about T left`, from the rate since the start.
+fn pace_line(done: usize, total: usize, elapsed_s: f64) -> String {
+    if done == 0 {
+        return format!("0/{total}");
+    }
+    let rate = done as f64 / elapsed_s.max(1e-3);
+    let left = total.saturating_sub(done) as f64 / rate.max(1e-9);
+    format!("{done}/{total}, {rate:.1}/s, about {left:.0} s left")
 }
 
 impl Progress for Reporter {
     fn start(&self, total: usize) {
+        self.total
+            .store(total, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut started) = self.started.lock() {
+            *started = std::time::Instant::now();
+        }
         if let Some(bar) = &self.bar {
             bar.set_length(total as u64);
         }
@@ -88,7 +115,17 @@ impl Progress for Reporter {
                 bar.inc(1);
                 bar.println(format!("  {summary}"));
             }
-            None => eprintln!("  done: {summary}"),
+            None => {
+                let done = 1 + self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let total = self.total.load(std::sync::atomic::Ordering::Relaxed);
+                let elapsed = self
+                    .started
+                    .lock()
+                    .map(|s| s.elapsed().as_secs_f64())
+                    .unwrap_or_default();
+                let pace = pace_line(done, total, elapsed);
+                eprintln!("  done: {summary} ({pace})");
+            }
         }
     }
     fn finish(&self) {
@@ -326,4 +363,16 @@ pub(crate) fn destroy(a: DestroyArgs) -> Result<u8, Failure> {
         }
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_pace_line_names_the_rate_and_the_time_left() {
+        assert_eq!(
+            super::pace_line(50, 200, 10.0),
+            "50/200, 5.0/s, about 30 s left"
+        );
+        assert_eq!(super::pace_line(0, 10, 0.0), "0/10");
+    }
 }

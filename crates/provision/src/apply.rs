@@ -107,10 +107,13 @@ impl Provisioner {
                 }
                 let lanes = Lanes::of(&prepared.plan, changes);
                 // The app itself first: every other change needs its ids.
+                // Each write's future is boxed while it runs: thousands of apps and
+                // gated writes wait at once, and each would otherwise carry the full
+                // size of a request in flight from the start.
                 for change in &lanes.head {
-                    if let Err(e) = me
-                        .apply_one(&prepared, &label, change, &mut learned, &written)
-                        .await
+                    if let Err(e) =
+                        Box::pin(me.apply_one(&prepared, &label, change, &mut learned, &written))
+                            .await
                     {
                         return (label, learned, Err(e));
                     }
@@ -136,8 +139,14 @@ impl Provisioner {
                         let written = written.clone();
                         async move {
                             for (i, change) in changes.iter().enumerate() {
-                                me.apply_one(&prepared, &label, change, &mut learned, &written)
-                                    .await?;
+                                Box::pin(me.apply_one(
+                                    &prepared,
+                                    &label,
+                                    change,
+                                    &mut learned,
+                                    &written,
+                                ))
+                                .await?;
                                 lock(&lines).push(change.summary());
                                 if let Some(p) = &progress {
                                     p.send_replace(i + 1);

@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use pulumi_azure_oidc::provision::{Answer, Budgets, Request, Schedule};
-use tokio::time::Instant;
+use std::time::Instant;
 
 #[derive(Debug)]
 pub(crate) struct Pacing {
@@ -35,17 +35,15 @@ impl Pacing {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Wait until every budget `request` draws from allows it, taking its share.
-    pub(crate) async fn wait(&self, request: &Request) {
+    /// Take `request`'s share of every budget it draws from; how long it must wait
+    /// until they all allow it.
+    pub(crate) fn reserve(&self, request: &Request) -> std::time::Duration {
         let draws = self.budgets.draws(request);
         if draws.is_empty() {
-            return;
+            return std::time::Duration::ZERO;
         }
         let at = self.schedule().reserve(&draws, self.now());
-        let wait = at - self.now();
-        if wait > 0.0 {
-            tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
-        }
+        std::time::Duration::from_secs_f64((at - self.now()).max(0.0))
     }
 
     /// Learn from what the service said about `request`'s budgets.

@@ -52,9 +52,18 @@ pub(crate) fn jitter() -> f64 {
     rand::rng().random_range(0.5..=1.0)
 }
 
+/// The slot a chain holds (see [`Http::holding_a_slot`]); empty while the chain has
+/// lent it back, waiting for its budget.
+type Held = Arc<std::sync::Mutex<Option<Slot>>>;
+
 tokio::task_local! {
     static BACKGROUND: bool;
-    static HOLDS_SLOT: bool;
+    static HELD: Held;
+}
+
+fn lock_held(held: &Held) -> std::sync::MutexGuard<'_, Option<Slot>> {
+    held.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Run `work` as background: its requests take a request slot only when no other
@@ -85,12 +94,12 @@ impl Drop for Waiting<'_> {
 
 /// One of the concurrency limit's slots; dropping it wakes the background requests
 /// waiting for one.
-pub(crate) struct Slot<'a> {
-    permit: Option<tokio::sync::SemaphorePermit<'a>>,
-    released: &'a Notify,
+pub(crate) struct Slot {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    released: Arc<Notify>,
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
         drop(self.permit.take());
         self.released.notify_waiters();
@@ -173,7 +182,10 @@ impl Http {
         let mut attempt: u32 = 0;
         loop {
             if let Some(pacing) = &self.pacing {
-                pacing.wait(request).await;
+                let wait = pacing.reserve(request);
+                if !wait.is_zero() {
+                    self.wait_for_budget(wait).await?;
+                }
             }
             let outcome = self.send_once(request, url, auth).await;
             if let (Some(pacing), Ok(answer)) = (&self.pacing, &outcome) {
@@ -215,14 +227,35 @@ impl Http {
     /// (see [`in_background`]) take a slot only while no other request waits for one,
     /// so the critical path never queues behind them, and they still use every slot
     /// it leaves free.
-    pub(crate) async fn slot(&self) -> Result<Option<Slot<'_>>> {
-        let closed = |_| Error::Interrupted("the client was shut down".into());
-        if HOLDS_SLOT.try_with(|h| *h).unwrap_or(false) {
+    pub(crate) async fn slot(&self) -> Result<Option<Slot>> {
+        if HELD.try_with(|_| ()).is_ok() {
             return Ok(None);
         }
+        self.new_slot().await.map(Some)
+    }
+
+    /// Sleep `wait` for a budget. A chain lends its slot back meanwhile: it holds one
+    /// to work without queueing, not to wait, and paced to a budget it would otherwise
+    /// keep a slot idle for most of the time, starving every request that draws on no
+    /// budget at all (Pulumi Cloud's).
+    async fn wait_for_budget(&self, wait: std::time::Duration) -> Result<()> {
+        let held = HELD.try_with(Arc::clone).ok();
+        let lent = held.as_ref().and_then(|h| lock_held(h).take());
+        let was_holding = lent.is_some();
+        drop(lent);
+        tokio::time::sleep(wait).await;
+        if let (Some(held), true) = (held, was_holding) {
+            let slot = BACKGROUND.scope(false, self.new_slot()).await?;
+            *lock_held(&held) = Some(slot);
+        }
+        Ok(())
+    }
+
+    async fn new_slot(&self) -> Result<Slot> {
+        let closed = |_| Error::Interrupted("the client was shut down".into());
         let slot = |permit| Slot {
             permit: Some(permit),
-            released: &self.released,
+            released: self.released.clone(),
         };
         if BACKGROUND.try_with(|b| *b).unwrap_or(false) {
             loop {
@@ -230,8 +263,8 @@ impl Http {
                 tokio::pin!(notified);
                 notified.as_mut().enable();
                 if self.waiting.load(Ordering::SeqCst) == 0 {
-                    match self.permits.try_acquire() {
-                        Ok(permit) => return Ok(Some(slot(permit))),
+                    match self.permits.clone().try_acquire_owned() {
+                        Ok(permit) => return Ok(slot(permit)),
                         Err(tokio::sync::TryAcquireError::Closed) => {
                             return Err(closed(()));
                         }
@@ -244,9 +277,9 @@ impl Http {
         // Counted as waiting until served or dropped: a task aborted while it waits
         // (a failed observe stops its siblings) must not hold background back forever.
         let waiting = Waiting::new(self);
-        let permit = self.permits.acquire().await;
+        let permit = self.permits.clone().acquire_owned().await;
         drop(waiting);
-        Ok(Some(slot(permit.map_err(|_| closed(()))?)))
+        Ok(slot(permit.map_err(|_| closed(()))?))
     }
 
     /// Run `work` holding one slot throughout: its requests, one at a time, need no
@@ -256,8 +289,10 @@ impl Http {
         &self,
         work: F,
     ) -> Result<F::Output> {
-        let _slot = self.slot().await?;
-        Ok(HOLDS_SLOT.scope(true, work).await)
+        let held: Held = Arc::new(std::sync::Mutex::new(self.slot().await?));
+        let out = HELD.scope(held.clone(), work).await;
+        drop(lock_held(&held).take());
+        Ok(out)
     }
 
     /// Learn from an answer that did not come through [`Http::send`] (one inside a
@@ -269,7 +304,7 @@ impl Http {
     }
 
     /// A slot of the concurrency limit, for requests sent outside [`Http::send`].
-    pub(crate) async fn permit(&self) -> Result<Option<Slot<'_>>> {
+    pub(crate) async fn permit(&self) -> Result<Option<Slot>> {
         self.slot().await
     }
 

@@ -221,12 +221,16 @@ impl Provisioner {
     pub async fn observe(self: &Arc<Self>, plan: &Plan) -> Result<Live> {
         let scopes = Arc::new(listing_scopes(plan));
         // Targets (deployment settings and ESC environments) depend on nothing the
-        // other reads return, so they are read alongside them all.
+        // other reads return, so they are read alongside them all; in the background,
+        // so the three rounds of Graph reads, each waiting on the one before, never
+        // queue for a request slot behind a thousand of them.
         let mut target_tasks = JoinSet::new();
         for t in plan.apps.iter().flat_map(|a| &a.targets) {
             let me = self.clone();
             let target = t.target.clone();
-            target_tasks.spawn(async move { me.observe_target(target).await });
+            target_tasks.spawn(super::http::in_background(async move {
+                me.observe_target(target).await
+            }));
         }
         let whole = {
             let me = self.clone();

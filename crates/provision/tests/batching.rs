@@ -10,22 +10,11 @@ use std::sync::Arc;
 use pulumi_azure_oidc::Config;
 use pulumi_azure_oidc_emulator as emu;
 use pulumi_azure_oidc_provision::{Provisioner, Quiet};
+use pulumi_azure_oidc_test_support as support;
 
-/// `stacks` Deployments stacks, five to a project with one role, so they pack five
-/// to an app: 100 stacks make 20 apps.
+/// `stacks` stacks packed five to an app: 100 stacks make 20 apps.
 fn plan(stacks: usize) -> pulumi_azure_oidc::Plan {
-    let mut text = format!(
-        "org: {}\nazure:\n  tenant: {}\n  subscription: {}\ndeployments:\n",
-        common::ORG,
-        emu::DEFAULT_TENANT_ID,
-        common::SUB
-    );
-    for p in 0..stacks.div_ceil(5) {
-        text.push_str(&format!(
-            "  - project: p{p}\n    stacks: [s0, s1, s2, s3, s4]\n    roles:\n      - {{ role: Contributor, scope: /subscriptions/{}/resourceGroups/rg }}\n",
-            common::SUB
-        ));
-    }
+    let text = support::packed_org(stacks, emu::DEFAULT_TENANT_ID, common::SUB);
     pulumi_azure_oidc::plan(&Config::from_yaml(&text).unwrap()).unwrap()
 }
 

@@ -50,3 +50,8 @@ pub fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let peak = PEAK.with(Cell::get) - base;
     (out, peak.max(0) as usize)
 }
+
+/// The bytes this thread holds now (what it allocated less what it freed).
+pub fn held() -> isize {
+    HELD.with(Cell::get)
+}

@@ -7,8 +7,10 @@
 mod converged;
 pub mod counting;
 pub mod fuzz_targets;
+mod orgs;
 
 pub use converged::{converged_state, write_rows};
+pub use orgs::packed_org;
 
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> std::path::PathBuf {
