@@ -121,9 +121,9 @@ fn budget_minimum(graph_writes: f64, arm_writes: f64) -> (f64, &'static str) {
     .fold((0.0, "none"), |a, b| if b.0 > a.0 { b } else { a })
 }
 
-/// Requests of the longest chain: the token, a round of reads, an app, its 20
-/// credentials one after another, and the settings of the stack presenting the last.
-const CHAIN: f64 = 2.0 + 1.0 + 20.0 + 1.0;
+/// Round trips of the longest chain: the token, a round of reads, an app, its 20
+/// credentials in one chained batch, and the settings of the stack presenting the last.
+const CHAIN: f64 = 2.0 + 1.0 + 1.0 + 1.0 + 1.0;
 
 /// The fewest sequential round trips a converged re-run can take: Graph's token, the
 /// tag list and one round of batches, beside the Pulumi Cloud reads, as many at once

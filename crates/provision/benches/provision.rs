@@ -98,12 +98,14 @@ fn provisioner(e: &emu::Emulator, s: &Strategy) -> Arc<Provisioner> {
     }
 }
 
-/// The longest chain of dependent requests of a fresh apply, in requests: the Graph
-/// token, one round of reads, then per app the app itself followed by its longest
-/// lane. Credential writes to one app are serialised (azure-facts.md §3); a service
-/// principal precedes its role assignments; a stack's settings follow the credentials
-/// it presents (here every stack has settings, so the last settings write follows the
-/// last credential). No strategy that keeps those orders finishes in fewer latencies.
+/// The longest chain of dependent round trips of a fresh apply: the Graph token, one
+/// round of reads, then per app the app itself followed by its longest lane.
+/// Credential writes to one app are serialised (azure-facts.md §3), but a JSON batch
+/// carries twenty of them in order (`dependsOn`), so they cost a round trip per
+/// twenty; a service principal precedes its role assignments; a stack's settings
+/// follow the credentials it presents (here every stack has settings, so the last
+/// settings write follows the last credential). No strategy that keeps those orders
+/// finishes in fewer latencies.
 fn dependency_chain(changes: &[Change]) -> usize {
     #[derive(Default)]
     struct App {
@@ -130,7 +132,7 @@ fn dependency_chain(changes: &[Change]) -> usize {
     }
     let longest = apps
         .values()
-        .map(|a| a.head + (a.credentials + a.pulumi).max(a.principal))
+        .map(|a| a.head + (a.credentials.div_ceil(20) + a.pulumi).max(a.principal))
         .max()
         .unwrap_or(0);
     2 + longest

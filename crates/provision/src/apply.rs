@@ -172,7 +172,40 @@ impl Provisioner {
                     pulumi.spawn(in_background(gated));
                 }
                 let has_chain = !lanes.credentials.is_empty();
-                let credentials_lane = lane(lanes.credentials, learned.clone(), Some(written_tx));
+                let held_by_identity = prepared
+                    .plan
+                    .holder(&label)
+                    .is_some_and(|a| a.identity.is_some());
+                // An app's credentials go in chained batches, twenty writes a round
+                // trip; an identity's through ARM, which has no batch, one by one.
+                let credentials_lane: std::pin::Pin<
+                    Box<dyn std::future::Future<Output = Result<Learned>> + Send>,
+                > = if held_by_identity {
+                    Box::pin(lane(lanes.credentials, learned.clone(), Some(written_tx)))
+                } else {
+                    let (me, label, lines) = (me.clone(), label.clone(), lines.clone());
+                    let (changes, learned) = (lanes.credentials, learned.clone());
+                    Box::pin(async move {
+                        if changes.is_empty() {
+                            return Ok(learned);
+                        }
+                        let ids = learned.ids.clone().ok_or_else(|| {
+                            Error::Interrupted(format!(
+                                "app {label} is not known yet; re-run apply"
+                            ))
+                        })?;
+                        let writes: Vec<_> = changes
+                            .iter()
+                            .filter_map(|c| requests::credential_write(c, &ids, &label))
+                            .collect();
+                        me.graph_chain(&writes, |i| {
+                            lock(&lines).push(changes[i].summary());
+                            written_tx.send_replace(i + 1);
+                        })
+                        .await?;
+                        Ok(learned)
+                    })
+                };
                 let chain = me.clone();
                 let (credentials, principal) = tokio::join!(
                     // The credential chain keeps its request slot from one write to
@@ -400,17 +433,14 @@ impl Provisioner {
                 let ids = need_ids(learned)?;
                 learned.sp = Some(self.upsert_sp(&ids, label).await?);
             }
-            Change::DeleteCredential { name, .. } => {
-                self.delete_credential(&need_ids(learned)?, label, name)
-                    .await?;
-            }
-            Change::UpdateCredential { credential, .. } => {
-                let r = requests::update_credential_fields(&need_ids(learned)?, label, credential);
-                self.expect(r, &[204, 200]).await?;
-            }
-            Change::CreateCredential { credential, .. } => {
-                let r = requests::create_credential(&need_ids(learned)?, label, credential);
-                self.expect(r, &[201, 204]).await?;
+            Change::DeleteCredential { .. }
+            | Change::UpdateCredential { .. }
+            | Change::CreateCredential { .. } => {
+                if let Some((r, ok)) =
+                    requests::credential_write(change, &need_ids(learned)?, label)
+                {
+                    self.expect(r, ok).await?;
+                }
             }
             Change::CreateRoleAssignment {
                 role,

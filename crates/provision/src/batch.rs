@@ -36,6 +36,71 @@ impl Provisioner {
         Ok(answers.into_iter().flat_map(|(_, a)| a).collect())
     }
 
+    /// Send `writes` (all Graph, each with the statuses that mean it is done) in
+    /// order, in chained batches of [`BATCH_LIMIT`]: a round trip for up to twenty
+    /// writes that must go one after another. `done(i)` follows each accepted write.
+    /// After a write the retry rule says to send again (a 429, a replication 404), the
+    /// writes behind it failed with 424 unsent, so all of them go again after the wait.
+    pub(crate) async fn graph_chain(
+        &self,
+        writes: &[(Request, &[u16])],
+        mut done: impl FnMut(usize),
+    ) -> Result<()> {
+        let started = Instant::now();
+        let mut attempts = vec![0_u32; writes.len()];
+        let mut next = 0;
+        while next < writes.len() {
+            let base = next;
+            let end = (base + BATCH_LIMIT).min(writes.len());
+            let sent: Vec<Request> = writes[base..end].iter().map(|(r, _)| r.clone()).collect();
+            let outer = requests::chained_batch(&sent);
+            let got = requests::read_batch(self.send(&outer).await?, &outer, sent.len())?;
+            let mut wait = None;
+            for (k, answer) in got.into_iter().enumerate() {
+                let i = base + k;
+                let (request, ok) = &writes[i];
+                self.http.heed(request, &answer);
+                attempts[i] += 1;
+                match next_action(
+                    &self.http.policy,
+                    request,
+                    Outcome::Answered(&answer),
+                    attempts[i],
+                    started.elapsed(),
+                    jitter(),
+                ) {
+                    Action::Accept if ok.contains(&answer.status) => {
+                        done(i);
+                        next = i + 1;
+                    }
+                    Action::Accept => {
+                        return Err(answer.into_error(request.service, &request.operation));
+                    }
+                    Action::GiveUp(e) => return Err(e),
+                    Action::Retry { wait: w, last } => {
+                        tracing::info!(
+                            operation = %request.operation,
+                            attempt = attempts[i],
+                            wait_ms = w.as_millis() as u64,
+                            last = %last,
+                            "retrying inside a batch"
+                        );
+                        wait = Some(w);
+                        break;
+                    }
+                }
+            }
+            if let Some(w) = wait {
+                self.http
+                    .counters
+                    .retries
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(w).await;
+            }
+        }
+        Ok(())
+    }
+
     async fn one_batch(&self, requests: &[Request]) -> Result<Vec<Answer>> {
         let started = Instant::now();
         let mut answers: Vec<Option<Answer>> = vec![None; requests.len()];

@@ -50,6 +50,9 @@ pub use auth::{AzureAuth, pulumi_credentials};
 pub use pulumi_azure_oidc::provision::{Call, Needs};
 pub use verify::VerifyRequest;
 
+/// Apps in progress at once per request slot, unless a run says otherwise.
+const APPS_PER_SLOT: usize = 4;
+
 /// The executor's resolved settings: endpoints, credentials already read, and the
 /// knobs tests and benchmarks turn (a request limit, one app at a time). Faces do not
 /// fill this: they give a [`RunOptions`] to [`executor`], which resolves it.
@@ -69,8 +72,10 @@ pub struct Options {
     pub concurrency: usize,
     /// Stop after this many requests (for interruption tests); `None` in real use.
     pub request_limit: Option<u64>,
-    /// Apps written at once; `None`: as many as the request limit allows. `Some(1)`
-    /// is the one-app-at-a-time strategy the benchmarks compare against.
+    /// Apps written at once; `None`: four per request slot, enough to keep every slot
+    /// busy, and few enough that a big org's apps do not all wait for their budget at
+    /// once, each holding its batch of credential writes in memory. `Some(1)` is the
+    /// one-app-at-a-time strategy the benchmarks compare against.
     pub app_parallelism: Option<usize>,
     /// The managed-identity credential write rates to keep under.
     pub identity_write_rates: pulumi_azure_oidc::provision::IdentityWriteRates,
@@ -170,9 +175,12 @@ impl Provisioner {
             token_retry_after,
             token_gates: Default::default(),
             token_cache: Default::default(),
-            app_slots: options
-                .app_parallelism
-                .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
+            app_slots: Some(Arc::new(tokio::sync::Semaphore::new(
+                options
+                    .app_parallelism
+                    .unwrap_or(APPS_PER_SLOT * options.concurrency)
+                    .max(1),
+            ))),
             pacer: pace::Pacer::new(options.identity_write_rates),
             check_rights: options.check_rights,
         })

@@ -107,3 +107,30 @@ async fn throttled_requests_inside_a_batch_are_retried_on_their_own() {
     assert_eq!(stats["early_retries"], 0, "{stats}");
     e.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apps_twenty_credentials_are_written_in_one_round_trip() {
+    let e = emu::Emulator::start(emu::Options::default()).await.unwrap();
+    let plan = plan(5);
+    assert_eq!(plan.apps.len(), 1);
+    assert_eq!(plan.apps[0].credentials.len(), 20);
+    let p = provisioner(&e);
+    let prepared = p.prepare(plan.clone(), false).await.unwrap();
+    p.apply(&prepared, &Quiet).await.unwrap();
+    let sent = p.requests();
+    // The tag list and the batch reading the planned app by key; then the app, its
+    // service principal and one chained batch of its 20 credentials.
+    assert_eq!(sent.graph, 5, "{sent:?}");
+    let stats = e.stats();
+    assert_eq!(stats["by_kind"]["graph.batch"], 2, "{stats}");
+    let again = provisioner(&e);
+    assert!(
+        again
+            .prepare(plan, false)
+            .await
+            .unwrap()
+            .diff
+            .is_converged()
+    );
+    e.shutdown().await;
+}

@@ -391,10 +391,14 @@ fn assert_settings_follow_credentials(state: &Value, plan: &pulumi_azure_oidc::P
 async fn one_faulty_run(scenario: &'static str, seed: u64) {
     let what = format!("{scenario}, seed {seed}");
     let (faults, replication) = fault_scenario(scenario);
+    // Under Azure's documented budgets too (at the tests' rate scale), so their
+    // headers and refusals meet the faults.
     let (e, p) = start(emu::Options {
         seed,
         faults,
         replication,
+        budgets: emu::Budgets::Azure,
+        rate_scale: common::RATE_SCALE,
         ..Default::default()
     })
     .await;

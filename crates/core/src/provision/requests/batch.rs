@@ -78,6 +78,22 @@ pub fn batch(requests: &[Request]) -> Request {
     .json(json!({ "requests": items }))
 }
 
+/// [`batch`] with each request depending on the one before it: Graph runs them in
+/// order and fails every request after a failed one with 424, so a chain of writes
+/// that must go one at a time (an app's credentials, which Entra takes one at a time)
+/// costs one round trip.
+pub fn chained_batch(requests: &[Request]) -> Request {
+    let mut b = batch(requests);
+    if let Some(Body::Json(body)) = &mut b.body
+        && let Some(items) = body["requests"].as_array_mut()
+    {
+        for (i, item) in items.iter_mut().enumerate().skip(1) {
+            item["dependsOn"] = json!([(i - 1).to_string()]);
+        }
+    }
+    b
+}
+
 /// Whether `request` is a batch made by [`batch`].
 pub fn is_batch(request: &Request) -> bool {
     request.service == Service::Graph && request.path == BATCH_PATH
@@ -196,6 +212,17 @@ mod tests {
             "{}",
             b.operation
         );
+    }
+
+    #[test]
+    fn a_chained_batch_makes_each_request_wait_for_the_one_before() {
+        let b = chained_batch(&[get_sp("a"), get_sp("b"), get_sp("c")]);
+        let Some(Body::Json(body)) = &b.body else {
+            panic!("a JSON body");
+        };
+        assert!(body["requests"][0].get("dependsOn").is_none());
+        assert_eq!(body["requests"][1]["dependsOn"], json!(["0"]));
+        assert_eq!(body["requests"][2]["dependsOn"], json!(["1"]));
     }
 
     #[test]

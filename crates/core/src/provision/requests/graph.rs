@@ -381,6 +381,29 @@ pub fn update_credential(app: &AppIds, label: &str, name: &str, body: Value) -> 
     .wait_out(WaitOut::NotFound)
 }
 
+/// The write a credential change of an app makes, and the statuses that mean it is
+/// done; `None` for any other change.
+pub fn credential_write(
+    change: &crate::diff::Change,
+    app: &AppIds,
+    label: &str,
+) -> Option<(Request, &'static [u16])> {
+    use crate::diff::Change;
+    match change {
+        Change::DeleteCredential { name, .. } => {
+            Some((delete_credential(app, label, name), &[204, 404]))
+        }
+        Change::UpdateCredential { credential, .. } => Some((
+            update_credential_fields(app, label, credential),
+            &[204, 200],
+        )),
+        Change::CreateCredential { credential, .. } => {
+            Some((create_credential(app, label, credential), &[201, 204]))
+        }
+        _ => None,
+    }
+}
+
 /// Read with [`expect`] and `[204, 404]`.
 pub fn delete_credential(app: &AppIds, label: &str, name: &str) -> Request {
     graph(
