@@ -8,9 +8,10 @@ use crate::{Result, root, sh};
 use std::path::PathBuf;
 
 /// Raw size the `.wasm` may not exceed: a regression gate, not a target. Set a little
-/// above the module once the YAML writer replaced libyaml (635,062 B), so that a large
-/// dependency slipping back in stops the build; the aim is 150 KB gzipped for the page.
-const WASM_BUDGET_BYTES: u64 = 700 * 1024;
+/// above the module once the AADSTS reader stopped using a regex engine (572,793 B),
+/// so that a large dependency slipping back in stops the build; the aim is 150 KB
+/// gzipped for the whole page.
+const WASM_BUDGET_BYTES: u64 = 600 * 1024;
 
 pub(crate) fn build() -> Result<PathBuf> {
     sh(

@@ -6,13 +6,11 @@
 //! accepts the bare message, the message with its JSON escapes left in, or the whole
 //! JSON error body.
 
-use super::paste;
+use super::{paste, scan};
 use crate::claims::ParsedSubject;
 use crate::credential::GraphCredentialBody;
 use crate::error::{Error, Result};
-use regex_lite::Regex;
 use serde::Serialize;
-use std::sync::OnceLock;
 
 /// What the error says was presented to Entra.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -60,24 +58,9 @@ pub struct ErrorDiagnosis {
     pub also: Vec<ErrorDiagnosis>,
 }
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    // The patterns are literals exercised by the tests, so this cannot fail at run time.
-    cell.get_or_init(|| Regex::new(pattern).expect("regex literal is valid"))
-}
-
-macro_rules! regex {
-    ($pattern:literal) => {{
-        static CELL: OnceLock<Regex> = OnceLock::new();
-        re(&CELL, $pattern)
-    }};
-}
-
-fn capture(regex: &Regex, text: &str) -> Option<String> {
-    regex
-        .captures(text)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// A stated value: trimmed, and none when empty.
+fn capture(value: Option<&str>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// The message of an OAuth (`error_description`) or Graph/ARM (`error.message`) error
@@ -95,29 +78,29 @@ fn normalise(text: &str) -> String {
     let mut body = String::with_capacity(unwrapped.len());
     let mut rest = unwrapped.trim();
     // A JSON error body, whole or quoted in a longer line (`…: {"error":…}`).
-    while let Some(m) = regex!(r#"\{\s*"error"#).find(rest) {
+    while let Some((start, matched_end)) = scan::json_error(rest) {
         let mut values =
-            serde_json::Deserializer::from_str(&rest[m.start()..]).into_iter::<serde_json::Value>();
+            serde_json::Deserializer::from_str(&rest[start..]).into_iter::<serde_json::Value>();
         match values.next() {
             Some(Ok(v)) => {
-                let end = m.start() + values.byte_offset();
-                body.push_str(&rest[..m.start()]);
-                body.push_str(json_message(&v).unwrap_or(&rest[m.start()..end]));
+                let end = start + values.byte_offset();
+                body.push_str(&rest[..start]);
+                body.push_str(json_message(&v).unwrap_or(&rest[start..end]));
                 body.push(' ');
                 rest = &rest[end..];
             }
             _ => {
-                body.push_str(&rest[..m.end()]);
-                rest = &rest[m.end()..];
+                body.push_str(&rest[..matched_end]);
+                rest = &rest[matched_end..];
             }
         }
     }
     body.push_str(rest);
     // Escapes survive copying from JSON or from logs that quote JSON again, with any
     // number of backslashes: `\r\n`, `\\r\\n`, `\"`, `\u0027`.
-    let body = regex!(r"\\+[rnt]").replace_all(&body, " ");
-    let body = regex!(r"\\+u0027").replace_all(&body, "'");
-    let body = regex!(r#"\\+""#).replace_all(&body, "\"");
+    let body = scan::replace_escapes(&body, &["r", "n", "t"], " ");
+    let body = scan::replace_escapes(&body, &["u0027"], "'");
+    let body = scan::replace_escapes(&body, &["\""], "\"");
     let body = body.replace(['\r', '\n', '\t'], " ");
     let mut out = String::with_capacity(body.len());
     let mut last_space = false;
@@ -151,18 +134,14 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
     // ends Entra's message. A code before that end is nested in the same message
     // (`AADSTS70002: Error validating credentials. AADSTS50012: …`) and shares its ids;
     // a code after it starts the next error of the paste.
-    let codes: Vec<(usize, usize, u32)> = regex!(r"AADSTS(\d{5,7})\b")
-        .captures_iter(&body)
-        .filter_map(|c| {
-            let m = c.get(0)?;
-            Some((m.start(), m.end(), c.get(1)?.as_str().parse().ok()?))
-        })
+    let codes: Vec<(usize, usize, u32)> = scan::aadsts_codes(&body)
+        .into_iter()
+        .filter_map(|(start, end, digits)| Some((start, end, digits.parse().ok()?)))
         .collect();
     let mut groups: Vec<(usize, Vec<u32>)> = Vec::new();
     let mut last_end = 0;
     for &(start, end, code) in &codes {
-        let ended =
-            regex!(r"(?i)Trace ID:|Correlation ID:|Timestamp:").is_match(&body[last_end..start]);
+        let ended = scan::has_message_end(&body[last_end..start]);
         match groups.last_mut() {
             Some((_, members)) if !ended => members.push(code),
             _ => groups.push((start, vec![code])),
@@ -171,7 +150,7 @@ pub fn diagnose_error(text: &str) -> Result<ErrorDiagnosis> {
     }
     if groups.is_empty() {
         // Only a link to the code, as a rendered page leaves it.
-        let code = capture(regex!(r"error\?code=(\d{5,7})\b"), &body)
+        let code = capture(scan::linked_code(&body))
             .and_then(|c| c.parse().ok())
             .ok_or(Error::UnrecognisedError)?;
         groups.push((0, vec![code]));
@@ -208,32 +187,18 @@ fn diagnose_one(code: u32, body: &str) -> ErrorDiagnosis {
     let body = body.to_owned();
 
     let presented = Presented {
-        issuer: capture(regex!(r"Assertion Issuer: '([^']*)'"), &body)
-            .or_else(|| capture(regex!(r"presented assertion issuer '([^']*)'"), &body))
-            .or_else(|| capture(regex!(r"issued by '([^']*)'"), &body)),
-        subject: capture(regex!(r"Assertion Subject: '([^']*)'"), &body)
-            .or_else(|| capture(regex!(r"presented assertion subject '([^']*)'"), &body)),
-        audience: capture(regex!(r"Assertion Audience: '([^']*)'"), &body)
-            .or_else(|| capture(regex!(r"presented assertion audience '([^']*)'"), &body)),
+        issuer: capture(scan::quoted(&body, "Assertion Issuer: '"))
+            .or_else(|| capture(scan::quoted(&body, "presented assertion issuer '")))
+            .or_else(|| capture(scan::quoted(&body, "issued by '"))),
+        subject: capture(scan::quoted(&body, "Assertion Subject: '"))
+            .or_else(|| capture(scan::quoted(&body, "presented assertion subject '"))),
+        audience: capture(scan::quoted(&body, "Assertion Audience: '"))
+            .or_else(|| capture(scan::quoted(&body, "presented assertion audience '"))),
     };
     // A GUID first: glued text (`…3b00Correlation ID`) would otherwise run into the id.
-    let id = |label: &Regex, loose: &Regex| capture(label, &body).or_else(|| capture(loose, &body));
-    let trace_id = id(
-        regex!(
-            r"Trace ID: ([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
-        ),
-        regex!(r"Trace ID: ([0-9A-Fa-f-]{8,})"),
-    );
-    let correlation_id = id(
-        regex!(
-            r"Correlation ID: ([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
-        ),
-        regex!(r"Correlation ID: ([0-9A-Fa-f-]{8,})"),
-    );
-    let timestamp = capture(
-        regex!(r"Timestamp: (\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?)"),
-        &body,
-    );
+    let trace_id = capture(scan::id_after(&body, "Trace ID: "));
+    let correlation_id = capture(scan::id_after(&body, "Correlation ID: "));
+    let timestamp = capture(scan::timestamp(&body));
 
     let mut details = Vec::new();
     let mut detail = |k: &str, v: Option<String>| {
@@ -248,47 +213,49 @@ fn diagnose_one(code: u32, body: &str) -> ErrorDiagnosis {
         700024 => {
             detail(
                 "current time",
-                capture(regex!(r"Current time: ([^,\s]+)"), &body),
+                capture(scan::word_after(&body, "Current time: ")),
             );
             detail(
                 "valid from",
-                capture(regex!(r"valid from ([^,\s]+)"), &body),
+                capture(scan::word_after(&body, "valid from ")),
             );
             detail(
                 "expires",
-                capture(
-                    regex!(r"expiry time of assertion ([^,\s]+?)\.?(?:\s|,|$)"),
+                capture(scan::word_before_stop(
                     &body,
-                ),
+                    "expiry time of assertion ",
+                    true,
+                )),
             );
         }
         7000272 => {
             detail(
                 "key id",
-                capture(regex!(r"certificate with identifier (\S*) used"), &body),
+                capture(scan::word_between(
+                    &body,
+                    "certificate with identifier ",
+                    " used",
+                )),
             );
             detail(
                 "identity provider",
-                capture(regex!(r"identity provider (\S+?)\.?(?:\s|$)"), &body),
+                capture(scan::word_before_stop(&body, "identity provider ", false)),
             );
         }
         700016 => {
             detail(
                 "client id",
-                capture(regex!(r"Application with identifier '([^']*)'"), &body),
+                capture(scan::quoted(&body, "Application with identifier '")),
             );
-            detail(
-                "tenant",
-                capture(regex!(r"in the directory '([^']*)'"), &body),
-            );
+            detail("tenant", capture(scan::quoted(&body, "in the directory '")));
         }
         90002 => {
-            detail("tenant", capture(regex!(r"Tenant '([^']*)'"), &body));
+            detail("tenant", capture(scan::quoted(&body, "Tenant '")));
         }
         7002137 => {
             detail(
                 "expected subject",
-                capture(regex!(r"Subject is '([^']*)'"), &body),
+                capture(scan::quoted(&body, "Subject is '")),
             );
         }
         _ => {}

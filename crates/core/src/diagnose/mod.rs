@@ -3,6 +3,7 @@
 mod aadsts;
 pub mod jwt;
 mod paste;
+mod scan;
 mod token;
 
 pub use aadsts::{Detail, ErrorDiagnosis, Presented, diagnose_error};

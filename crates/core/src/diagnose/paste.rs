@@ -7,47 +7,27 @@
 //! line per paste line joined by spaces, except where a line break fell inside a
 //! quoted value: there the two halves are joined as they were.
 
-use regex_lite::Regex;
-use std::sync::OnceLock;
-
-fn cached(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
-    // The patterns are literals exercised by the tests, so this cannot fail at run time.
-    cell.get_or_init(|| Regex::new(pattern).expect("regex literal is valid"))
-}
-
-macro_rules! regex {
-    ($pattern:literal) => {{
-        static CELL: OnceLock<Regex> = OnceLock::new();
-        cached(&CELL, $pattern)
-    }};
-}
+use super::scan;
 
 /// The paste as running text.
 pub(super) fn unwrap(text: &str) -> String {
     // ANSI escape sequences, and their visible remains when the ESC byte was lost.
-    let text = regex!(r"\x1b\[[0-9;?]*[ -/]*[@-~]").replace_all(text, "");
-    let text = regex!(r"\[(?:\d{1,3}(?:;\d{1,3})*)?m").replace_all(&text, "");
+    let text = scan::strip_colour_remains(&scan::strip_ansi(text));
     // Bold markers, which a rendered paste can leave anywhere, even inside a word. A
     // longer run of asterisks is a CI log's mask of a secret, and stays.
-    let text = regex!(r"\*+").replace_all(&text, |c: &regex_lite::Captures<'_>| {
-        if &c[0] == "**" {
-            String::new()
-        } else {
-            c[0].to_owned()
-        }
-    });
+    let text = scan::strip_bold(&text);
     // A CI log's line-number link lands anywhere, even inside a code or an id
     // (`AADSTS700[21](https://github.com/…)1`): keep its digits alone.
-    let text = regex!(r"\[(\d{1,6})\]\(https?://[^)\s]*\)").replace_all(&text, "$1");
+    let text = scan::line_number_links(&text);
     // A link around the code or a URL: keep the text and the address.
-    let text = regex!(r"\[([^\]\n]*)\]\((https?://[^)\s]*)\)").replace_all(&text, "$1 $2");
+    let text = scan::links(&text);
     // A form-encoded description (`AADSTS500011:+The+resource…`) has `+` for spaces.
-    let text = if regex!(r"AADSTS\d{5,7}:\+").is_match(&text) {
-        std::borrow::Cow::Owned(text.replace('+', " "))
+    let text = if scan::form_encoded(&text) {
+        text.replace('+', " ")
     } else {
         text
     };
-    let text = regex!(r"(?i)</?a\b[^>]*>").replace_all(&text, "");
+    let text = scan::strip_anchors(&text);
 
     let mut out = String::with_capacity(text.len());
     let mut open_quote = false;
@@ -72,18 +52,15 @@ fn strip_line(line: &str) -> &str {
         let before = line;
         line = line.trim();
         // GitHub Actions and Azure Pipelines timestamps, bracketed clock times.
-        if let Some(m) =
-            regex!(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s")
-                .find(line)
-        {
-            line = &line[m.end()..];
+        if let Some(end) = scan::timestamp_prefix(line) {
+            line = &line[end..];
         }
-        if let Some(m) = regex!(r"^\[\d{1,2}:\d\d:\d\d(?:[.,]\d+)?\]\s?").find(line) {
-            line = &line[m.end()..];
+        if let Some(end) = scan::clock_prefix(line) {
+            line = &line[end..];
         }
         // Runner annotations: `##[error]`, `::error::`, `::error file=…::`.
-        if let Some(m) = regex!(r"^(?:##\[[a-z]+\]|::[a-z]+(?: [^:]*)?::)").find(line) {
-            line = &line[m.end()..];
+        if let Some(end) = scan::annotation_prefix(line) {
+            line = &line[end..];
         }
         // Box-drawing frames and the `|` some tools use instead.
         line = line
