@@ -39,10 +39,12 @@ pub(crate) fn python() -> PathBuf {
     venv().join("bin/python")
 }
 
-fn run(program: &Path, args: &[&str]) -> Result {
+/// Run `program` from the repository root with `envs` added to its environment.
+pub(crate) fn run(program: &Path, args: &[&str], envs: &[(&str, String)]) -> Result {
     eprintln!("$ {} {}", program.display(), args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(envs.iter().map(|(k, v)| (k, v.as_str())))
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot start `{}`: {e}", program.display()))?;
@@ -83,7 +85,7 @@ pub(crate) fn make_venv(venv: &Path, files: &[&str]) -> Result {
     }
     let started = std::time::Instant::now();
     let venv_text = venv.to_string_lossy().into_owned();
-    run(Path::new("python3"), &["-m", "venv", &venv_text])
+    run(Path::new("python3"), &["-m", "venv", &venv_text], &[])
         .map_err(|e| format!("{e}; install Python 3.9 or newer with its venv module"))?;
     let mut args = vec![
         "-m",
@@ -95,7 +97,7 @@ pub(crate) fn make_venv(venv: &Path, files: &[&str]) -> Result {
     for file in files {
         args.extend(["-r", file]);
     }
-    run(&python, &args)?;
+    run(&python, &args, &[])?;
     eprintln!(
         "xtask: {} made in {:.0} s",
         venv.display(),
@@ -123,6 +125,7 @@ pub(crate) fn install_wheel() -> Result<PathBuf> {
             "--force-reinstall",
             &wheel_text,
         ],
+        &[],
     )?;
     Ok(wheel)
 }

@@ -13,7 +13,8 @@
 //!
 //! The budget-implied minimum is the longest any bucket needs for the apply's writes
 //! (what a bucket holds goes at once, the rest at its refill rate), plus the critical
-//! path: the chain of requests that must follow one another, at the injected latency.
+//! path: the chain of round trips that must follow one another (the observation's
+//! Pulumi Cloud reads among them), at the injected latency.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -123,7 +124,12 @@ fn budget_minimum(graph_writes: f64, arm_writes: f64) -> (f64, &'static str) {
 
 /// Round trips of the longest chain: the token, a round of reads, an app, its 20
 /// credentials in one chained batch, and the settings of the stack presenting the last.
-const CHAIN: f64 = 2.0 + 1.0 + 1.0 + 1.0 + 1.0;
+/// The round of reads is each target's Pulumi Cloud read (one per stack, as many at
+/// once as the request slots allow), which the diff needs before the first write.
+fn chain_round_trips(plan: &pulumi_azure_oidc::Plan) -> f64 {
+    let targets: usize = plan.apps.iter().map(|a| a.targets.len()).sum();
+    (2 + targets.div_ceil(DEFAULT_CONCURRENCY) + 3) as f64
+}
 
 /// The fewest sequential round trips a converged re-run can take: Graph's token, the
 /// tag list and one round of batches, beside the Pulumi Cloud reads, as many at once
@@ -184,7 +190,7 @@ fn one(stacks: usize, paced: bool, emu_rt: &tokio::runtime::Runtime) -> Run {
     let requests = stats["requests"].as_u64().unwrap_or(0);
     let (graph_writes, arm_writes) = writes(&changes);
     let (budget_s, binding) = budget_minimum(graph_writes, arm_writes);
-    let chain_s = CHAIN * LATENCY_MS as f64 / 1000.0;
+    let chain_s = chain_round_trips(&plan) * LATENCY_MS as f64 / 1000.0;
     let minimum = budget_s + chain_s;
     // A converged re-run of the same org, paced.
     let mut rerun = json!(null);

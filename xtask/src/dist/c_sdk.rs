@@ -51,19 +51,7 @@ fn fresh(dir: &Path) -> Result {
 fn capture(command: &mut Command) -> Result<String> {
     let line = format!("{command:?}");
     eprintln!("$ {line}");
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot start {line}: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if out.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!(
-            "{line} failed ({}):\n{stdout}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
+    super::stdout_of(command, &line)
 }
 
 /// A command that sees none of the caller's search paths, so that what it builds or

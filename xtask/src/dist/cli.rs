@@ -92,24 +92,9 @@ pub(crate) fn test(dist: &Path, scratch: &Path, version: &str) -> Result<u64> {
     )?;
     passed += 1;
 
-    let subjects = String::from_utf8_lossy(&output_of(
-        &binary,
-        &[
-            "subjects",
-            "deployments",
-            "--org",
-            "contoso",
-            "--project",
-            "core",
-            "--stack",
-            "dev",
-        ],
-    )?)
-    .into_owned();
+    let subjects = String::from_utf8_lossy(&output_of(&binary, super::SUBJECTS_ARGS)?).into_owned();
     super::expect(
-        subjects.contains(
-            "pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write",
-        ),
+        subjects.contains(super::SUBJECTS_EXPECTED),
         format!("the binary's subjects lack the update subject:\n{subjects}"),
     )?;
     passed += 1;

@@ -181,6 +181,21 @@ pub(crate) fn succeed(command: &mut Command, what: &str) -> Result {
     stdout_of(command, what).map(|_| ())
 }
 
+/// One stack's subjects, as every packaged CLI is asked for them, and one line its
+/// answer must hold.
+pub(crate) const SUBJECTS_ARGS: &[&str] = &[
+    "subjects",
+    "deployments",
+    "--org",
+    "contoso",
+    "--project",
+    "core",
+    "--stack",
+    "dev",
+];
+pub(crate) const SUBJECTS_EXPECTED: &str =
+    "pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write";
+
 /// Run `command` and return its standard output; its standard error is shown only
 /// when it fails.
 pub(crate) fn stdout_of(command: &mut Command, what: &str) -> Result<String> {

@@ -7,6 +7,7 @@
 //! `.dist-info/licenses/` with `wheel unpack`/`wheel pack`, which rewrite `RECORD`.
 
 use super::{licences, output_of, remap_flags};
+use crate::python::run;
 use crate::{Result, root, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,25 +22,6 @@ fn tools_venv() -> PathBuf {
 
 fn tools_python() -> PathBuf {
     tools_venv().join("bin/python")
-}
-
-fn run(program: &Path, args: &[&str], envs: &[(&str, String)]) -> Result {
-    eprintln!("$ {} {}", program.display(), args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .envs(envs.iter().map(|(k, v)| (k, v.as_str())))
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{} {}` failed ({status})",
-            program.display(),
-            args.join(" ")
-        ))
-    }
 }
 
 /// The artefact names maturin gives for `version`.
@@ -256,20 +238,9 @@ pub(crate) fn test(dist: &Path, scratch: &Path, version: &str) -> Result<u64> {
         format!("the wheel's CLI printed {printed:?} for --version"),
     )?;
     passed += 1;
-    let subjects = cli(&[
-        "subjects",
-        "deployments",
-        "--org",
-        "contoso",
-        "--project",
-        "core",
-        "--stack",
-        "dev",
-    ])?;
+    let subjects = cli(super::SUBJECTS_ARGS)?;
     super::expect(
-        subjects.contains(
-            "pulumi:deploy:org:contoso:project:core:stack:dev:operation:update:scope:write",
-        ),
+        subjects.contains(super::SUBJECTS_EXPECTED),
         format!("the wheel's CLI printed no update subject:\n{subjects}"),
     )?;
     passed += 1;
