@@ -421,8 +421,9 @@ pub(crate) struct ConnArgs {
     /// Requests in flight at once
     #[arg(long, value_name = "N", default_value_t = pulumi_azure_oidc::provision::DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=pulumi_azure_oidc::provision::MAX_CONCURRENCY as i64))]
     pub concurrency: u16,
-    /// Azure's managed-identity write rates times this factor: only for an emulator
-    /// started with the same --rate-scale
+    /// Azure's documented request budgets (Graph, ARM) and managed-identity write rates,
+    /// refilled this factor faster: only for an emulator started with the same
+    /// --rate-scale
     #[arg(
         long,
         value_name = "FACTOR",

@@ -137,7 +137,7 @@ pub(crate) async fn entry(State(listener): State<Listener>, request: Request) ->
         Fault::ServerError { status } => server_error(service, &req, status),
         Fault::DropBefore => http::dropped(),
         Fault::DropAfter => {
-            let _ = dispatch(shared, &listener.base, service, &req).await;
+            let _ = Shared::answer_dropped(dispatch(shared, &listener.base, service, &req)).await;
             http::dropped()
         }
     };

@@ -18,6 +18,11 @@ use crate::options::Options;
 use crate::state::{Directory, Stats};
 use crate::throttle::Buckets;
 
+tokio::task_local! {
+    /// Set while a request is handled whose answer the fault injection will drop.
+    static ANSWER_DROPPED: bool;
+}
+
 /// Which API an access token was issued for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resource {
@@ -168,10 +173,21 @@ impl Shared {
         Ok(token)
     }
 
+    /// Run `work`, whose answer will be dropped, so that no 429 it answers inside (a
+    /// request of a batch, a metered budget) is expected to be waited out.
+    pub(crate) async fn answer_dropped<F: std::future::Future>(work: F) -> F::Output {
+        ANSWER_DROPPED.scope(true, work).await
+    }
+
     /// Note that `req` was told to come back after `wait`: the same request again before
     /// then counts as an early retry in the stats. A millisecond of slack covers the
     /// header's rounding and the clocks' granularity.
     pub(crate) fn expect_retry_after(&self, req: &Req, wait: Duration) {
+        // An answer the client never receives told it nothing: its retry after a lost
+        // connection is no early one.
+        if ANSWER_DROPPED.try_with(|d| *d).unwrap_or(false) {
+            return;
+        }
         let not_before = Instant::now() + wait.saturating_sub(Duration::from_millis(1));
         lock(&self.stats)
             .retry_not_before

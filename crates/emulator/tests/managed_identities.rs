@@ -868,6 +868,60 @@ async fn credential_writes_beyond_the_documented_rate_get_429() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_429_whose_answer_is_dropped_expects_no_wait() {
+    // The documented rates: after one write, the identity's next waits four seconds.
+    let api = Api::start_with(Options {
+        identity_credential_write_ms: 0,
+        ..Options::default()
+    })
+    .await;
+    create_identity(&api, "rg", "lost").await;
+    let first = put_fic(
+        &api,
+        "rg",
+        "lost",
+        "one",
+        fic(PULUMI_ISSUER, "s1", "contoso"),
+    )
+    .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    // Every connection dropped, half of them after the request was handled (and
+    // throttled): the client saw no Retry-After, so coming back at once is no early
+    // retry.
+    api.emu
+        .set_faults(pulumi_azure_oidc_emulator::FaultOptions {
+            drop_rate: 1.0,
+            ..Default::default()
+        })
+        .unwrap();
+    let url = format!(
+        "{}{}",
+        api.base,
+        with(&credential_path("rg", "lost", "two"), V2024)
+    );
+    for _ in 0..8 {
+        let sent = api
+            .http
+            .put(&url)
+            .bearer_auth(&api.arm_token)
+            .json(&fic(PULUMI_ISSUER, "s2", "contoso"))
+            .send()
+            .await;
+        assert!(sent.is_err(), "every answer is dropped");
+    }
+    let stats = api.emu.stats();
+    assert!(
+        stats["faults"]["drop_after"].as_u64().unwrap_or(0) >= 2,
+        "{stats}"
+    );
+    assert!(
+        stats["metered_throttles"].as_u64().unwrap_or(0) >= 2,
+        "{stats}"
+    );
+    assert_eq!(stats["early_retries"], 0, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn documented_rates_answer_whole_seconds() {
     // At the documented rates; writes take no time, so the test stays well inside the
     // half second the subscription's budget needs to refill.

@@ -38,14 +38,10 @@ impl Provisioner {
     ) -> Result<Vec<ObservedRoleAssignment>> {
         let mut out = Vec::new();
         for scope in scopes.iter().filter(|s| listed_whole(s)) {
-            let mut next = Some(requests::list_all_role_assignments(scope));
-            while let Some(r) = next {
-                let answer = self.send(&r).await?;
-                let (items, more) =
-                    requests::read_role_assignments_page(answer, &r, &self.endpoints.arm)?;
-                out.extend(items);
-                next = more;
-            }
+            out.extend(
+                self.role_assignment_pages(requests::list_all_role_assignments(scope))
+                    .await?,
+            );
         }
         Ok(out)
     }

@@ -198,7 +198,16 @@ impl Provisioner {
         scope: &str,
         principal_id: &str,
     ) -> Result<Vec<ObservedRoleAssignment>> {
-        let mut next = Some(requests::list_role_assignments(scope, principal_id));
+        self.role_assignment_pages(requests::list_role_assignments(scope, principal_id))
+            .await
+    }
+
+    /// Every page of a role-assignment list.
+    pub(crate) async fn role_assignment_pages(
+        &self,
+        first: Request,
+    ) -> Result<Vec<ObservedRoleAssignment>> {
+        let mut next = Some(first);
         let mut out = Vec::new();
         while let Some(r) = next {
             let answer = self.send(&r).await?;
