@@ -95,26 +95,32 @@ struct Measured<'a> {
     quick: bool,
 }
 
-/// A big org under the documented budgets, paced and unpaced
-/// (`crates/provision/benches/budgets.rs`).
-fn budgets_bench(quick: bool) -> Result<Value> {
-    let out = crate::target_dir().join("bench/budgets.json");
+/// Run the benchmark `name`, which writes its rows to the file `$<env>` names, and
+/// read them; `what` names it in errors.
+fn json_bench(name: &str, env: &str, what: &str, quick: bool) -> Result<Value> {
+    let out = crate::target_dir().join(format!("bench/{name}.json"));
     let _ = std::fs::remove_file(&out);
-    let mut args = vec!["bench", "--workspace", "--locked", "--bench", "budgets"];
+    let mut args = vec!["bench", "--workspace", "--locked", "--bench", name];
     if quick {
         args.extend(["--", "--quick"]);
     }
     eprintln!("$ cargo {}", args.join(" "));
     let status = std::process::Command::new("cargo")
         .args(&args)
-        .env("BUDGETS_BENCH_OUT", &out)
+        .env(env, &out)
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot run cargo bench: {e}"))?;
     if !status.success() {
-        return Err(format!("the budgets benchmark failed ({status})"));
+        return Err(format!("the {what} benchmark failed ({status})"));
     }
     read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+}
+
+/// A big org under the documented budgets, paced and unpaced
+/// (`crates/provision/benches/budgets.rs`).
+fn budgets_bench(quick: bool) -> Result<Value> {
+    json_bench("budgets", "BUDGETS_BENCH_OUT", "budgets", quick)
 }
 
 fn budgets_table(report: &Value) -> String {
@@ -167,19 +173,8 @@ fn budgets_table(report: &Value) -> String {
 
 /// Heap peaks for 10 / 1,000 / 10,000 stacks (`crates/core/benches/memory.rs`).
 fn memory_bench() -> Result<Value> {
-    let out = crate::target_dir().join("bench/memory.json");
-    let _ = std::fs::remove_file(&out);
-    eprintln!("$ cargo bench --workspace --locked --bench memory");
-    let status = std::process::Command::new("cargo")
-        .args(["bench", "--workspace", "--locked", "--bench", "memory"])
-        .env("MEMORY_BENCH_OUT", &out)
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
-    if !status.success() {
-        return Err(format!("the memory benchmark failed ({status})"));
-    }
-    read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+    // Always whole: its figures are counts, not timings, and quick anyway.
+    json_bench("memory", "MEMORY_BENCH_OUT", "memory", false)
 }
 
 /// Wall time of fresh CLI processes (release build), interleaved with `true` so a busy
@@ -516,23 +511,7 @@ fn summarise(m: &Measured) -> Result {
 /// Provisioning against the emulator with latency injected per request, three
 /// strategies side by side (`crates/provision/benches/provision.rs`).
 fn provision_bench(quick: bool) -> Result<Value> {
-    let out = crate::target_dir().join("bench/provision.json");
-    let _ = std::fs::remove_file(&out);
-    let mut args = vec!["bench", "--workspace", "--locked", "--bench", "provision"];
-    if quick {
-        args.extend(["--", "--quick"]);
-    }
-    eprintln!("$ cargo {}", args.join(" "));
-    let status = std::process::Command::new("cargo")
-        .args(&args)
-        .env("PROVISION_BENCH_OUT", &out)
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
-    if !status.success() {
-        return Err(format!("the provisioning benchmark failed ({status})"));
-    }
-    read(&out).ok_or_else(|| format!("{} was not written", out.display()))
+    json_bench("provision", "PROVISION_BENCH_OUT", "provisioning", quick)
 }
 
 fn memory_table(rows: &Value) -> String {

@@ -22,6 +22,12 @@ fn provisioner(e: &emu::Emulator) -> Arc<Provisioner> {
     Arc::new(Provisioner::new(common::options(e, emu::DEFAULT_PULUMI_TOKEN, None)).unwrap())
 }
 
+/// A fresh executor finds `plan` converged.
+async fn assert_converged(e: &emu::Emulator, plan: pulumi_azure_oidc::Plan) {
+    let prepared = provisioner(e).prepare(plan, false).await.unwrap();
+    assert!(prepared.diff.is_converged(), "{:?}", prepared.diff.changes);
+}
+
 async fn applied(stacks: usize) -> (emu::Emulator, pulumi_azure_oidc::Plan) {
     let e = emu::Emulator::start(emu::Options::default()).await.unwrap();
     let plan = plan(stacks);
@@ -77,15 +83,7 @@ async fn an_app_the_tag_list_misses_is_read_by_key_and_its_tag_restored() {
     let sent = again.requests();
     assert_eq!((sent.graph, sent.arm), (3, 1), "{sent:?}");
     again.apply(&prepared, &Quiet).await.unwrap();
-    let third = provisioner(&e);
-    assert!(
-        third
-            .prepare(plan, false)
-            .await
-            .unwrap()
-            .diff
-            .is_converged()
-    );
+    assert_converged(&e, plan).await;
     e.shutdown().await;
 }
 
@@ -123,14 +121,6 @@ async fn an_apps_twenty_credentials_are_written_in_one_round_trip() {
     assert_eq!(sent.graph, 5, "{sent:?}");
     let stats = e.stats();
     assert_eq!(stats["by_kind"]["graph.batch"], 2, "{stats}");
-    let again = provisioner(&e);
-    assert!(
-        again
-            .prepare(plan, false)
-            .await
-            .unwrap()
-            .diff
-            .is_converged()
-    );
+    assert_converged(&e, plan).await;
     e.shutdown().await;
 }
