@@ -885,13 +885,23 @@ test("screenshots of each section, light and dark, desktop and phone; no horizon
 test("a panic in the core (RuntimeError: unreachable) shows a reload message", async () => {
   const broken = await context.newPage();
   watch(broken);
-  await broken.route("**/pkg/pulumi_azure_oidc_wasm.js", async (route) => {
-    const response = await route.fetch();
-    const body = (await response.text()).replace(
-      /export function credentials\(spec\) \{/,
-      'export function credentials(spec) { throw new WebAssembly.RuntimeError("unreachable");',
-    );
-    await route.fulfill({ response, body });
+  // The instance's `credentials` export traps as a Rust panic does. Wrapping the
+  // instantiation works whether the glue is its own file or bundled into app.js.
+  await broken.addInitScript(() => {
+    const trap = (result) => {
+      const exports = { ...result.instance.exports };
+      exports.credentials = () => {
+        throw new WebAssembly.RuntimeError("unreachable");
+      };
+      return { module: result.module, instance: { exports } };
+    };
+    const streaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = async (...args) => trap(await streaming(...args));
+    const plain = WebAssembly.instantiate;
+    WebAssembly.instantiate = async (...args) => {
+      const result = await plain(...args);
+      return result.instance ? trap(result) : result;
+    };
   });
   await broken.goto(`${origin}/index.html#d.org=contoso&d.project=core&d.stacks=dev`);
   await broken.waitForSelector("#fatal", { state: "visible" });

@@ -1,7 +1,7 @@
 // The core (WebAssembly) as the page sees it: its functions, its constants, and what
 // its errors look like. The page restates none of the core's domain values.
 
-import init, {
+import initModule, {
   version,
   constants,
   credentials,
@@ -11,7 +11,13 @@ import init, {
   diagnoseError,
 } from "../pkg/pulumi_azure_oidc_wasm.js";
 
-export { init, version, credentials, plan, render, diagnoseToken, diagnoseError };
+export { version, credentials, plan, render, diagnoseToken, diagnoseError };
+
+/** Load the module from `pkg/` beside the page. The shipped page bundles the glue into
+ *  app.js, where the glue's own default (the file next to itself) would be the page's
+ *  root; the page's address is the same in both layouts. */
+export const init = () =>
+  initModule({ module_or_path: new URL("pkg/pulumi_azure_oidc_wasm_bg.wasm", document.baseURI) });
 
 /** The core's constants, filled by loadConstants() once the module has loaded; read
  *  the fields at call time, never copy them at import time (they are empty until then). */

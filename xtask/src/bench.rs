@@ -5,26 +5,18 @@ use crate::{Result, root, sh};
 use serde_json::{Value, json};
 use std::path::Path;
 
-/// Sizes of what the browser downloads, raw and gzipped (level 9, as a server would).
+/// Sizes of what the browser downloads for the shipped page (`cargo xtask page`), raw
+/// and gzipped (level 9, as a server would). The glue in `pkg/` is bundled into
+/// app.js, so the page never fetches its own copy.
 fn page_sizes() -> Result<Vec<(String, u64, u64)>> {
     use std::io::Write;
-    let out = crate::wasm::build()?;
-    let web = root().join("web");
-    let mut files = vec![
-        out.join("pulumi_azure_oidc_wasm_bg.wasm"),
-        out.join("pulumi_azure_oidc_wasm.js"),
+    let web = crate::page::build()?;
+    let files = [
         web.join("index.html"),
         web.join("app.js"),
         web.join("style.css"),
+        web.join("pkg/pulumi_azure_oidc_wasm_bg.wasm"),
     ];
-    // The page's modules, in a stable order.
-    let mut modules: Vec<_> = std::fs::read_dir(web.join("js"))
-        .map_err(|e| format!("{}: {e}", web.join("js").display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "js"))
-        .collect();
-    modules.sort();
-    files.extend(modules);
     let mut rows = Vec::new();
     for f in files {
         let bytes = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
@@ -336,11 +328,16 @@ fn c_call_cost() -> Result<Value> {
 }
 
 /// Time from navigation to the first rendered subjects in headless Chromium, over
-/// several fresh loads (`tests/web/bench-load.mjs` prints one JSON line).
+/// several fresh loads of the shipped page (`tests/web/bench-load.mjs` prints one JSON
+/// line). `page_sizes` has just built it.
 fn page_load() -> Result<serde_json::Value> {
     crate::web::setup()?;
     let out = std::process::Command::new("node")
         .arg("tests/web/bench-load.mjs")
+        .env(
+            "PULUMI_AZURE_OIDC_PAGE_DIR",
+            crate::target_dir().join("page"),
+        )
         .current_dir(root())
         .output()
         .map_err(|e| format!("cannot run node: {e}"))?;

@@ -20,6 +20,7 @@ mod emulator;
 mod fuzz;
 mod header;
 mod layout;
+mod page;
 mod python;
 mod soak;
 mod wasm;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         "soak" => soak::run(rest),
         "wasm" => wasm::build().map(|_| ()),
         "wasm-sizes" => wasm_sizes::run(rest),
+        "page" => page::run(),
         "layout" => layout::check(),
         "serve" => web::serve(rest),
         "header" => header::run(rest),
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
                  soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
                  wasm-sizes  what makes that WASM heavy, by crate and function (--top=N)\n  \
+                 page   the page as it ships, scripts bundled and minified, in target/page/\n  \
                  layout check the architecture: the core free of I/O, the emulator of our crates\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \
                  header generate bindings/c/include/pulumi_azure_oidc.h (--check: fail if stale)\n  \
@@ -109,9 +112,15 @@ pub(crate) fn target_dir() -> PathBuf {
 
 /// Run a command in the workspace root, failing with the command line if it fails.
 pub(crate) fn sh(program: &str, args: &[&str]) -> Result {
+    sh_env(program, args, &[])
+}
+
+/// `sh` with extra environment variables for the child.
+pub(crate) fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .status()
         .map_err(|e| format!("cannot start `{program}`: {e}"))?;

@@ -5,26 +5,14 @@
 
 use std::collections::HashMap;
 
-use crate::{Result, root, sh};
+use crate::{Result, root};
 
 pub(crate) fn run(extra: &[String]) -> Result {
     let top: usize = extra
         .iter()
         .find_map(|a| a.strip_prefix("--top=").and_then(|n| n.parse().ok()))
         .unwrap_or(30);
-    sh(
-        "cargo",
-        &[
-            "build",
-            "--package",
-            "pulumi-azure-oidc-wasm",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-names",
-            "--locked",
-        ],
-    )?;
+    crate::wasm::cargo_build("wasm-names")?;
     let path = root().join("target/wasm32-unknown-unknown/wasm-names/pulumi_azure_oidc_wasm.wasm");
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (functions, data) = sizes(&bytes)?;

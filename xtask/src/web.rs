@@ -93,8 +93,15 @@ pub(crate) fn setup() -> Result {
             ));
         }
     }
+    npm_packages()
+}
+
+/// playwright-core (the page tests) and esbuild (the shipped page), from the committed
+/// lockfile into `tests/web/node_modules`.
+pub(crate) fn npm_packages() -> Result {
     let tests = root().join("tests/web");
-    if !tests.join("node_modules/playwright-core").exists() {
+    let modules = tests.join("node_modules");
+    if !modules.join("playwright-core").exists() || !modules.join(".bin/esbuild").exists() {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&tests)

@@ -1,10 +1,10 @@
-//! The page as a static folder: `web/` with its freshly built WebAssembly, ready
-//! for any static file server, also packed as a tarball for the checksums. Opened
+//! The page as a static folder: the shipped page (`cargo xtask page`: `web/` bundled
+//! and minified, with its freshly built WebAssembly), ready for any static file server, also packed as a tarball for the checksums. Opened
 //! from `file://` it cannot run (browsers load modules and WebAssembly only over
 //! http), and it says so on the page itself.
 
 use super::{licences, tarball};
-use crate::{Result, root};
+use crate::Result;
 use std::path::{Path, PathBuf};
 
 pub(crate) fn folder_name(version: &str) -> String {
@@ -39,8 +39,7 @@ fn copy_tree(from: &Path, to: &Path, base: &Path) -> Result {
 }
 
 pub(crate) fn build(dist: &Path, version: &str) -> Result<PathBuf> {
-    crate::wasm::build()?;
-    let web = root().join("web");
+    let web = crate::page::build()?;
     let folder = dist.join(folder_name(version));
     if folder.exists() {
         std::fs::remove_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
@@ -57,7 +56,7 @@ pub(crate) fn build(dist: &Path, version: &str) -> Result<PathBuf> {
 }
 
 /// The page's Chromium suite with the server rooted at the page unpacked from the
-/// artefact, not at `web/`; the `file://` test included.
+/// artefact (the bundled page), not at `web/`; the `file://` test included.
 pub(crate) fn test(dist: &Path, scratch: &Path, version: &str) -> Result<(u64, u64)> {
     let into = scratch.join("page");
     super::unpack(&dist.join(archive_name(version)), &into)?;
