@@ -1,8 +1,8 @@
 // The calculator page: reads the forms, calls the core (WebAssembly), shows the results.
 // No framework, no network beyond this page's own files, and no build step to work on
 // it: web/ runs as written; the shipped page is these files bundled and minified
-// (`cargo xtask page`). Every value
-// that comes from an input or a token is put in the page as text, never as HTML.
+// (`cargo xtask page`). Every value that comes from an input or a token is put in the
+// page as text, never as HTML.
 //
 // This entry loads the core, then wires the page's events to the modules in js/:
 // one view each (deployments, esc, diagnose), and what they share.

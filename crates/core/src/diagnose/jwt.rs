@@ -38,8 +38,11 @@ fn segment(part: &str, what: &str) -> Result<Map<String, Value>> {
     let bytes = URL_SAFE_ANY_PADDING
         .decode(part.as_bytes())
         .map_err(|_| Error::MalformedToken(format!("the {what} is not base64url")))?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+    // Read as text: the page's module then carries one JSON reader (serde_json's
+    // `StrRead`) instead of a second one for bytes; invalid UTF-8 fails either way.
+    let parsed = std::str::from_utf8(&bytes).map(serde_json::from_str::<Value>);
+    match parsed {
+        Ok(Ok(Value::Object(map))) => Ok(map),
         _ => Err(Error::MalformedToken(format!(
             "the {what} is not a JSON object"
         ))),
