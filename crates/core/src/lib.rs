@@ -33,6 +33,7 @@ pub mod diff;
 pub mod doctor;
 pub mod error;
 pub mod esc_edit;
+mod fields;
 pub mod kit;
 pub mod names;
 pub mod observed;

@@ -14,10 +14,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::IgnoredAny;
+use serde::de::{self, IgnoredAny};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use crate::error::{Error, Result};
+use crate::fields::once;
 use crate::roles::Guid;
 
 /// Where a managed identity lives. Validated with ARM's rules, so every render and
@@ -132,37 +134,135 @@ impl RawPlacement {
 }
 
 /// `holder:` as written: a word, or a map with one key.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub(crate) enum RawHolder {
     Word(String),
     Map(RawHolderMap),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 pub(crate) struct RawHolderMap {
     client_id: Option<String>,
     managed_identity: Option<RawPlacement>,
-    /// Collected so a misspelt key gets an error that names it, which an untagged
-    /// enum alone cannot give.
-    #[serde(flatten)]
+    /// Collected so a misspelt key gets an error that names it and where it is.
     other: BTreeMap<String, IgnoredAny>,
 }
 
 /// `managedIdentity: { subscription, resourceGroup, location }`; each may come from
 /// the org-wide default.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct RawPlacement {
     subscription: Option<String>,
     resource_group: Option<String>,
     location: Option<String>,
     /// An existing identity's ARM id, instead of a place to make one.
     id: Option<String>,
-    #[serde(flatten)]
     other: BTreeMap<String, IgnoredAny>,
 }
+
+// These three are read by hand rather than derived: the derive needs an untagged enum
+// and `#[serde(flatten)]`, which both buffer the input and copy serde's readers for
+// the buffer, several KB of the page's module. The errors are serde's own.
+
+impl<'de> Deserialize<'de> for RawHolder {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = RawHolder;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "`application`, `managedIdentity`, or a map with `clientId` or `managedIdentity`",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<RawHolder, E> {
+                Ok(RawHolder::Word(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<RawHolder, A::Error> {
+                RawHolderMap::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawHolder::Map)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawHolderMap {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = RawHolderMap;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map with `clientId` or `managedIdentity`")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<RawHolderMap, A::Error> {
+                let mut client_id = None;
+                let mut managed_identity = None;
+                let mut other = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "clientId" => once(&mut client_id, "clientId", map.next_value()?)?,
+                        "managedIdentity" => {
+                            once(&mut managed_identity, "managedIdentity", map.next_value()?)?
+                        }
+                        _ => {
+                            other.insert(key, map.next_value()?);
+                        }
+                    }
+                }
+                Ok(RawHolderMap {
+                    client_id: client_id.flatten(),
+                    managed_identity: managed_identity.flatten(),
+                    other,
+                })
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawPlacement {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = RawPlacement;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map with `subscription`, `resourceGroup` and `location`, or `id`")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<RawPlacement, A::Error> {
+                let mut fields: [Option<Option<String>>; 4] = Default::default();
+                let mut other = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match PLACEMENT_FIELDS.iter().position(|f| *f == key) {
+                        Some(i) => once(&mut fields[i], PLACEMENT_FIELDS[i], map.next_value()?)?,
+                        None => {
+                            other.insert(key, map.next_value()?);
+                        }
+                    }
+                }
+                let [subscription, resource_group, location, id] = fields.map(Option::flatten);
+                Ok(RawPlacement {
+                    subscription,
+                    resource_group,
+                    location,
+                    id,
+                    other,
+                })
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+const PLACEMENT_FIELDS: [&str; 4] = ["subscription", "resourceGroup", "location", "id"];
 
 impl RawPlacement {
     pub(crate) fn unknown_key(&self) -> Option<&str> {

@@ -88,11 +88,39 @@ struct RawEsc {
 }
 
 /// A list of names, or `"*"` for every one Pulumi Cloud has.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum Names {
     All(String),
     List(Vec<String>),
+}
+
+/// Read by hand rather than as an untagged enum: serde buffers an untagged value and
+/// copies the readers for the buffer (several KB of the page's module), and its error
+/// ("data did not match any variant") names neither the value nor what was expected.
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Names;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of names, or \"*\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Names, E> {
+                Ok(Names::All(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Names, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element()? {
+                    names.push(name);
+                }
+                Ok(Names::List(names))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -659,6 +687,40 @@ mod tests {
         let c = Config::from_yaml(&text).unwrap();
         assert_eq!(c.targets.len(), 4);
         assert!(c.issuer.is_pulumi_cloud());
+    }
+
+    #[test]
+    fn names_and_holders_of_the_wrong_type_say_what_was_expected() {
+        for (yaml, expected, line) in [
+            (
+                "org: contoso\ndeployments:\n  - project: core\n    stacks: 3\n",
+                "invalid type: integer `3`, expected a list of names, or \"*\"",
+                "line 4",
+            ),
+            (
+                "org: contoso\ndeployments:\n  - project: core\n    stacks: [dev]\n    holder: [x]\n",
+                "expected `application`, `managedIdentity`, or a map with `clientId` or `managedIdentity`",
+                "line 5",
+            ),
+            (
+                "org: contoso\nholder:\n  clientId: a\n  clientId: b\ndeployments:\n  - project: core\n    stack: dev\n",
+                "duplicate field `clientId`",
+                "line",
+            ),
+        ] {
+            let msg = Config::from_yaml(yaml).unwrap_err().to_string();
+            assert!(msg.contains(expected), "{yaml}: {msg}");
+            assert!(msg.contains(line), "{yaml}: {msg}");
+        }
+        let msg = Config::from_json(
+            r#"{"org":"contoso","deployments":[{"project":"core","stacks":{"a":1}}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("invalid type: map, expected a list of names"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -10,19 +10,17 @@ use crate::names::{
 use crate::target::{
     DeploymentTarget, EscSubjectForm, EscTarget, RECOMMENDED_ATTRIBUTES, Target, TargetCredentials,
 };
-use serde::Deserialize;
+
+mod read;
 
 /// A target as plain strings.
 ///
 /// For ESC, `subject_attributes: None` means the recommended
 /// `[currentEnvironment.name]`; `Some(vec![])` means Pulumi's default subject.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
+///
+/// Read from `{"kind": "deployment" | "esc", …}` by hand (`read.rs`), with serde's
+/// own errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetSpec {
     Deployment {
         org: String,
@@ -39,7 +37,7 @@ pub enum TargetSpec {
         subject_attributes: Option<Vec<String>>,
         user: Option<String>,
         root_env: Option<String>,
-        #[serde(default)]
+        /// Absent: false.
         include_yaml_subject: bool,
         issuer: Option<String>,
     },
