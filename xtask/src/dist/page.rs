@@ -1,7 +1,8 @@
 //! The page as a static folder: the shipped page (`cargo xtask page`: `web/` bundled
-//! and minified, with its freshly built WebAssembly), ready for any static file server, also packed as a tarball for the checksums. Opened
-//! from `file://` it cannot run (browsers load modules and WebAssembly only over
-//! http), and it says so on the page itself.
+//! and minified, with its freshly built WebAssembly), ready for any static file
+//! server, also packed as a tarball for the checksums. Opened from `file://` it cannot
+//! run (browsers load modules and WebAssembly only over http), and it says so on the
+//! page itself.
 
 use super::{licences, tarball};
 use crate::Result;
