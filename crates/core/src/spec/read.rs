@@ -173,6 +173,7 @@ mod tests {
     /// The derive this reader replaced, kept as the reference; its `Debug` reads as
     /// `TargetSpec`'s, which is how the two are compared.
     #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "read only through Debug")]
     #[serde(
         tag = "kind",
         rename_all = "camelCase",
