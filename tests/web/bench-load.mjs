@@ -2,7 +2,7 @@
 // rendered subjects (the docs example, from the URL fragment) over fresh loads in
 // headless Chromium, taken inside the page: a mutation observer notes when the
 // credentials table's first row is in the document, and the frame after it is the
-// moment they are on screen. `polled_ms` is the older figure, performance.now() read
+// moment they are on screen. `polled_median_ms` is the older figure, performance.now() read
 // after Playwright's waitForSelector returns, which adds its polling and a round trip
 // to the browser. Then the per-call cost of the WASM `credentials` call in the
 // loaded page (one stack's credentials, the same work as the C and Python benchmarks).
