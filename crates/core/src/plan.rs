@@ -13,7 +13,8 @@ use crate::names::{CredentialName, OrgName};
 use crate::roles::RoleGrant;
 use crate::target::Target;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// Azure's limit of federated identity credentials per application
 /// (Entra "federated-credential-configuration-considerations"; Azure/azure-workload-identity#575).
@@ -158,7 +159,10 @@ fn may_be_shared(subject: &str) -> bool {
 /// The apps of one role set, filled first-fit in config order.
 ///
 /// First fit over thousands of apps must not scan them all: apps are bucketed by
-/// free slots, so the lowest-index app with room is found in 20 set look-ups.
+/// free slots, so the lowest-index app with room is found in 20 heap look-ups. An
+/// app's free slots only fall, so an entry left in a bucket the app has since left
+/// can never become true again: it is dropped when it reaches the top. (A heap per
+/// bucket rather than an ordered set: the page's module then carries no B-tree.)
 /// An app that already holds one of the target's subjects (a shared `<yaml>`
 /// credential) needs fewer slots, so those apps are checked by subject as well.
 /// Every credential of a plan has the plan's issuer, so subjects alone are keys.
@@ -166,7 +170,7 @@ struct Group<'a> {
     roles: Vec<RoleGrant>,
     identity: Option<IdentityPlacement>,
     apps: Vec<Building<'a>>,
-    by_free: Vec<BTreeSet<usize>>,
+    by_free: Vec<BinaryHeap<Reverse<usize>>>,
     subject_apps: HashMap<String, Vec<usize>>,
 }
 
@@ -176,7 +180,7 @@ impl<'a> Group<'a> {
             roles,
             identity,
             apps: Vec::new(),
-            by_free: vec![BTreeSet::new(); MAX_CREDENTIALS_PER_APP + 1],
+            by_free: vec![BinaryHeap::new(); MAX_CREDENTIALS_PER_APP + 1],
             subject_apps: HashMap::new(),
         }
     }
@@ -195,11 +199,22 @@ impl<'a> Group<'a> {
             .count()
     }
 
+    /// The lowest-index app with exactly `free` slots free.
+    fn first_with(&mut self, free: usize) -> Option<usize> {
+        let bucket = &mut self.by_free[free];
+        while let Some(&Reverse(i)) = bucket.peek() {
+            if MAX_CREDENTIALS_PER_APP - self.apps[i].count == free {
+                return Some(i);
+            }
+            bucket.pop();
+        }
+        None
+    }
+
     fn place(&mut self, configured: &'a ConfiguredTarget, creds: Vec<FederatedCredential>) {
         let need = creds.len();
-        let mut best = self.by_free[need..]
-            .iter()
-            .filter_map(|set| set.first().copied())
+        let mut best = (need..=MAX_CREDENTIALS_PER_APP)
+            .filter_map(|free| self.first_with(free))
             .min();
         for c in creds.iter().filter(|c| may_be_shared(&c.subject)) {
             for &i in self
@@ -221,10 +236,10 @@ impl<'a> Group<'a> {
                 count: 0,
             });
             let i = self.apps.len() - 1;
-            self.by_free[MAX_CREDENTIALS_PER_APP].insert(i);
+            self.by_free[MAX_CREDENTIALS_PER_APP].push(Reverse(i));
             i
         });
-        self.by_free[MAX_CREDENTIALS_PER_APP - self.apps[slot].count].remove(&slot);
+        let before = self.apps[slot].count;
         for c in &creds {
             if !may_be_shared(&c.subject) {
                 self.apps[slot].count += 1;
@@ -237,7 +252,9 @@ impl<'a> Group<'a> {
             }
         }
         let b = &mut self.apps[slot];
-        self.by_free[MAX_CREDENTIALS_PER_APP - b.count].insert(slot);
+        if b.count != before {
+            self.by_free[MAX_CREDENTIALS_PER_APP - b.count].push(Reverse(slot));
+        }
         b.targets.push((configured, creds));
     }
 }

@@ -12,8 +12,6 @@
 //!   managedIdentity: { subscription: GUID, resourceGroup: rg, location: westeurope }
 //! ```
 
-use std::collections::BTreeMap;
-
 use serde::de::{self, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -144,8 +142,9 @@ pub(crate) enum RawHolder {
 pub(crate) struct RawHolderMap {
     client_id: Option<String>,
     managed_identity: Option<RawPlacement>,
-    /// Collected so a misspelt key gets an error that names it and where it is.
-    other: BTreeMap<String, IgnoredAny>,
+    /// The first unknown key in key order, so a misspelt key gets an error that names
+    /// it and where it is.
+    other: Option<String>,
 }
 
 /// `managedIdentity: { subscription, resourceGroup, location }`; each may come from
@@ -157,7 +156,7 @@ pub(crate) struct RawPlacement {
     location: Option<String>,
     /// An existing identity's ARM id, instead of a place to make one.
     id: Option<String>,
-    other: BTreeMap<String, IgnoredAny>,
+    other: Option<String>,
 }
 
 // These three are read by hand rather than derived: the derive needs an untagged enum
@@ -203,7 +202,7 @@ impl<'de> Deserialize<'de> for RawHolderMap {
             ) -> std::result::Result<RawHolderMap, A::Error> {
                 let mut client_id = None;
                 let mut managed_identity = None;
-                let mut other = BTreeMap::new();
+                let mut other = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "clientId" => once(&mut client_id, "clientId", map.next_value()?)?,
@@ -211,7 +210,8 @@ impl<'de> Deserialize<'de> for RawHolderMap {
                             once(&mut managed_identity, "managedIdentity", map.next_value()?)?
                         }
                         _ => {
-                            other.insert(key, map.next_value()?);
+                            map.next_value::<IgnoredAny>()?;
+                            keep_first(&mut other, key);
                         }
                     }
                 }
@@ -239,12 +239,13 @@ impl<'de> Deserialize<'de> for RawPlacement {
                 mut map: A,
             ) -> std::result::Result<RawPlacement, A::Error> {
                 let mut fields: [Option<Option<String>>; 4] = Default::default();
-                let mut other = BTreeMap::new();
+                let mut other = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match PLACEMENT_FIELDS.iter().position(|f| *f == key) {
                         Some(i) => once(&mut fields[i], PLACEMENT_FIELDS[i], map.next_value()?)?,
                         None => {
-                            other.insert(key, map.next_value()?);
+                            map.next_value::<IgnoredAny>()?;
+                            keep_first(&mut other, key);
                         }
                     }
                 }
@@ -262,6 +263,14 @@ impl<'de> Deserialize<'de> for RawPlacement {
     }
 }
 
+/// Keep the least unknown key in key order, the one a sorted map of them would name
+/// first; a map of all of them would copy a B-tree into the page's module for it.
+fn keep_first(first: &mut Option<String>, key: String) {
+    if first.as_ref().is_none_or(|f| key < *f) {
+        *first = Some(key);
+    }
+}
+
 const PLACEMENT_FIELDS: [&str; 4] = ["subscription", "resourceGroup", "location", "id"];
 
 impl RawPlacement {
@@ -269,7 +278,7 @@ impl RawPlacement {
         if self.id.is_some() {
             return Some("id");
         }
-        self.other.keys().next().map(String::as_str)
+        self.other.as_deref()
     }
 }
 
@@ -280,8 +289,8 @@ fn invalid(here: &str, message: String) -> Error {
     }
 }
 
-fn no_other(here: &str, other: &BTreeMap<String, IgnoredAny>, expected: &str) -> Result<()> {
-    match other.keys().next() {
+fn no_other(here: &str, other: Option<&str>, expected: &str) -> Result<()> {
+    match other {
         Some(k) => Err(invalid(
             here,
             format!("unknown key `{k}`, expected {expected}"),
@@ -304,7 +313,7 @@ pub(crate) fn holder_choice(here: &str, raw: RawHolder) -> Result<(HolderChoice,
             )),
         },
         RawHolder::Map(m) => {
-            no_other(here, &m.other, "`clientId` or `managedIdentity`")?;
+            no_other(here, m.other.as_deref(), "`clientId` or `managedIdentity`")?;
             match (m.client_id, m.managed_identity) {
                 (Some(c), None) => {
                     let g = Guid::parse("client id", &c)
@@ -317,7 +326,7 @@ pub(crate) fn holder_choice(here: &str, raw: RawHolder) -> Result<(HolderChoice,
                 (None, Some(p)) => {
                     no_other(
                         &format!("{here}.managedIdentity"),
-                        &p.other,
+                        p.other.as_deref(),
                         "`id`, `subscription`, `resourceGroup` or `location`",
                     )?;
                     let existing = p.existing(here)?;

@@ -10,7 +10,6 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurposeConfig, general_purpose::GeneralPurpose};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 const URL_SAFE_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
@@ -30,8 +29,9 @@ pub struct TokenClaims {
     /// Header `alg` and `kid`.
     pub algorithm: Option<String>,
     pub key_id: Option<String>,
-    /// The other claims (Pulumi's `org`, `project`, `stack`, `operation`, `current_env`, …).
-    pub other: BTreeMap<String, Value>,
+    /// The other claims (Pulumi's `org`, `project`, `stack`, `operation`, `current_env`, …),
+    /// by name.
+    pub other: Map<String, Value>,
 }
 
 fn segment(part: &str, what: &str) -> Result<Map<String, Value>> {
@@ -99,11 +99,12 @@ pub fn decode(token: &str) -> Result<TokenClaims> {
         _ => Vec::new(),
     };
     let standard = ["iss", "sub", "aud", "exp", "nbf", "iat"];
-    let other = payload
+    let mut other: Map<String, Value> = payload
         .iter()
         .filter(|(k, _)| !standard.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    other.sort_keys();
     Ok(TokenClaims {
         issuer: string(&payload, "iss"),
         subject: string(&payload, "sub"),

@@ -2,8 +2,6 @@
 //! the page and every face show. Ids that only Azure gives (an app's object and client
 //! ids, its service principal's) are placeholders, as in the other renders.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use serde_json::Value;
 
@@ -23,8 +21,9 @@ pub struct ShownRequest {
     pub operation: String,
     pub method: &'static str,
     pub url: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<&'static str, String>,
+    /// By name, each once (a later value wins), shown as a JSON object.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
+    pub headers: Vec<(&'static str, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
 }
@@ -35,7 +34,7 @@ impl ShownRequest {
             operation: request.operation.clone(),
             method: request.method.as_str(),
             url: request.url(endpoints),
-            headers: request.headers.iter().cloned().collect(),
+            headers: by_name(&request.headers),
             body: request.body.as_ref().map(|b| match b {
                 Body::Json(v) => v.clone(),
                 Body::Yaml(text) => Value::String(text.clone()),
@@ -46,6 +45,26 @@ impl ShownRequest {
             }),
         }
     }
+}
+
+/// `headers` sorted by name, the last of each name kept. A handful per request: a
+/// sorted list, where a map would copy a B-tree into the page's module.
+fn by_name(headers: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        match out.binary_search_by(|(n, _)| n.cmp(name)) {
+            Ok(i) => out[i].1.clone_from(value),
+            Err(i) => out.insert(i, (name, value.clone())),
+        }
+    }
+    out
+}
+
+fn as_map<S: serde::Serializer>(
+    headers: &[(&'static str, String)],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_map(headers.iter().map(|(n, v)| (n, v)))
 }
 
 /// Ids of an app as far as they are known: from the live state, else placeholders.

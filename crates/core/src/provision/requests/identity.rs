@@ -1,8 +1,6 @@
 //! ARM user-assigned managed identities and their federated credentials
 //! (`Microsoft.ManagedIdentity`, field-notes-2026-12.md §3).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::{AppIds, enc};
@@ -19,8 +17,17 @@ pub const MSI_API_VERSION: &str = "2024-11-30";
 /// The identity's ARM tags: each of the plan's tags becomes a tag name with an empty
 /// value (ARM tags are a map; `:` is allowed in a name, `<>%&\?/` are not).
 pub fn identity_tags(tags: &[String]) -> Value {
-    let map: BTreeMap<&str, &str> = tags.iter().map(|t| (t.as_str(), "")).collect();
-    json!(map)
+    let mut names: Vec<&str> = tags.iter().map(String::as_str).collect();
+    // By name, whatever order the plan gives them in; serde_json's map keeps the
+    // order it is given.
+    names.sort_unstable();
+    names.dedup();
+    Value::Object(
+        names
+            .into_iter()
+            .map(|t| (t.to_owned(), json!("")))
+            .collect(),
+    )
 }
 
 fn tag_names(v: &Value) -> Vec<String> {
