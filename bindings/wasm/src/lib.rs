@@ -9,6 +9,10 @@ use pulumi_azure_oidc as core;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+#[cfg(target_family = "wasm")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     // Through JSON text: results read exactly like the CLI's JSON, and a token's
     // out-of-range numbers (an `exp` of 1e16, say) become JS numbers instead of a
