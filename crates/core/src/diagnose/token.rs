@@ -275,14 +275,22 @@ fn differ_subject(token: &str, cred: &str) -> Option<Difference> {
     })
 }
 
+/// RFC 3339 in UTC (`2026-12-05T10:00:00Z`), or the number itself outside years
+/// 0–9999, which RFC 3339 cannot write. Written from the date's fields: `time`'s
+/// formatter would bring its whole format-description machinery into the page.
 fn format_time(epoch: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(epoch)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| epoch.to_string())
+    match time::OffsetDateTime::from_unix_timestamp(epoch) {
+        Ok(t) if t.year() >= 0 => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        _ => epoch.to_string(),
+    }
 }
 
 /// Diagnose `token` against `credentials` at `now` (Unix seconds). Without a
@@ -550,5 +558,49 @@ pub fn diagnose_claims(
         }),
         fix,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_time;
+    use proptest::prelude::*;
+
+    /// What `time`'s own RFC 3339 formatter writes, the reference `format_time` keeps.
+    fn reference(epoch: i64) -> String {
+        time::OffsetDateTime::from_unix_timestamp(epoch)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| epoch.to_string())
+    }
+
+    #[test]
+    fn times_read_as_rfc3339_does_at_the_edges() {
+        // Year 0's first second, the second before it, 1970, a leap day, year 9999's
+        // last second and the one after, and the extremes of i64.
+        for epoch in [
+            -62_167_219_200,
+            -62_167_219_201,
+            0,
+            -1,
+            951_782_400,
+            1_798_761_600,
+            253_402_300_799,
+            253_402_300_800,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            assert_eq!(format_time(epoch), reference(epoch), "{epoch}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn times_read_as_rfc3339_does(epoch in -70_000_000_000i64..260_000_000_000) {
+            prop_assert_eq!(format_time(epoch), reference(epoch));
+        }
     }
 }
