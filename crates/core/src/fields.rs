@@ -1,7 +1,9 @@
-//! Reading a map by hand with serde's own errors, for the types whose derive would
-//! buffer its input (internally tagged or untagged enums, `#[serde(flatten)]`).
+//! Reading a map by hand with serde's own errors: for the types whose derive would
+//! buffer its input (internally tagged or untagged enums, `#[serde(flatten)]`), and
+//! for the config's plain structs, through [`map_struct!`].
 
-use serde::de;
+use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
+use std::fmt;
 
 /// Keep a field's first value; a second one is serde's `duplicate field` error.
 pub(crate) fn once<T, E: de::Error>(
@@ -15,3 +17,88 @@ pub(crate) fn once<T, E: de::Error>(
     *slot = Some(value);
     Ok(())
 }
+
+/// A map key read as the derive reads a field's name: through
+/// `deserialize_identifier`, and refused as `unknown field` while it is read, so that
+/// a reader that marks errors with their place (serde_norway) marks the key. One
+/// reader for every struct, where the derive writes one per struct.
+#[derive(Clone, Copy)]
+pub(crate) struct FieldOf(pub(crate) &'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for FieldOf {
+    type Value = &'static str;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldOf {
+    type Value = &'static str;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("field identifier")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<&'static str, E> {
+        self.0
+            .iter()
+            .find(|f| **f == v)
+            .copied()
+            .ok_or_else(|| E::unknown_field(v, self.0))
+    }
+}
+
+/// `Deserialize` for a struct of named fields, as `#[derive(Deserialize)]` with
+/// `deny_unknown_fields` reads it from a map: the same errors, raised at the same
+/// point of the input. Each field is `required` (its absence is `missing field`) or
+/// `default` (absent is `Default::default()`, which is also how the derive treats an
+/// absent `Option`). What the derive adds and no config needs is left out: the
+/// reading of a struct from a sequence, and the field-name readers for bytes and
+/// indexes. Each struct's derive cost the page's module about 3 KB.
+macro_rules! map_struct {
+    ($ty:ident, $expecting:literal, { $($field:ident: $key:literal $kind:ident),* $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                struct Visit;
+                impl<'de> serde::de::Visitor<'de> for Visit {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> std::result::Result<$ty, A::Error> {
+                        const FIELDS: &[&str] = &[$($key),*];
+                        $(let mut $field = None;)*
+                        let names = $crate::fields::FieldOf(FIELDS);
+                        while let Some(key) = map.next_key_seed(names)? {
+                            match key {
+                                $($key => {
+                                    if $field.is_some() {
+                                        return Err(serde::de::Error::duplicate_field($key));
+                                    }
+                                    $field = Some(map.next_value()?);
+                                })*
+                                // `names` only gives back one of `FIELDS`.
+                                _ => {}
+                            }
+                        }
+                        Ok($ty {
+                            $($field: $crate::fields::map_struct!(@take $kind, $field, $key),)*
+                        })
+                    }
+                }
+                d.deserialize_map(Visit)
+            }
+        }
+    };
+    (@take required, $field:ident, $key:literal) => {
+        $field.ok_or_else(|| serde::de::Error::missing_field($key))?
+    };
+    (@take default, $field:ident, $key:literal) => {
+        $field.unwrap_or_default()
+    };
+}
+
+pub(crate) use map_struct;

@@ -2,7 +2,7 @@
 //! constants faces show. The page, Python and C read these instead of restating
 //! them, so a limit, an operation or an error number has one home.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::claims::{Operation, PULUMI_CLOUD_ISSUER, SubjectAttribute};
 use crate::credential::GraphCredentialBody;
@@ -39,13 +39,20 @@ pub fn credentials(spec: &TargetSpec) -> Result<CredentialsResult> {
 /// Render options as a face receives them (`{clientId, tenantId, subscriptionId}` from
 /// JSON, keyword arguments from Python). A blank value is absent on every face: the
 /// render then shows its placeholder instead of an empty id.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderInput {
     pub client_id: Option<String>,
     pub tenant_id: Option<String>,
     pub subscription_id: Option<String>,
 }
+
+// As `#[derive(Deserialize)]` with camelCase keys, `default` and
+// `deny_unknown_fields` read it (see `map_struct!`).
+crate::fields::map_struct!(RenderInput, "struct RenderInput", {
+    client_id: "clientId" default,
+    tenant_id: "tenantId" default,
+    subscription_id: "subscriptionId" default,
+});
 
 impl RenderInput {
     pub fn options(self) -> RenderOptions {
@@ -114,6 +121,41 @@ pub fn constants() -> Constants {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod derived {
+        /// The derive `map_struct!` replaced, kept as the reference.
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+        pub(super) struct RenderInput {
+            client_id: Option<String>,
+            tenant_id: Option<String>,
+            subscription_id: Option<String>,
+        }
+    }
+
+    #[test]
+    fn render_options_read_as_the_derive_read_them() {
+        for text in [
+            "{}",
+            r#"{"clientId": "c", "tenantId": "t", "subscriptionId": "s"}"#,
+            r#"{"tenantId": null}"#,
+            r#"{"clientId": 3}"#,
+            r#"{"clientID": "c"}"#,
+            r#"{"clientId": "a", "clientId": "b"}"#,
+            r#""c""#,
+            "null",
+        ] {
+            let mine = serde_json::from_str::<RenderInput>(text)
+                .map(|r| format!("{r:?}"))
+                .map_err(|e| e.to_string());
+            let derived = serde_json::from_str::<derived::RenderInput>(text)
+                .map(|r| format!("{r:?}"))
+                .map_err(|e| e.to_string());
+            assert_eq!(mine, derived, "{text}");
+        }
+        // The derive also took the fields as a list; nobody passes options so.
+        assert!(serde_json::from_str::<RenderInput>(r#"["c"]"#).is_err());
+    }
 
     #[test]
     fn blank_render_values_are_absent() {

@@ -6,6 +6,7 @@
 
 use crate::claims::{Issuer, Operation, SubjectAttribute};
 use crate::error::{Error, Result};
+use crate::fields::map_struct;
 use crate::names::{EscEnvRef, EscProjectName, OrgName, ProjectName, UserLogin};
 use crate::roles::{Guid, Role, RoleGrant, Scope};
 use crate::spec::TargetSpec;
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 mod budget;
 mod discovery;
 mod holder;
+#[cfg(test)]
+mod read_tests;
 
 use budget::check_shape;
 pub use budget::{
@@ -25,15 +28,12 @@ pub use holder::IdentityPlacement;
 use holder::{HolderChoice, RawHolder, RawPlacement, holder_choice, placement};
 use std::collections::HashSet;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug)]
 struct RawConfig {
     org: String,
     issuer: Option<String>,
     azure: Option<RawAzure>,
-    #[serde(default)]
     deployments: Vec<RawDeployment>,
-    #[serde(default)]
     esc: Vec<RawEsc>,
     /// The holder of every entry that names none.
     holder: Option<RawHolder>,
@@ -41,15 +41,13 @@ struct RawConfig {
     managed_identity: Option<RawPlacement>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug)]
 struct RawAzure {
     tenant: Option<String>,
     subscription: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug)]
 struct RawDeployment {
     project: Option<String>,
     /// `"*"`: every project of the org, discovered.
@@ -57,16 +55,13 @@ struct RawDeployment {
     stack: Option<String>,
     stacks: Option<Names>,
     /// Globs of `PROJECT/STACK` or `STACK` that discovery leaves out.
-    #[serde(default)]
     exclude: Vec<String>,
     holder: Option<RawHolder>,
     operations: Option<Vec<String>>,
-    #[serde(default)]
     roles: Vec<RawRole>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug)]
 struct RawEsc {
     project: Option<String>,
     /// `"*"`: every ESC project of the org, discovered.
@@ -74,15 +69,12 @@ struct RawEsc {
     env: Option<String>,
     envs: Option<Names>,
     /// Globs of `PROJECT/ENV` or `ENV` that discovery leaves out.
-    #[serde(default)]
     exclude: Vec<String>,
     holder: Option<RawHolder>,
     subject_attributes: Option<Vec<String>>,
     user: Option<String>,
     root_env: Option<String>,
-    #[serde(default)]
     include_yaml_subject: bool,
-    #[serde(default)]
     roles: Vec<RawRole>,
     key_vault: Option<RawKeyVault>,
 }
@@ -123,19 +115,65 @@ impl<'de> Deserialize<'de> for Names {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug)]
 struct RawRole {
     role: String,
     scope: String,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug)]
 struct RawKeyVault {
     vault: String,
     secrets: Vec<String>,
 }
+
+// Read as the derive with `deny_unknown_fields` and camelCase keys read them; the
+// differences and the reason are at `map_struct!`.
+map_struct!(RawConfig, "struct RawConfig", {
+    org: "org" required,
+    issuer: "issuer" default,
+    azure: "azure" default,
+    deployments: "deployments" default,
+    esc: "esc" default,
+    holder: "holder" default,
+    managed_identity: "managedIdentity" default,
+});
+map_struct!(RawAzure, "struct RawAzure", {
+    tenant: "tenant" default,
+    subscription: "subscription" default,
+});
+map_struct!(RawDeployment, "struct RawDeployment", {
+    project: "project" default,
+    projects: "projects" default,
+    stack: "stack" default,
+    stacks: "stacks" default,
+    exclude: "exclude" default,
+    holder: "holder" default,
+    operations: "operations" default,
+    roles: "roles" default,
+});
+map_struct!(RawEsc, "struct RawEsc", {
+    project: "project" default,
+    projects: "projects" default,
+    env: "env" default,
+    envs: "envs" default,
+    exclude: "exclude" default,
+    holder: "holder" default,
+    subject_attributes: "subjectAttributes" default,
+    user: "user" default,
+    root_env: "rootEnv" default,
+    include_yaml_subject: "includeYamlSubject" default,
+    roles: "roles" default,
+    key_vault: "keyVault" default,
+});
+map_struct!(RawRole, "struct RawRole", {
+    role: "role" required,
+    scope: "scope" required,
+});
+map_struct!(RawKeyVault, "struct RawKeyVault", {
+    vault: "vault" required,
+    secrets: "secrets" required,
+});
 
 /// Tenant and subscription, used in renders and deployment settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
