@@ -263,20 +263,17 @@ pub fn apply_requests(
     client_id: Option<&str>,
 ) -> Result<Vec<Request>> {
     let diff = crate::diff::diff(plan, &live.state, DiffOptions::default())?;
-    let mut labels: Vec<&str> = Vec::new();
-    for c in &diff.changes {
-        if !labels.contains(&c.app()) {
-            labels.push(c.app());
+    // Each app's changes, apps in the order they first appear; moved, not copied.
+    let mut apps: Vec<(String, Vec<Change>)> = Vec::new();
+    for c in diff.changes {
+        match apps.iter_mut().find(|(label, _)| label == c.app()) {
+            Some((_, changes)) => changes.push(c),
+            None => apps.push((c.app().to_owned(), vec![c])),
         }
     }
     let mut out = Vec::new();
-    for label in labels {
-        let changes: Vec<Change> = diff
-            .changes
-            .iter()
-            .filter(|c| c.app() == label)
-            .cloned()
-            .collect();
+    for (label, changes) in apps {
+        let label = label.as_str();
         let lanes = Lanes::of(plan, changes);
         let app = known(plan, live, label, client_id);
         let ordered = lanes

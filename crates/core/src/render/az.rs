@@ -152,7 +152,9 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
                 &mut out,
                 &format!(
                     "az rest --method patch --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --headers Prefer=create-if-missing Content-Type=application/json --body {} >/dev/null",
-                    q(&body.to_string())
+                    // `to_string`, not `Display`: the same compact text, without a second
+                    // JSON writer (Display's) in the page's module.
+                    q(&serde_json::to_string(&body).unwrap_or_default())
                 ),
             );
             line(
