@@ -333,11 +333,16 @@ fn credential_changes(
                     creates.push(c.clone());
                 }
                 (false, false) => {
+                    let audiences = match o.audiences.as_slice() {
+                        [] => "none".to_owned(),
+                        list => format!("`{}`", list.join("`, `")),
+                    };
                     return Err(Error::CredentialConflict(format!(
                         "app {label}: credential `{}` (not made by this tool) has the issuer and subject \
-                         of planned credential `{}` but audience {:?} instead of `{}`; Azure allows one \
-                         credential per issuer and subject. Fix or delete it, or re-run with prune",
-                        o.name, c.name, o.audiences, c.audience
+                         of planned credential `{}` but audience {audiences} instead of `{}`; Azure \
+                         allows one credential per issuer and subject. Fix or delete it, or re-run with \
+                         prune",
+                        o.name, c.name, c.audience
                     )));
                 }
             }
@@ -866,6 +871,37 @@ mod tests {
             matches!(&d.changes[1], Change::UpdateCredential { reason, .. } if reason == "audience differ")
         );
         assert_eq!(d.changes.len(), 2);
+    }
+
+    #[test]
+    fn a_foreign_credential_with_another_audience_is_a_conflict_that_names_both() {
+        let p = the_plan();
+        let mut state = converged(&p);
+        let planned = state.apps[0].federated_identity_credentials[0].clone();
+        let foreign = &mut state.apps[0].federated_identity_credentials[0];
+        foreign.name = "hand-made".into();
+        foreign.description = None;
+        foreign.audiences = vec!["azure:a".into(), "azure:b".into()];
+        let err = diff(&p, &state, DiffOptions::default()).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::CredentialConflict);
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!(
+                "but audience `azure:a`, `azure:b` instead of `{}`",
+                planned.audiences[0]
+            )),
+            "{message}"
+        );
+        state.apps[0].federated_identity_credentials[0]
+            .audiences
+            .clear();
+        let message = diff(&p, &state, DiffOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("but audience none instead of"),
+            "{message}"
+        );
     }
 
     #[test]
