@@ -35,6 +35,11 @@ fn page_sizes() -> Result<Vec<(String, u64, u64)>> {
 pub(crate) fn run(extra: &[String]) -> Result {
     // The wasm32 target and the rest, as for the tests.
     crate::setup()?;
+    // `--page`: only the page (what it downloads, how soon it shows subjects, a call's
+    // cost), in a minute instead of the whole run.
+    if extra.iter().any(|a| a == "--page") {
+        return page_only();
+    }
     // `--quick`: shorter criterion runs and only the headline provisioning case.
     let quick = extra.iter().any(|a| a == "--quick");
     let extra: Vec<&str> = extra
@@ -441,15 +446,7 @@ fn summarise(m: &Measured) -> Result {
             .unwrap_or_else(|| "–".into()),
         rust_call.map(fmt_ns).unwrap_or_else(|| "–".into())
     ));
-    let wasm = &load["wasm_call"];
-    md.push_str(&format!(
-        "\nThe same call from WASM in the loaded page, `credentials({{kind: \"deployment\", …}})` → 4 credential bodies: median {} per call (min {}, max {} over {} batches of {} calls).\n",
-        fmt_ns(wasm["median_ns"].as_f64().unwrap_or(f64::NAN)),
-        fmt_ns(wasm["min_ns"].as_f64().unwrap_or(f64::NAN)),
-        fmt_ns(wasm["max_ns"].as_f64().unwrap_or(f64::NAN)),
-        wasm["batches"],
-        wasm["calls_per_batch"],
-    ));
+    md.push_str(&wasm_call_line(load));
     let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     md.push_str(&format!(
         "\nCLI cold start (release binary, {} KiB), {} fresh processes each, interleaved: `--version` median {:.2} ms (min {:.2}, max {:.2}); `subjects deployments … --output json` median {:.2} ms (min {:.2}, max {:.2}); `/bin/true` for scale median {:.2} ms.\n",
@@ -466,26 +463,7 @@ fn summarise(m: &Measured) -> Result {
     md.push_str(&memory_table(memory));
     md.push_str(&provision_table(provision));
     md.push_str(&budgets_table(budgets));
-    md.push_str("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
-    let (mut raw_total, mut gz_total) = (0, 0);
-    for (name, raw, gz) in sizes {
-        md.push_str(&format!("| {name} | {raw} B | {gz} B |\n"));
-        raw_total += raw;
-        gz_total += gz;
-    }
-    md.push_str(&format!("| **total** | {raw_total} B | {gz_total} B |\n"));
-    md.push_str(&format!(
-        "\nThe shipped page in headless Chromium, {} fresh loads, from navigation to the frame \
-         that shows the first subjects: median {} ms (min {} ms, max {} ms); to their \
-         insertion in the document {} ms; as seen by polling from outside (Playwright's \
-         waitForSelector, then a round trip) {} ms.\n",
-        load["runs"],
-        load["median_ms"],
-        load["min_ms"],
-        load["max_ms"],
-        load["inserted_median_ms"],
-        load["polled_median_ms"]
-    ));
+    md.push_str(&page_table(sizes, load));
     let out = root().join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let report = json!({
@@ -511,6 +489,71 @@ fn summarise(m: &Measured) -> Result {
     println!("\n{md}");
     println!("written: target/bench/report.json, target/bench/report.md");
     Ok(())
+}
+
+/// `cargo xtask bench --page`: the page's rows of the report, alone, into
+/// `target/bench/page.json` and `page.md`.
+fn page_only() -> Result {
+    crate::setup()?;
+    let sizes = page_sizes()?;
+    let load = page_load()?;
+    let md = format!(
+        "{}{}\nCommand: `cargo xtask bench --page`.\n",
+        page_table(&sizes, &load),
+        wasm_call_line(&load)
+    );
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let report = json!({
+        "command": "cargo xtask bench --page",
+        "page_sizes": sizes.iter().map(|(n, r, g)| json!({"file": n, "raw": r, "gzip": g})).collect::<Vec<_>>(),
+        "page_load": load,
+    });
+    std::fs::write(
+        out.join("page.json"),
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(out.join("page.md"), &md).map_err(|e| e.to_string())?;
+    println!("\n{md}");
+    println!("written: target/bench/page.json, target/bench/page.md");
+    Ok(())
+}
+
+fn wasm_call_line(load: &Value) -> String {
+    let wasm = &load["wasm_call"];
+    format!(
+        "\nThe same call from WASM in the loaded page, `credentials({{kind: \"deployment\", …}})` → 4 credential bodies: median {} per call (min {}, max {} over {} batches of {} calls).\n",
+        fmt_ns(wasm["median_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(wasm["min_ns"].as_f64().unwrap_or(f64::NAN)),
+        fmt_ns(wasm["max_ns"].as_f64().unwrap_or(f64::NAN)),
+        wasm["batches"],
+        wasm["calls_per_batch"],
+    )
+}
+
+fn page_table(sizes: &[(String, u64, u64)], load: &Value) -> String {
+    let mut md = String::from("\n| page file | raw | gzip -9 |\n|---|---|---|\n");
+    let (mut raw_total, mut gz_total) = (0, 0);
+    for (name, raw, gz) in sizes {
+        md.push_str(&format!("| {name} | {raw} B | {gz} B |\n"));
+        raw_total += raw;
+        gz_total += gz;
+    }
+    md.push_str(&format!("| **total** | {raw_total} B | {gz_total} B |\n"));
+    md.push_str(&format!(
+        "\nThe shipped page in headless Chromium, {} fresh loads, from navigation to the frame \
+         that shows the first subjects: median {} ms (min {} ms, max {} ms); to their \
+         insertion in the document {} ms; as seen by polling from outside (Playwright's \
+         waitForSelector, then a round trip) {} ms.\n",
+        load["runs"],
+        load["median_ms"],
+        load["min_ms"],
+        load["max_ms"],
+        load["inserted_median_ms"],
+        load["polled_median_ms"]
+    ));
+    md
 }
 
 /// Provisioning against the emulator with latency injected per request, three

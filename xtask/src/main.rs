@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                  tasks:\n  \
                  demo   run the whole flow offline: subjects, plan, every render, diagnosis\n  \
                  test   set up what the suites need, then fmt, clippy, build and every test\n  \
-                 bench  run the benchmarks and write target/bench/report.{{json,md}}\n  \
+                 bench  run the benchmarks and write target/bench/report.{{json,md}} (--quick; --page: the page alone)\n  \
                  fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
                  soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
