@@ -196,6 +196,21 @@ proptest! {
         prop_assert_eq!(placed.len(), config.targets.len());
         prop_assert!(placed.values().all(|n| *n == 1), "each target in exactly one app");
 
+        // Against an empty tenant the diff only creates, which is all the request
+        // preview (`render requests`) knows how to show.
+        let first = diff(&p, &ObservedState::default(), DiffOptions::default()).unwrap();
+        let not_created: Vec<_> = first.changes.iter().filter(|c| !matches!(c,
+            pulumi_azure_oidc::Change::CreateApp { .. }
+            | pulumi_azure_oidc::Change::CreateIdentity { .. }
+            | pulumi_azure_oidc::Change::CreateServicePrincipal { .. }
+            | pulumi_azure_oidc::Change::CreateCredential { .. }
+            | pulumi_azure_oidc::Change::CreateRoleAssignment { .. }
+            | pulumi_azure_oidc::Change::ConfigureDeploymentSettings { .. }
+            | pulumi_azure_oidc::Change::WriteEscEnvironment { .. })).collect();
+        prop_assert!(not_created.is_empty(), "{:?}", not_created);
+        prop_assert!(pulumi_azure_oidc::provision::preview::first_apply(
+            &p, &Default::default(), "<tenant-id>", None, None).is_ok());
+
         // Idempotency: the state after a full apply diffs to nothing.
         let mut state = ObservedState::default();
         for (i, app) in p.apps.iter().enumerate() {

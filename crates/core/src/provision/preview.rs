@@ -6,12 +6,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::endpoints::Endpoints;
-use super::order::{Lanes, ids_of, planned_env};
-use super::reports::Live;
+use super::order::{Lanes, planned_env};
 use super::request::{Body, Request};
 use super::requests::{self, AppIds};
 use crate::diff::{Change, DiffOptions, ObservedState};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::render::esc::{EscLogin, esc_environment_yaml};
 
@@ -67,42 +66,35 @@ fn as_map<S: serde::Serializer>(
     s.collect_map(headers.iter().map(|(n, v)| (n, v)))
 }
 
-/// Ids of an app as far as they are known: from the live state, else placeholders.
+/// Ids of an app that does not exist yet: placeholders, or the client id the caller
+/// knows.
 struct Known {
     ids: AppIds,
     principal: String,
 }
 
-fn known(plan: &Plan, live: &Live, label: &str, client_id: Option<&str>) -> Known {
-    match live.app(label) {
-        Some(app) => Known {
-            ids: ids_of(app),
-            principal: app
-                .service_principal_id
-                .clone()
-                .unwrap_or_else(|| format!("<service-principal-id of {label}>")),
+fn known(plan: &Plan, label: &str, client_id: Option<&str>) -> Known {
+    Known {
+        ids: AppIds {
+            id: plan
+                .holder(label)
+                .and_then(|a| a.identity_id())
+                .unwrap_or_else(|| format!("<object-id of {label}>")),
+            app_id: client_id
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("<client-id of {label}>")),
         },
-        None => Known {
-            ids: AppIds {
-                id: plan
-                    .holder(label)
-                    .and_then(|a| a.identity_id())
-                    .unwrap_or_else(|| format!("<object-id of {label}>")),
-                app_id: client_id
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("<client-id of {label}>")),
-            },
-            principal: format!("<service-principal-id of {label}>"),
-        },
+        principal: format!("<service-principal-id of {label}>"),
     }
 }
 
-/// The requests carrying out `change`, in order. A read an upsert may need (after
-/// a 204) and an ESC environment's read before its write are left out: they depend
-/// on what the service answers.
+/// The requests carrying out `change` in a first apply, in order. A read an upsert
+/// may need (after a 204) and an ESC environment's read before its write are left
+/// out: they depend on what the service answers. Against an empty tenant the diff
+/// only creates (a test holds it to that), so the preview carries no code for
+/// updates and deletions, which the executor alone runs.
 fn change_requests(
     plan: &Plan,
-    live: &Live,
     change: &Change,
     app: &Known,
     tenant: &str,
@@ -114,41 +106,7 @@ fn change_requests(
         Change::CreateIdentity { location, tags, .. } => {
             vec![requests::put_identity(&app.ids.id, location, tags)]
         }
-        Change::UpdateIdentity { tags, .. } => {
-            let live_tags = live.app(label).map(|a| a.tags.clone()).unwrap_or_default();
-            vec![requests::patch_identity_tags(&app.ids.id, &live_tags, tags)]
-        }
-        Change::DeleteIdentity { id, .. } => {
-            let mut out = Vec::new();
-            if let Some(found) = live.app(label)
-                && let Some(principal) = &found.service_principal_id
-            {
-                for ra in found
-                    .role_assignments
-                    .iter()
-                    .filter(|r| r.principal_id.eq_ignore_ascii_case(principal))
-                {
-                    out.push(requests::delete_role_assignment(
-                        &ra.scope,
-                        &ra.name,
-                        &format!("role assignment {} from {label}", ra.name),
-                    ));
-                }
-            }
-            out.push(requests::delete_identity(id));
-            out
-        }
-        Change::DeleteCredential { name, .. } if identity.is_some() => {
-            vec![requests::delete_identity_credential(
-                &app.ids.id,
-                label,
-                name,
-            )]
-        }
-        Change::UpdateCredential { credential, .. }
-        | Change::CreateCredential { credential, .. }
-            if identity.is_some() =>
-        {
+        Change::CreateCredential { credential, .. } if identity.is_some() => {
             vec![requests::put_identity_credential(
                 &app.ids.id,
                 label,
@@ -158,27 +116,7 @@ fn change_requests(
         Change::CreateApp {
             display_name, tags, ..
         } => vec![requests::create_app(label, display_name, tags)],
-        Change::UpdateApp {
-            display_name, tags, ..
-        } => {
-            let live_tags = live.app(label).map(|a| a.tags.clone()).unwrap_or_default();
-            vec![requests::update_app_fields(
-                &app.ids,
-                label,
-                display_name,
-                &live_tags,
-                tags,
-            )]
-        }
         Change::CreateServicePrincipal { .. } => vec![requests::upsert_sp(&app.ids, label)],
-        Change::DeleteCredential { name, .. } => {
-            vec![requests::delete_credential(&app.ids, label, name)]
-        }
-        Change::UpdateCredential { credential, .. } => {
-            vec![requests::update_credential_fields(
-                &app.ids, label, credential,
-            )]
-        }
         Change::CreateCredential { credential, .. } => {
             vec![requests::create_credential(&app.ids, label, credential)]
         }
@@ -192,11 +130,6 @@ fn change_requests(
             role_definition_id,
             &app.principal,
             &format!("{role} at {scope} to {label}"),
-        )],
-        Change::DeleteRoleAssignment { name, scope, .. } => vec![requests::delete_role_assignment(
-            scope,
-            name,
-            &format!("role assignment {name} at {scope} from {label}"),
         )],
         Change::ConfigureDeploymentSettings {
             org,
@@ -226,43 +159,35 @@ fn change_requests(
             }
             out
         }
-        Change::DeleteApp { .. } => match live.app(label) {
-            Some(found) => {
-                let mut out = Vec::new();
-                if let Some(sp) = &found.service_principal_id {
-                    for ra in found
-                        .role_assignments
-                        .iter()
-                        .filter(|r| r.principal_id.eq_ignore_ascii_case(sp))
-                    {
-                        out.push(requests::delete_role_assignment(
-                            &ra.scope,
-                            &ra.name,
-                            &format!("role assignment {} from {label}", ra.name),
-                        ));
-                    }
-                    out.push(requests::delete_sp(sp, label));
-                }
-                out.push(requests::delete_app(&ids_of(found), label));
-                out
-            }
-            None => Vec::new(),
-        },
+        Change::UpdateApp { .. }
+        | Change::UpdateIdentity { .. }
+        | Change::UpdateCredential { .. }
+        | Change::DeleteCredential { .. }
+        | Change::DeleteRoleAssignment { .. }
+        | Change::DeleteIdentity { .. }
+        | Change::DeleteApp { .. } => {
+            return Err(Error::InvalidConfig {
+                message: format!(
+                    "app {label}: a first apply only creates, and this change is not a creation"
+                ),
+                location: None,
+            });
+        }
     })
 }
 
-/// The requests that make `live` match `plan`, app by app in the order the executor
-/// writes each app (the app, its credentials, its principal and roles, then the
-/// stacks and environments that use it). `client_id` stands in for a new app's
-/// client id when the caller knows it.
-pub fn apply_requests(
+/// The requests of a first apply (nothing exists yet), as shown: app by app in the
+/// order the executor writes each app (the app, its credentials, its principal and
+/// roles, then the stacks and environments that use it). `client_id` stands in for a
+/// new app's client id when the caller knows it.
+pub fn first_apply(
     plan: &Plan,
-    live: &Live,
+    endpoints: &Endpoints,
     tenant: &str,
     subscription: Option<&str>,
     client_id: Option<&str>,
-) -> Result<Vec<Request>> {
-    let diff = crate::diff::diff(plan, &live.state, DiffOptions::default())?;
+) -> Result<Vec<ShownRequest>> {
+    let diff = crate::diff::diff(plan, &ObservedState::default(), DiffOptions::default())?;
     // Each app's changes, apps in the order they first appear; moved, not copied.
     let mut apps: Vec<(String, Vec<Change>)> = Vec::new();
     for c in diff.changes {
@@ -273,9 +198,8 @@ pub fn apply_requests(
     }
     let mut out = Vec::new();
     for (label, changes) in apps {
-        let label = label.as_str();
         let lanes = Lanes::of(plan, changes);
-        let app = known(plan, live, label, client_id);
+        let app = known(plan, &label, client_id);
         let ordered = lanes
             .head
             .iter()
@@ -283,42 +207,50 @@ pub fn apply_requests(
             .chain(&lanes.principal)
             .chain(lanes.pulumi.iter().map(|(c, _)| c));
         for change in ordered {
-            out.extend(change_requests(
-                plan,
-                live,
-                change,
-                &app,
-                tenant,
-                subscription,
-            )?);
+            for request in change_requests(plan, change, &app, tenant, subscription)? {
+                out.push(ShownRequest::of(&request, endpoints));
+            }
         }
     }
     Ok(out)
-}
-
-/// The requests of a first apply (nothing exists yet), as shown.
-pub fn first_apply(
-    plan: &Plan,
-    endpoints: &Endpoints,
-    tenant: &str,
-    subscription: Option<&str>,
-    client_id: Option<&str>,
-) -> Result<Vec<ShownRequest>> {
-    let live = Live {
-        state: ObservedState::default(),
-    };
-    Ok(
-        apply_requests(plan, &live, tenant, subscription, client_id)?
-            .iter()
-            .map(|r| ShownRequest::of(r, endpoints))
-            .collect(),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
+
+    #[test]
+    fn a_first_apply_of_identities_roles_and_environments_shows_only_creations() {
+        let config = Config::from_yaml(
+            "org: contoso\n\
+             azure: { subscription: 0b1f6471-1bf0-4dda-aec3-cb9272f09590 }\n\
+             holder: managedIdentity\n\
+             managedIdentity: { resourceGroup: rg, location: westeurope }\n\
+             deployments:\n  - project: core\n    stacks: [dev, prod]\n    \
+             roles: [{ role: Contributor, scope: /subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590 }]\n\
+             esc:\n  - project: azure\n    env: prod\n    holder: application\n    \
+             keyVault: { vault: kv-contoso, secrets: [db] }\n",
+        )
+        .expect("config");
+        let plan = crate::plan::plan(&config).expect("plan");
+        let shown =
+            first_apply(&plan, &Endpoints::default(), "<tenant-id>", None, None).expect("requests");
+        let methods: Vec<&str> = shown.iter().map(|r| r.method).collect();
+        assert!(
+            methods
+                .iter()
+                .all(|m| matches!(*m, "PUT" | "PATCH" | "POST")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|r| r.url.contains("userAssignedIdentities"))
+        );
+        assert!(shown.iter().any(|r| r.url.contains("roleAssignments")));
+        assert!(shown.iter().any(|r| r.url.contains("/environments/")));
+    }
 
     #[test]
     fn a_first_apply_writes_the_app_then_its_credentials_then_the_stack() {
