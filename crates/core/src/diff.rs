@@ -470,25 +470,17 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
 
     for app in &plan.apps {
         let found = apps_by_name.get(app.unique_name.as_str()).copied();
+        if found.is_none() && !app.is_pinned() {
+            creations(app, &mut changes, &mut late);
+            continue;
+        }
         let label = app.unique_name.clone();
         // An app a config pins is read, never made; it stays somebody else's unless
         // it carries our tags or this run takes ownership of it.
         let mut foreign = false;
         if app.is_pinned() {
             let Some(o) = found else {
-                let message = match (&app.pinned_client_id, app.identity_id()) {
-                    (Some(client_id), _) => format!(
-                        "no app with client id {client_id} in the tenant: `holder` names an existing app, which this tool never creates"
-                    ),
-                    (None, id) => format!(
-                        "no managed identity {} in its resource group: `holder` names an existing identity, which this tool never creates",
-                        id.unwrap_or_default()
-                    ),
-                };
-                return Err(Error::InvalidConfig {
-                    message,
-                    location: None,
-                });
+                return Err(pinned_but_missing(app));
             };
             let owned = app.tags.iter().all(|t| o.tags.contains(t));
             if !owned && options.take_ownership {
@@ -586,12 +578,7 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
                         _ => false,
                     };
                     if !ok {
-                        late.push(Change::ConfigureDeploymentSettings {
-                            app: label.clone(),
-                            org: d.org.to_string(),
-                            project: d.project.to_string(),
-                            stack: d.stack.to_string(),
-                        });
+                        late.push(write_target(&label, &t.target));
                     }
                 }
                 Target::Esc(e) => {
@@ -615,12 +602,7 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
                         _ => false,
                     };
                     if !ok {
-                        late.push(Change::WriteEscEnvironment {
-                            app: label.clone(),
-                            org: e.org.to_string(),
-                            project: e.env.project.to_string(),
-                            env: e.env.env.to_string(),
-                        });
+                        late.push(write_target(&label, &t.target));
                     }
                 }
             }
@@ -665,6 +647,96 @@ pub fn diff(plan: &Plan, observed: &ObservedState, options: DiffOptions) -> Resu
     })
 }
 
+/// The changes that make `plan` exist in a tenant that has none of it: the diff
+/// against nothing, without the code that compares. The request preview (`render
+/// requests`, the page's "Requests an apply sends") runs only this.
+pub fn first_changes(plan: &Plan) -> Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    let mut late = Vec::new();
+    for app in &plan.apps {
+        if app.is_pinned() {
+            return Err(pinned_but_missing(app));
+        }
+        creations(app, &mut changes, &mut late);
+    }
+    changes.extend(late);
+    Ok(changes)
+}
+
+/// An app or identity that does not exist yet: it, its principal (an identity comes
+/// with one), its credentials and role assignments; its stacks' and environments'
+/// writes go to `late`, after every app's own changes.
+fn creations(app: &AppPlan, changes: &mut Vec<Change>, late: &mut Vec<Change>) {
+    let label = &app.unique_name;
+    match &app.identity {
+        Some(p) => changes.push(Change::CreateIdentity {
+            app: label.clone(),
+            location: p.location.clone(),
+            resource_group: p.resource_group.clone(),
+            tags: app.tags.clone(),
+        }),
+        None => {
+            changes.push(Change::CreateApp {
+                app: label.clone(),
+                display_name: app.display_name.clone(),
+                tags: app.tags.clone(),
+            });
+            changes.push(Change::CreateServicePrincipal { app: label.clone() });
+        }
+    }
+    changes.extend(app.credentials.iter().map(|c| Change::CreateCredential {
+        app: label.clone(),
+        credential: c.clone(),
+    }));
+    changes.extend(app.roles.iter().map(|g| assign(label, g)));
+    late.extend(app.targets.iter().map(|t| write_target(label, &t.target)));
+}
+
+fn assign(label: &str, g: &RoleGrant) -> Change {
+    Change::CreateRoleAssignment {
+        app: label.to_owned(),
+        role: g.role.name.clone(),
+        scope: g.scope.to_string(),
+        role_definition_id: g.role_definition_id(),
+    }
+}
+
+/// Point a stack's deployment settings or an ESC environment at the app.
+fn write_target(label: &str, target: &Target) -> Change {
+    match target {
+        Target::Deployment(d) => Change::ConfigureDeploymentSettings {
+            app: label.to_owned(),
+            org: d.org.to_string(),
+            project: d.project.to_string(),
+            stack: d.stack.to_string(),
+        },
+        Target::Esc(e) => Change::WriteEscEnvironment {
+            app: label.to_owned(),
+            org: e.org.to_string(),
+            project: e.env.project.to_string(),
+            env: e.env.env.to_string(),
+        },
+    }
+}
+
+/// A config pins an existing app or identity (`holder:`) the tenant does not have;
+/// this tool never creates those.
+fn pinned_but_missing(app: &AppPlan) -> Error {
+    let message = match (&app.pinned_client_id, app.identity_id()) {
+        (Some(client_id), _) => format!(
+            "no app with client id {client_id} in the tenant: `holder` names an existing app, which this tool never creates"
+        ),
+        (None, id) => format!(
+            "no managed identity {} in its resource group: `holder` names an existing identity, which this tool never creates",
+            id.unwrap_or_default()
+        ),
+    };
+    Error::InvalidConfig {
+        message,
+        location: None,
+    }
+}
+
 fn opt_eq(observed: &Option<String>, planned: &Option<crate::roles::Guid>) -> bool {
     match planned {
         Some(g) => observed
@@ -694,12 +766,7 @@ fn role_changes(
     };
     for g in &app.roles {
         if !assignments.iter().any(|a| matches(g, a)) {
-            changes.push(Change::CreateRoleAssignment {
-                app: label.to_owned(),
-                role: g.role.name.clone(),
-                scope: g.scope.to_string(),
-                role_definition_id: g.role_definition_id(),
-            });
+            changes.push(assign(label, g));
         }
     }
     // Assignments of this app's principal that the plan no longer asks for. Only ones
@@ -745,6 +812,48 @@ mod tests {
             "org: contoso\nazure: {{tenant: {SUB}, subscription: {SUB}}}\ndeployments:\n  - project: core\n    stacks: [dev]\n    roles: [{{role: Contributor, scope: /subscriptions/{SUB}/resourceGroups/core-dev}}]\n"
         );
         plan(&Config::from_yaml(&text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_first_apply_is_the_diff_against_nothing_and_refuses_a_pinned_app() {
+        let p = the_plan();
+        let against_nothing = diff(&p, &ObservedState::default(), DiffOptions::default()).unwrap();
+        assert_eq!(first_changes(&p).unwrap(), against_nothing.changes);
+        let kinds: Vec<&str> = against_nothing
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::CreateApp { .. } => "app",
+                Change::CreateServicePrincipal { .. } => "principal",
+                Change::CreateCredential { .. } => "credential",
+                Change::CreateRoleAssignment { .. } => "role",
+                Change::ConfigureDeploymentSettings { .. } => "settings",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "app",
+                "principal",
+                "credential",
+                "credential",
+                "credential",
+                "credential",
+                "role",
+                "settings"
+            ]
+        );
+        let pinned = format!(
+            "org: contoso\nholder: {{ clientId: {SUB} }}\ndeployments:\n  - project: core\n    stacks: [dev]\n"
+        );
+        let p = plan(&Config::from_yaml(&pinned).unwrap()).unwrap();
+        let first = first_changes(&p).unwrap_err().to_string();
+        let against_nothing = diff(&p, &ObservedState::default(), DiffOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(first, against_nothing);
+        assert!(first.contains("no app with client id"), "{first}");
     }
 
     /// The observed state after a complete apply of `p`.

@@ -197,8 +197,10 @@ proptest! {
         prop_assert!(placed.values().all(|n| *n == 1), "each target in exactly one app");
 
         // Against an empty tenant the diff only creates, which is all the request
-        // preview (`render requests`) knows how to show.
+        // preview (`render requests`) knows how to show, and it is what the preview's
+        // own `first_changes` gives.
         let first = diff(&p, &ObservedState::default(), DiffOptions::default()).unwrap();
+        prop_assert_eq!(&first.changes, &pulumi_azure_oidc::diff::first_changes(&p).unwrap());
         let not_created: Vec<_> = first.changes.iter().filter(|c| !matches!(c,
             pulumi_azure_oidc::Change::CreateApp { .. }
             | pulumi_azure_oidc::Change::CreateIdentity { .. }

@@ -9,7 +9,7 @@ use super::endpoints::Endpoints;
 use super::order::{Lanes, planned_env};
 use super::request::{Body, Request};
 use super::requests::{self, AppIds};
-use crate::diff::{Change, DiffOptions, ObservedState};
+use crate::diff::Change;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::render::esc::{EscLogin, esc_environment_yaml};
@@ -90,9 +90,9 @@ fn known(plan: &Plan, label: &str, client_id: Option<&str>) -> Known {
 
 /// The requests carrying out `change` in a first apply, in order. A read an upsert
 /// may need (after a 204) and an ESC environment's read before its write are left
-/// out: they depend on what the service answers. Against an empty tenant the diff
-/// only creates (a test holds it to that), so the preview carries no code for
-/// updates and deletions, which the executor alone runs.
+/// out: they depend on what the service answers. A first apply only creates
+/// (`diff::first_changes`), so the preview carries no code for updates and
+/// deletions, which the executor alone runs.
 fn change_requests(
     plan: &Plan,
     change: &Change,
@@ -187,10 +187,9 @@ pub fn first_apply(
     subscription: Option<&str>,
     client_id: Option<&str>,
 ) -> Result<Vec<ShownRequest>> {
-    let diff = crate::diff::diff(plan, &ObservedState::default(), DiffOptions::default())?;
     // Each app's changes, apps in the order they first appear; moved, not copied.
     let mut apps: Vec<(String, Vec<Change>)> = Vec::new();
-    for c in diff.changes {
+    for c in crate::diff::first_changes(plan)? {
         match apps.iter_mut().find(|(label, _)| label == c.app()) {
             Some((_, changes)) => changes.push(c),
             None => apps.push((c.app().to_owned(), vec![c])),
