@@ -495,13 +495,15 @@ fn explain(
             fix.push(propagation);
             (
                 "the app has no service principal in the tenant".into(),
-                "The app is registered but has no service principal (enterprise application) in the tenant,                  so nothing can sign in as it."
+                "The app is registered but has no service principal (enterprise application) in the tenant, \
+                 so nothing can sign in as it."
                     .into(),
             )
         }
         7000222 => {
             fix.push(
-                "Create a new client secret for the app, or move this login to OIDC (a Pulumi token as client                  assertion), which has no secret to expire."
+                "Create a new client secret for the app, or move this login to OIDC (a Pulumi token as client \
+                 assertion), which has no secret to expire."
                     .into(),
             );
             (
@@ -511,7 +513,8 @@ fn explain(
         }
         7000112 => {
             fix.push(
-                "Enable the app's sign-in: its service principal has `accountEnabled` false (Enterprise                  applications > Properties > Enabled for users to sign in)."
+                "Enable the app's sign-in: its service principal has `accountEnabled` false (Enterprise \
+                 applications > Properties > Enabled for users to sign in)."
                     .into(),
             );
             (
@@ -521,7 +524,8 @@ fn explain(
         }
         70011 => {
             fix.push(
-                "Ask for `<resource>/.default`, where the resource is the cloud's ARM or Graph resource                  (`https://management.azure.com/.default` in Azure's public cloud)."
+                "Ask for `<resource>/.default`, where the resource is the cloud's ARM or Graph resource \
+                 (`https://management.azure.com/.default` in Azure's public cloud)."
                     .into(),
             );
             (
@@ -531,7 +535,8 @@ fn explain(
         }
         500011 => {
             fix.push(
-                "Check the resource (scope) the client asks a token for: it must exist in this tenant's cloud; a                  public-cloud resource asked of a national cloud, or a typo, fails this way."
+                "Check the resource (scope) the client asks a token for: it must exist in this tenant's cloud; a \
+                 public-cloud resource asked of a national cloud, or a typo, fails this way."
                     .into(),
             );
             (
@@ -542,7 +547,8 @@ fn explain(
         }
         53003 | 530003 => {
             fix.push(
-                "A Conditional Access policy blocked the sign-in: exclude the workload identity from it, or give it                  a policy for workload identities that allows this location."
+                "A Conditional Access policy blocked the sign-in: exclude the workload identity from it, or give it \
+                 a policy for workload identities that allows this location."
                     .into(),
             );
             (
@@ -681,6 +687,21 @@ mod tests {
                 .iter()
                 .any(|f| f.contains("exactly as Pulumi Cloud issued it"))
         );
+    }
+
+    #[test]
+    fn every_explanation_reads_as_single_spaced_sentences() {
+        for code in [
+            70021, 700211, 700212, 700213, 7002131, 7002138, 7002137, 700024, 7000272, 700027,
+            700016, 90002, 700222, 7000215, 7000229, 7000222, 7000112, 70011, 500011, 53003, 70025,
+            50166, 70002, 50027, 90014, 12345,
+        ] {
+            let e = explain(code, &Presented::default(), None, &[]);
+            for text in [&e.title, &e.cause].into_iter().chain(&e.fix) {
+                assert!(!text.contains("  "), "AADSTS{code}: {text:?}");
+                assert_eq!(text.trim(), text.as_str(), "AADSTS{code}: {text:?}");
+            }
+        }
     }
 
     #[test]
