@@ -464,8 +464,6 @@ fn summarise(m: &Measured) -> Result {
     md.push_str(&provision_table(provision));
     md.push_str(&budgets_table(budgets));
     md.push_str(&page_table(sizes, load));
-    let out = root().join("target/bench");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let report = json!({
         "machine": machine,
         "command": "cargo xtask bench",
@@ -480,14 +478,21 @@ fn summarise(m: &Measured) -> Result {
         "cli_cold_start": cli,
         "quick": quick,
     });
+    write_report("report", &report, &md)
+}
+
+/// `target/bench/<name>.json` and `<name>.md`, and the markdown on stdout.
+fn write_report(name: &str, report: &Value, md: &str) -> Result {
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::write(
-        out.join("report.json"),
-        serde_json::to_string_pretty(&report).unwrap_or_default(),
+        out.join(format!("{name}.json")),
+        serde_json::to_string_pretty(report).unwrap_or_default(),
     )
     .map_err(|e| e.to_string())?;
-    std::fs::write(out.join("report.md"), &md).map_err(|e| e.to_string())?;
+    std::fs::write(out.join(format!("{name}.md")), md).map_err(|e| e.to_string())?;
     println!("\n{md}");
-    println!("written: target/bench/report.json, target/bench/report.md");
+    println!("written: target/bench/{name}.json, target/bench/{name}.md");
     Ok(())
 }
 
@@ -502,22 +507,12 @@ fn page_only() -> Result {
         page_table(&sizes, &load),
         wasm_call_line(&load)
     );
-    let out = root().join("target/bench");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let report = json!({
         "command": "cargo xtask bench --page",
         "page_sizes": sizes.iter().map(|(n, r, g)| json!({"file": n, "raw": r, "gzip": g})).collect::<Vec<_>>(),
         "page_load": load,
     });
-    std::fs::write(
-        out.join("page.json"),
-        serde_json::to_string_pretty(&report).unwrap_or_default(),
-    )
-    .map_err(|e| e.to_string())?;
-    std::fs::write(out.join("page.md"), &md).map_err(|e| e.to_string())?;
-    println!("\n{md}");
-    println!("written: target/bench/page.json, target/bench/page.md");
-    Ok(())
+    write_report("page", &report, &md)
 }
 
 fn wasm_call_line(load: &Value) -> String {
