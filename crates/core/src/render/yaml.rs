@@ -183,45 +183,37 @@ fn reads_as_non_string(v: &str) -> bool {
     }
     let leading_zero = digits_but_not_number(v);
     // serde_norway's integer forms: 0x / 0o / 0b with an optional `+` (or `-` before the
-    // prefix), then decimal; an integer must fit u128 or i128.
-    let radix_int = |rest: &str, radix: u32, negative: bool| {
-        if rest.starts_with(['+', '-']) && !negative {
-            return false;
-        }
-        let text = if negative {
-            format!("-{rest}")
-        } else {
-            rest.to_owned()
-        };
-        if negative {
-            i128::from_str_radix(&text, radix).is_ok()
-        } else {
-            u128::from_str_radix(&text, radix).is_ok()
-        }
-    };
+    // prefix), then decimal; an integer must fit u128 or i128. A decimal integer that
+    // does not is still a finite float, so only the prefixed forms need the range.
     let unpositive = v.strip_prefix('+').unwrap_or(v);
-    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+    for (prefix, bits) in [("0x", 4), ("0o", 3), ("0b", 1)] {
         if let Some(rest) = unpositive.strip_prefix(prefix)
-            && radix_int(rest, radix, false)
+            && radix_fits(rest, bits, u128::MAX)
         {
             return true;
         }
-    }
-    if !unpositive.starts_with(['+', '-']) && !leading_zero && unpositive.parse::<u128>().is_ok() {
-        return true;
-    }
-    for (prefix, radix) in [("-0x", 16), ("-0o", 8), ("-0b", 2)] {
-        if let Some(rest) = v.strip_prefix(prefix)
-            && radix_int(rest, radix, true)
+        if let Some(rest) = v.strip_prefix('-').and_then(|r| r.strip_prefix(prefix))
+            && radix_fits(rest, bits, 1 << 127)
         {
             return true;
         }
-    }
-    if !leading_zero && v.parse::<i128>().is_ok() {
-        return true;
     }
     // Leading zeros make a string in YAML 1.2, but serde_norway quotes them anyway.
     leading_zero || is_finite_float(v)
+}
+
+/// Whether `digits` is one or more digits of base 2^`bits` whose value is at most
+/// `max`: what `from_str_radix` accepts after the sign, decided with shifts rather
+/// than 128-bit multiplication.
+fn radix_fits(digits: &str, bits: u32, max: u128) -> bool {
+    let mut value: u128 = 0;
+    for c in digits.chars() {
+        match c.to_digit(1 << bits) {
+            Some(d) if value >> (128 - bits) == 0 => value = value << bits | u128::from(d),
+            _ => return false,
+        }
+    }
+    !digits.is_empty() && value <= max
 }
 
 fn digits_but_not_number(v: &str) -> bool {
@@ -698,6 +690,19 @@ mod tests {
         "007",
         "18446744073709551616",
         "-9223372036854775809",
+        "0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+        "0x100000000000000000000000000000000",
+        "0x00000000000000000000000000000000000000001",
+        "-0x80000000000000000000000000000000",
+        "-0x80000000000000000000000000000001",
+        "0o3777777777777777777777777777777777777777777",
+        "0o4000000000000000000000000000000000000000000",
+        "-0o2000000000000000000000000000000000000000000",
+        "0b11111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111",
+        "0b111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111",
+        "0x",
+        "0xg",
+        "-0x",
         "+-1",
         "++1",
         "1_000",
