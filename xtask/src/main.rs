@@ -62,7 +62,7 @@ fn main() -> ExitCode {
                  fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
                  soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
-                 wasm-sizes  what makes that WASM heavy, by crate and function (--top=N)\n  \
+                 wasm-sizes  what makes that WASM heavy, by crate and function (--top=N, --all=FILE)\n  \
                  page   the page as it ships, scripts bundled and minified, in target/page/\n  \
                  layout check the architecture: the core free of I/O, the emulator of our crates\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \

@@ -1,7 +1,10 @@
 //! `cargo xtask wasm-sizes`: what makes the page's WASM heavy, by crate and by
 //! function. Builds the same code as `cargo xtask wasm` with its function names kept
-//! (profile `wasm-names`), then reads the code section's body sizes and the name
-//! section with wasmparser, the parser walrus itself uses: no tool to install.
+//! (profile `wasm-names`) and trims it with wasm-bindgen as the page's build does, so
+//! that the sizes are those of the module the page loads; then reads the code
+//! section's body sizes and the name section with wasmparser, the parser walrus itself
+//! uses: no tool to install. `--all=FILE` writes every function's size and name, one
+//! per line, tab-separated, for the analyses the summary does not make.
 
 use std::collections::HashMap;
 
@@ -13,7 +16,10 @@ pub(crate) fn run(extra: &[String]) -> Result {
         .find_map(|a| a.strip_prefix("--top=").and_then(|n| n.parse().ok()))
         .unwrap_or(30);
     crate::wasm::cargo_build("wasm-names")?;
-    let path = root().join("target/wasm32-unknown-unknown/wasm-names/pulumi_azure_oidc_wasm.wasm");
+    let input = root().join("target/wasm32-unknown-unknown/wasm-names/pulumi_azure_oidc_wasm.wasm");
+    let out = crate::target_dir().join("wasm-names");
+    crate::wasm::bindgen(&input, &out)?;
+    let path = out.join("pulumi_azure_oidc_wasm_bg.wasm");
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (functions, data) = sizes(&bytes)?;
     let code: usize = functions.iter().map(|(_, s)| s).sum();
@@ -35,6 +41,13 @@ pub(crate) fn run(extra: &[String]) -> Result {
             "{size:>9}  {:>5.1} %  {name}",
             100.0 * *size as f64 / code as f64
         );
+    }
+    if let Ok(dump) = std::env::var("XTASK_WASM_SIZES_DUMP") {
+        let all: String = functions
+            .iter()
+            .map(|(n, s)| format!("{s}\t{n}\n"))
+            .collect();
+        std::fs::write(&dump, all).map_err(|e| format!("{dump}: {e}"))?;
     }
     let mut largest = functions;
     largest.sort_by_key(|f| std::cmp::Reverse(f.1));
@@ -111,6 +124,7 @@ fn crate_of(name: &str) -> String {
         .split([' ', '<', '>'])
         .next()
         .unwrap_or_default();
+    let first = first.split('[').next().unwrap_or_default();
     if first.is_empty() {
         "(unnamed)".to_owned()
     } else {

@@ -21,6 +21,7 @@
 //!   organization-level scope (pulumi.com `administration/reference/rbac-scopes`).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -238,32 +239,28 @@ impl Permissions {
             o.push_str("  none: this config holds its credentials in managed identities only\n");
         }
         for g in &self.graph {
-            o.push_str(&format!("  {}: {}\n", g.permission, g.why));
+            let _ = writeln!(o, "  {}: {}", g.permission, g.why);
         }
         for a in &self.owner_of {
-            o.push_str(&format!("  owner of app {}: {}\n", a.client_id, a.why));
+            let _ = writeln!(o, "  owner of app {}: {}", a.client_id, a.why);
         }
         o.push_str("\nAzure RBAC:\n");
         if self.arm.is_empty() {
             o.push_str("  none: this config assigns no roles and holds no managed identities\n");
         }
         for a in &self.arm {
-            o.push_str(&format!("  {} at {}: {}\n", a.role, a.scope, a.why));
+            let _ = writeln!(o, "  {} at {}: {}", a.role, a.scope, a.why);
             if let Some(c) = &a.condition {
-                o.push_str(&format!(
+                let _ = write!(
+                    o,
                     "    condition (version {}):\n      {c}\n",
                     a.condition_version.as_deref().unwrap_or("2.0")
-                ));
+                );
             }
         }
         o.push_str("\nPulumi Cloud (RBAC scopes of the access token's role):\n");
         for p in &self.pulumi {
-            o.push_str(&format!(
-                "  {} on {}: {}\n",
-                p.scopes.join(", "),
-                p.on,
-                p.why
-            ));
+            let _ = writeln!(o, "  {} on {}: {}", p.scopes.join(", "), p.on, p.why);
         }
         o
     }
@@ -329,11 +326,12 @@ impl Permissions {
                 q(&a.scope)
             );
             if let (Some(c), Some(v)) = (&a.condition, &a.condition_version) {
-                cmd.push_str(&format!(
+                let _ = write!(
+                    cmd,
                     " \\\n  --condition {} --condition-version {}",
                     q(c),
                     q(v)
-                ));
+                );
             }
             cmd.push_str(" >/dev/null");
             line(cmd);

@@ -15,6 +15,7 @@ use crate::target::Target;
 use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::fmt::Write as _;
 
 /// Azure's limit of federated identity credentials per application
 /// (Entra "federated-credential-configuration-considerations"; Azure/azure-workload-identity#575).
@@ -388,7 +389,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
         }
         let mut group_key = roles_key(&roles);
         if let Some(p) = &identity {
-            group_key.push_str(&format!(";identity@{}", p.key()));
+            let _ = write!(group_key, ";identity@{}", p.key());
         }
         let total = buildings.len();
         for (i, b) in buildings.into_iter().enumerate() {
@@ -402,10 +403,11 @@ pub fn plan(config: &Config) -> Result<Plan> {
                     "one identity holds",
                     1,
                 );
-                app.reason.push_str(&format!(
+                let _ = write!(
+                    app.reason,
                     "; a user-assigned managed identity in resource group {} ({}) of subscription {}",
                     p.resource_group, p.location, p.subscription
-                ));
+                );
                 app.identity = Some(p.clone());
             }
             apps.push(app);
@@ -560,10 +562,11 @@ fn finish_app(
         credentials.len()
     );
     if total > 1 {
-        reason.push_str(&format!(
+        let _ = write!(
+            reason,
             "; app {} of {total} for this role set, because one app holds at most {MAX_CREDENTIALS_PER_APP} credentials and a target is never split",
             index + 1
-        ));
+        );
     }
     AppPlan {
         unique_name,

@@ -13,6 +13,7 @@ use crate::credential::GraphCredentialBody;
 use crate::diff::ObservedCredential;
 use crate::error::Result;
 use serde::Serialize;
+use std::fmt::Write as _;
 
 /// How one field of a credential differs from the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -497,7 +498,7 @@ pub fn diagnose_claims(
         (None, _) if !checked => {
             let mut v = "decoded; no credential list given to check against: the credential below accepts this token".to_owned();
             if !time_ok {
-                v.push_str(&format!(", but {time_text}"));
+                let _ = write!(v, ", but {time_text}");
             }
             v
         }
@@ -523,7 +524,7 @@ pub fn diagnose_claims(
                 ),
             };
             if !time_ok {
-                v.push_str(&format!("; also {time_text}"));
+                let _ = write!(v, "; also {time_text}");
             }
             v
         }

@@ -1,5 +1,6 @@
 //! Renders of a plan: `az` script, ESC YAML, Pulumi programs, Graph-ready JSON.
 
+use std::fmt::Write as _;
 mod az;
 pub(crate) mod esc;
 mod json;
@@ -162,10 +163,11 @@ fn render_esc(plan: &Plan, options: &RenderOptions, resolved: &Resolved) -> Stri
             if !out.is_empty() {
                 out.push_str("---\n");
             }
-            out.push_str(&format!(
-                "# ESC environment {}/{} (app {})\n",
+            let _ = writeln!(
+                out,
+                "# ESC environment {}/{} (app {})",
                 e.org, e.env, app.unique_name
-            ));
+            );
             out.push_str(&esc_environment_yaml(
                 e,
                 &EscLogin {
