@@ -17,7 +17,7 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
     // Through JSON text: results read exactly like the CLI's JSON, and a token's
     // out-of-range numbers (an `exp` of 1e16, say) become JS numbers instead of a
     // serializer error.
-    let text = serde_json::to_string(value).map_err(|e| {
+    let text = core::json_text::compact(value).map_err(|e| {
         throw(core::Error::InvalidConfig {
             message: format!("cannot represent the result: {e}"),
             location: None,

@@ -367,6 +367,6 @@ fn yaml_str(value: &str) -> String {
     if plain {
         value.to_owned()
     } else {
-        serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned())
+        crate::json_text::compact(value).unwrap_or_else(|_| "\"\"".to_owned())
     }
 }

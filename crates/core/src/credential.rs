@@ -40,7 +40,7 @@ impl GraphCredentialBody {
                 .map(|q| q.into_owned())
                 .unwrap_or_else(|_| "''".to_owned())
         };
-        let body = serde_json::to_string(self).unwrap_or_default();
+        let body = crate::json_text::compact(self).unwrap_or_default();
         if update {
             format!(
                 "az ad app federated-credential update --id <app client id> --federated-credential-id {} --parameters {}",

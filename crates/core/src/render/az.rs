@@ -154,7 +154,7 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
                     "az rest --method patch --url \"{app_url}\" --resource \"$GRAPH_RESOURCE\" --headers Prefer=create-if-missing Content-Type=application/json --body {} >/dev/null",
                     // `to_string`, not `Display`: the same compact text, without a second
                     // JSON writer (Display's) in the page's module.
-                    q(&serde_json::to_string(&body).unwrap_or_default())
+                    q(&crate::json_text::compact(&body).unwrap_or_default())
                 ),
             );
             line(
@@ -178,7 +178,7 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
                 "SP_OBJECT_ID=$(az ad sp show --id \"$APP_CLIENT_ID\" --query id -o tsv)",
             );
             for c in &app.credentials {
-                let body = serde_json::to_string(&c.to_graph_body()).unwrap_or_default();
+                let body = crate::json_text::compact(&c.to_graph_body()).unwrap_or_default();
                 line(&mut out, &format!("# {}", one_line(&c.subject)));
                 line(
                     &mut out,

@@ -135,7 +135,7 @@ pub fn render(plan: &Plan, format: RenderFormat, options: &RenderOptions) -> Res
         RenderFormat::PulumiPython => program::python(plan),
         RenderFormat::PulumiTypescript => program::typescript(plan),
         RenderFormat::Json => {
-            serde_json::to_string_pretty(&json::PlanJson(plan)).unwrap_or_default() + "\n"
+            crate::json_text::pretty(&json::PlanJson(plan)).unwrap_or_default() + "\n"
         }
         RenderFormat::Requests => {
             let shown = crate::provision::preview::first_apply(
@@ -145,7 +145,7 @@ pub fn render(plan: &Plan, format: RenderFormat, options: &RenderOptions) -> Res
                 resolved.subscription.as_deref(),
                 options.client_id.as_deref(),
             )?;
-            serde_json::to_string_pretty(&shown).unwrap_or_default() + "\n"
+            crate::json_text::pretty(&shown).unwrap_or_default() + "\n"
         }
     })
 }

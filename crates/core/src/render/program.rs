@@ -13,7 +13,7 @@ use crate::plan::{AppPlan, Plan};
 use std::fmt::Write as _;
 
 fn lit(value: &str) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned())
+    crate::json_text::compact(value).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 /// A Python identifier / TS variable suffix for app `i`.
