@@ -17,7 +17,7 @@ pub(crate) fn run(extra: &[String]) -> Result {
         .unwrap_or(30);
     crate::wasm::cargo_build("wasm-names")?;
     let input = root().join("target/wasm32-unknown-unknown/wasm-names/pulumi_azure_oidc_wasm.wasm");
-    let out = crate::target_dir().join("wasm-names");
+    let out = crate::target_dir().join("wasm-sizes");
     crate::wasm::bindgen(&input, &out)?;
     let path = out.join("pulumi_azure_oidc_wasm_bg.wasm");
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -42,12 +42,12 @@ pub(crate) fn run(extra: &[String]) -> Result {
             100.0 * *size as f64 / code as f64
         );
     }
-    if let Ok(dump) = std::env::var("XTASK_WASM_SIZES_DUMP") {
+    if let Some(file) = extra.iter().find_map(|a| a.strip_prefix("--all=")) {
         let all: String = functions
             .iter()
             .map(|(n, s)| format!("{s}\t{n}\n"))
             .collect();
-        std::fs::write(&dump, all).map_err(|e| format!("{dump}: {e}"))?;
+        std::fs::write(file, all).map_err(|e| format!("{file}: {e}"))?;
     }
     let mut largest = functions;
     largest.sort_by_key(|f| std::cmp::Reverse(f.1));
