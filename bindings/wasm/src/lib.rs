@@ -5,6 +5,8 @@
 //! thrown as a JS `Error` whose `name` is `OidcError`, `code` the core's stable number
 //! and `kind` its symbolic name, so the page can switch on `err.code` as C and Python do.
 
+mod js;
+
 use pulumi_azure_oidc as core;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -23,7 +25,7 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
             location: None,
         })
     })?;
-    js_sys::JSON::parse(&text)
+    js::json_parse(&text)
 }
 
 /// A JS argument as a core type, read as JSON text (`JSON.stringify`) by serde_json.
@@ -32,9 +34,9 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
 /// `undefined` reads as `null`. The message leaves out serde_json's line and column:
 /// they point into text the caller never wrote.
 fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
-    let text = js_sys::JSON::stringify(value)
+    let text = js::json_stringify(value)
         .ok()
-        .and_then(|t| t.as_string())
+        .flatten()
         .unwrap_or_else(|| "null".to_owned());
     serde_json::from_str(&text).map_err(|e| {
         let message = e.to_string();
@@ -46,14 +48,13 @@ fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String>
 }
 
 fn throw(error: core::Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
+    let js = js::JsErrorObject::new(&error.to_string());
     js.set_name("OidcError");
     let code = error.code();
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&js, &"code".into(), &JsValue::from(code.as_i32()));
-    let _ = js_sys::Reflect::set(&js, &"kind".into(), &JsValue::from(code.name()));
+    js.set_code(code.as_i32());
+    js.set_kind(code.name());
     if let Some(path) = error.path() {
-        let _ = js_sys::Reflect::set(&js, &"path".into(), &JsValue::from(path));
+        js.set_path(path);
     }
     js.into()
 }
