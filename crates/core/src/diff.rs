@@ -8,11 +8,11 @@
 
 use crate::credential::{FederatedCredential, MANAGED_MARKER};
 use crate::error::{Error, Result};
+use crate::hash::{HashMap, HashSet};
 use crate::plan::{AppPlan, MANAGED_TAG, MAX_CREDENTIALS_PER_APP, Plan};
 use crate::roles::RoleGrant;
 use crate::target::Target;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
 
 pub use crate::observed::{
     ObservedApp, ObservedCredential, ObservedDeploymentSettings, ObservedEscEnvironment,

@@ -34,6 +34,7 @@ pub mod doctor;
 pub mod error;
 pub mod esc_edit;
 mod fields;
+mod hash;
 pub mod json_text;
 pub mod kit;
 pub mod names;

@@ -9,12 +9,13 @@
 use crate::config::{AzureSettings, Config, ConfiguredTarget, IdentityPlacement, KeyVaultSecrets};
 use crate::credential::{FederatedCredential, with_hash_suffix};
 use crate::error::{Error, Result};
+use crate::hash::{HashMap, HashSet};
 use crate::names::{CredentialName, OrgName};
 use crate::roles::RoleGrant;
 use crate::target::Target;
 use serde::Serialize;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 
 /// Azure's limit of federated identity credentials per application
@@ -182,7 +183,7 @@ impl<'a> Group<'a> {
             identity,
             apps: Vec::new(),
             by_free: vec![BinaryHeap::new(); MAX_CREDENTIALS_PER_APP + 1],
-            subject_apps: HashMap::new(),
+            subject_apps: HashMap::default(),
         }
     }
 
@@ -277,8 +278,8 @@ pub fn plan(config: &Config) -> Result<Plan> {
     // Keyed by role set and holder kind: an identity and an app never share, nor do
     // identities in different places.
     type GroupKey = (Vec<RoleGrant>, Option<IdentityPlacement>);
-    let mut group_index: HashMap<GroupKey, usize> = HashMap::new();
-    let mut seen_warnings = HashSet::new();
+    let mut group_index: HashMap<GroupKey, usize> = HashMap::default();
+    let mut seen_warnings = HashSet::default();
     // Pinned targets: one existing app per client id, whatever their roles.
     let mut pinned: Vec<(String, Vec<RoleGrant>, Building<'_>)> = Vec::new();
 
@@ -371,7 +372,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 .to_owned(),
         );
     }
-    let mut role_warnings = HashSet::new();
+    let mut role_warnings = HashSet::default();
     let mut apps = Vec::new();
     for Group {
         roles,
@@ -507,7 +508,7 @@ fn finish_app(
     // do not name the environment) share one credential: issuer+subject is unique per
     // app, and the issuer is the plan's.
     let mut unique: Vec<FederatedCredential> = Vec::new();
-    let mut index_of: HashMap<String, usize> = HashMap::new();
+    let mut index_of: HashMap<String, usize> = HashMap::default();
     let mut placed: Vec<(&ConfiguredTarget, Vec<usize>)> = Vec::with_capacity(b.targets.len());
     for (configured, creds) in b.targets {
         let mut indexes = Vec::with_capacity(creds.len());

@@ -83,7 +83,7 @@ impl Config {
     pub fn expand(&self, found: &Discovered) -> Result<Config> {
         let mut out = self.clone();
         out.discovery.clear();
-        let mut keys: std::collections::HashSet<String> =
+        let mut keys: crate::hash::HashSet<String> =
             out.targets.iter().map(|t| t.target.key()).collect();
         let mut grants: usize = out.targets.iter().map(|t| t.roles.len()).sum();
         for d in &self.discovery {

@@ -19,6 +19,7 @@ mod holder;
 #[cfg(test)]
 mod read_tests;
 
+use crate::hash::HashSet;
 use budget::check_shape;
 pub use budget::{
     MAX_CONFIG_BYTES, MAX_CONFIG_VALUES, MAX_NESTING, MAX_ROLE_GRANTS, config_value_limit,
@@ -26,7 +27,6 @@ pub use budget::{
 pub use discovery::{Discovered, Discovery, DiscoveryKind};
 pub use holder::IdentityPlacement;
 use holder::{HolderChoice, RawHolder, RawPlacement, holder_choice, placement};
-use std::collections::HashSet;
 
 #[derive(Debug)]
 struct RawConfig {
@@ -529,7 +529,7 @@ impl Config {
                 "the config lists no targets: add a `deployments:` or `esc:` entry".into(),
             ));
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         for t in &targets {
             if !seen.insert(t.target.key()) {
                 return Err(Error::DuplicateTarget(t.target.to_string()));

@@ -21,7 +21,7 @@
 //! One run is one application in one tenant, so Graph's buckets are the run's own;
 //! ARM's are per subscription, and work in one subscription never waits for another's.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use super::request::{Answer, Body, Method, Request, Service};
 use super::requests::is_batch;
