@@ -122,7 +122,11 @@ impl Issuer {
     /// surrounding whitespace (Entra blocks the exchange), no trailing slash (Pulumi
     /// never issues one and Azure compares exactly), at most 600 characters.
     pub fn new(value: impl Into<String>) -> Result<Self> {
-        let value = value.into();
+        Self::checked(value.into())
+    }
+
+    // Not generic, so that the check is compiled once whatever `new` is given.
+    fn checked(value: String) -> Result<Self> {
         let fail = |rule| {
             Err(Error::InvalidIssuer {
                 value: value.clone(),

@@ -216,7 +216,11 @@ pub struct UserLogin(String);
 
 impl UserLogin {
     pub fn new(value: impl Into<String>) -> Result<Self> {
-        let value = value.into();
+        Self::checked(value.into())
+    }
+
+    // Not generic, so that the check is compiled once whatever `new` is given.
+    fn checked(value: String) -> Result<Self> {
         let fail = |rule| {
             Err(Error::InvalidUserLogin {
                 value: value.clone(),
