@@ -79,11 +79,12 @@ fn normalise(text: &str) -> String {
     let mut rest = unwrapped.trim();
     // A JSON error body, whole or quoted in a longer line (`…: {"error":…}`).
     while let Some((start, matched_end)) = scan::json_error(rest) {
-        let mut values =
-            serde_json::Deserializer::from_str(&rest[start..]).into_iter::<serde_json::Value>();
-        match values.next() {
-            Some(Ok(v)) => {
-                let end = start + values.byte_offset();
+        let object = scan::json_object_end(&rest[start..]).and_then(|len| {
+            let v = serde_json::from_str::<serde_json::Value>(&rest[start..start + len]).ok()?;
+            Some((v, start + len))
+        });
+        match object {
+            Some((v, end)) => {
                 body.push_str(&rest[..start]);
                 body.push_str(json_message(&v).unwrap_or(&rest[start..end]));
                 body.push(' ');

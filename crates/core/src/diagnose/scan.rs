@@ -87,6 +87,39 @@ pub(super) fn json_error(text: &str) -> Option<(usize, usize)> {
     })
 }
 
+/// One past the brace that closes the JSON object opening at `text[0]`, counting
+/// brackets outside strings; serde_json then reads the object itself. Counting is
+/// enough: for text that parses, the first return to depth zero is the
+/// end of the value, and text that does not parse fails either way.
+pub(super) fn json_object_end(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &c) in b.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// `\\+TAIL` for each of `tails`, replaced by `with`: one or more backslashes before an
 /// escaped character (`\\+[rnt]`, `\\+u0027`, `\\+"`).
 pub(super) fn replace_escapes(text: &str, tails: &[&str], with: &str) -> String {
@@ -838,5 +871,65 @@ mod tests {
         fn the_scans_match_their_expressions_on_generated_text(t in pieces()) {
             same(&t);
         }
+
+        #[test]
+        fn an_object_ends_where_serde_json_stream_reader_ends_it(t in json_pieces()) {
+            let mut values =
+                serde_json::Deserializer::from_str(&t).into_iter::<serde_json::Value>();
+            let streamed = match values.next() {
+                Some(Ok(v)) => Some((values.byte_offset(), v)),
+                _ => None,
+            };
+            let counted = json_object_end(&t).and_then(|end| {
+                serde_json::from_str::<serde_json::Value>(&t[..end]).ok().map(|v| (end, v))
+            });
+            prop_assert_eq!(counted, streamed, "{:?}", t);
+        }
+    }
+
+    #[test]
+    fn an_object_ends_at_its_own_closing_brace() {
+        for (text, end) in [
+            (r#"{"error":"a}b","n":{"x":[1,{}]}} trailing"#, Some(32)),
+            (r#"{"s":"\"}"}x"#, Some(11)),
+            (r#"{"s":"\\"}"}x"#, Some(10)),
+            ("{}1", Some(2)),
+            (r#"{"open":"#, None),
+            // Counted as closed; serde_json then refuses the text.
+            ("{]", Some(2)),
+        ] {
+            assert_eq!(json_object_end(text), end, "{text}");
+        }
+    }
+
+    /// Text that opens a JSON object: valid ones, broken ones, strings holding
+    /// brackets and escapes, and what may follow the object.
+    fn json_pieces() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            "\\",
+            "\\\"",
+            ":",
+            ",",
+            " ",
+            "\n",
+            "\"error\"",
+            "\"a\"",
+            "\"}\"",
+            "\"{\"",
+            "1",
+            "-2.5e3",
+            "true",
+            "null",
+            "x",
+            "é",
+            "\\u0027",
+            "\\n",
+        ]);
+        prop::collection::vec(piece, 0..20).prop_map(|v| format!("{{{}", v.concat()))
     }
 }
