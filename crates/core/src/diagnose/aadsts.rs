@@ -68,7 +68,7 @@ fn capture(value: Option<&str>) -> Option<String> {
 fn json_message(v: &serde_json::Value) -> Option<&str> {
     v.get("error_description")
         .and_then(|d| d.as_str())
-        .or_else(|| v.pointer("/error/message").and_then(|d| d.as_str()))
+        .or_else(|| v.get("error")?.get("message")?.as_str())
 }
 
 /// Normalise the input: undo what pasting did (`paste::unwrap`), replace each JSON

@@ -35,9 +35,9 @@ pub fn parse_credential_list(text: &str) -> Result<Vec<ObservedCredential>> {
     })?;
     let items =
         match &value {
-            serde_json::Value::Array(items) => items.clone(),
+            serde_json::Value::Array(items) => items,
             serde_json::Value::Object(map) => match map.get("value") {
-                Some(serde_json::Value::Array(items)) => items.clone(),
+                Some(serde_json::Value::Array(items)) => items,
                 _ => return Err(Error::MalformedCredentialList(
                     "a JSON object without a `value` array; expected Graph's {\"value\": [...]}"
                         .into(),
@@ -50,7 +50,7 @@ pub fn parse_credential_list(text: &str) -> Result<Vec<ObservedCredential>> {
             }
         };
     items
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(i, item)| {
             let field = |k: &str| item.get(k).and_then(|v| v.as_str()).map(str::to_owned);
