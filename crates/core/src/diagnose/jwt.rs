@@ -98,14 +98,7 @@ pub fn decode(token: &str) -> Result<TokenClaims> {
             .collect(),
         _ => Vec::new(),
     };
-    let standard = ["iss", "sub", "aud", "exp", "nbf", "iat"];
-    let mut other: Map<String, Value> = payload
-        .iter()
-        .filter(|(k, _)| !standard.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    other.sort_keys();
-    Ok(TokenClaims {
+    let mut claims = TokenClaims {
         issuer: string(&payload, "iss"),
         subject: string(&payload, "sub"),
         audiences,
@@ -114,8 +107,15 @@ pub fn decode(token: &str) -> Result<TokenClaims> {
         issued_at: number(&payload, "iat"),
         algorithm: string(&header, "alg"),
         key_id: string(&header, "kid"),
-        other,
-    })
+        other: Map::new(),
+    };
+    let standard = ["iss", "sub", "aud", "exp", "nbf", "iat"];
+    claims.other = payload
+        .into_iter()
+        .filter(|(k, _)| !standard.contains(&k.as_str()))
+        .collect();
+    claims.other.sort_keys();
+    Ok(claims)
 }
 
 /// Build an unsigned compact token from claims: for tests, examples and the demo.

@@ -28,15 +28,15 @@ pub struct ShownRequest {
 }
 
 impl ShownRequest {
-    pub fn of(request: &Request, endpoints: &Endpoints) -> Self {
+    pub fn of(request: Request, endpoints: &Endpoints) -> Self {
         Self {
-            operation: request.operation.clone(),
-            method: request.method.as_str(),
             url: request.url(endpoints),
+            method: request.method.as_str(),
             headers: by_name(&request.headers),
-            body: request.body.as_ref().map(|b| match b {
-                Body::Json(v) => v.clone(),
-                Body::Yaml(text) => Value::String(text.clone()),
+            operation: request.operation,
+            body: request.body.map(|b| match b {
+                Body::Json(v) => v,
+                Body::Yaml(text) => Value::String(text),
                 // Forms carry secrets; only their field names are shown.
                 Body::Form(pairs) => {
                     Value::Array(pairs.iter().map(|(k, _)| Value::from(*k)).collect())
@@ -207,7 +207,7 @@ pub fn first_apply(
             .chain(lanes.pulumi.iter().map(|(c, _)| c));
         for change in ordered {
             for request in change_requests(plan, change, &app, tenant, subscription)? {
-                out.push(ShownRequest::of(&request, endpoints));
+                out.push(ShownRequest::of(request, endpoints));
             }
         }
     }

@@ -35,11 +35,10 @@ pub fn patch_settings(org: &str, project: &str, stack: &str, body: Value) -> Req
 
 /// The Azure block a stack's deployment settings hold for OIDC.
 pub fn oidc_settings(client_id: &str, tenant_id: &str, subscription_id: Option<&str>) -> Value {
-    let mut azure = json!({"clientId": client_id, "tenantId": tenant_id});
-    if let Some(sub) = subscription_id {
-        azure["subscriptionId"] = json!(sub);
+    match subscription_id {
+        Some(sub) => json!({"clientId": client_id, "tenantId": tenant_id, "subscriptionId": sub}),
+        None => json!({"clientId": client_id, "tenantId": tenant_id}),
     }
-    azure
 }
 
 /// The merge patch that turns on OIDC in a stack's deployment settings with `azure`
