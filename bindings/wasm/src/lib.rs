@@ -40,8 +40,9 @@ fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String>
         .unwrap_or_else(|| "null".to_owned());
     serde_json::from_str(&text).map_err(|e| {
         let message = e.to_string();
-        match message.rfind(" at line ") {
-            Some(i) if e.line() > 0 => message[..i].to_owned(),
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        match message.strip_suffix(&position) {
+            Some(bare) if e.line() > 0 => bare.to_owned(),
             _ => message,
         }
     })
