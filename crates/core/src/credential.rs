@@ -31,6 +31,19 @@ pub struct GraphCredentialBody {
 }
 
 impl GraphCredentialBody {
+    /// This body as a JSON value: what `serde_json::to_value` gives, built directly
+    /// (see `json_value`).
+    pub fn to_value(&self) -> serde_json::Value {
+        use crate::json_value::{object, strings};
+        object(vec![
+            ("name", self.name.as_str().into()),
+            ("issuer", self.issuer.as_str().into()),
+            ("subject", self.subject.as_str().into()),
+            ("audiences", strings(&self.audiences)),
+            ("description", self.description.as_str().into()),
+        ])
+    }
+
     /// The `az` command that creates this credential (or, with `update`, corrects the
     /// existing one of the same name), quoted for a POSIX shell: the values can come
     /// from a token, so they are never pasted in raw.
@@ -146,6 +159,21 @@ fn hashed_name(prefix: &str, hash_input: &[&str]) -> CredentialName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_as_a_value_is_what_serde_writes() {
+        let body = GraphCredentialBody {
+            name: "n".into(),
+            issuer: "https://api.pulumi.com/oidc".into(),
+            subject: "pulumi:deploy:org:o:project:p:stack:s:operation:update:scope:write".into(),
+            audiences: vec!["o".into(), "azure:o".into()],
+            description: "d".into(),
+        };
+        let derived = serde_json::to_value(&body).unwrap();
+        assert_eq!(body.to_value(), derived);
+        // Same keys in the same order, as the JSON text shows them.
+        assert_eq!(body.to_value().to_string(), derived.to_string());
+    }
 
     #[test]
     fn long_names_get_a_hash_suffix_and_stay_valid() {

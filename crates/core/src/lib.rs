@@ -36,6 +36,7 @@ pub mod esc_edit;
 mod fields;
 mod hash;
 pub mod json_text;
+mod json_value;
 pub mod kit;
 pub mod names;
 pub mod observed;

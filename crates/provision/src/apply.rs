@@ -487,7 +487,7 @@ impl Provisioner {
                         .map(|s| s.as_str()),
                 );
                 self.expect(
-                    requests::enable_oidc(org, project, stack, &azure),
+                    requests::enable_oidc(org, project, stack, azure.clone()),
                     &[200, 204],
                 )
                 .await?;

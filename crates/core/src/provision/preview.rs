@@ -138,7 +138,7 @@ fn change_requests(
             ..
         } => {
             let azure = requests::oidc_settings(&app.ids.app_id, tenant, subscription);
-            vec![requests::enable_oidc(org, project, stack, &azure)]
+            vec![requests::enable_oidc(org, project, stack, azure)]
         }
         Change::WriteEscEnvironment {
             org, project, env, ..

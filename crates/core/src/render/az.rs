@@ -8,6 +8,7 @@
 
 use super::{Resolved, one_line};
 use crate::config::IdentityPlacement;
+use crate::json_value::{object, strings};
 use crate::plan::{AppPlan, Plan};
 use crate::target::Target;
 
@@ -143,11 +144,11 @@ pub(super) fn render(plan: &Plan, resolved: &Resolved) -> String {
             identity_lines(&mut out, app, place);
         } else {
             let app_url = format!("$GRAPH/applications(uniqueName='{}')", app.unique_name);
-            let body = serde_json::json!({
-                "displayName": app.display_name,
-                "signInAudience": "AzureADMyOrg",
-                "tags": app.tags,
-            });
+            let body = object(vec![
+                ("displayName", app.display_name.as_str().into()),
+                ("signInAudience", "AzureADMyOrg".into()),
+                ("tags", strings(&app.tags)),
+            ]);
             line(
                 &mut out,
                 &format!(

@@ -1,15 +1,16 @@
 //! Graph-, ARM- and Pulumi-Cloud-ready JSON bodies for a plan.
 
+use crate::json_value::object;
 use crate::plan::{AppPlan, Plan};
 use crate::provision::requests;
 use crate::target::Target;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Body of `POST /api/stacks/{org}/{project}/{stack}/deployments/settings`
 /// (a merge patch; `pulumi-oidc-facts.md` §3.1).
 pub fn deployment_settings_body(client_id: &str, tenant_id: &str, subscription_id: &str) -> Value {
-    requests::oidc_settings_body(&requests::oidc_settings(
+    requests::oidc_settings_body(requests::oidc_settings(
         client_id,
         tenant_id,
         Some(subscription_id),
@@ -75,29 +76,60 @@ fn app_json(app: &AppPlan, tenant: &str, subscription: &str) -> Value {
         .targets
         .iter()
         .filter_map(|t| match &t.target {
-            Target::Deployment(d) => Some(json!({
-                "stack": format!("{}/{}/{}", d.org, d.project, d.stack),
-                "path": format!("/api/stacks/{}/{}/{}/deployments/settings", d.org, d.project, d.stack),
-                "body": deployment_settings_body(&client, tenant, subscription),
-            })),
+            Target::Deployment(d) => Some(object(vec![
+                (
+                    "stack",
+                    format!("{}/{}/{}", d.org, d.project, d.stack).into(),
+                ),
+                (
+                    "path",
+                    format!(
+                        "/api/stacks/{}/{}/{}/deployments/settings",
+                        d.org, d.project, d.stack
+                    )
+                    .into(),
+                ),
+                (
+                    "body",
+                    deployment_settings_body(&client, tenant, subscription),
+                ),
+            ])),
             Target::Esc(_) => None,
         })
         .collect();
-    json!({
-        "uniqueName": app.unique_name,
-        "reason": app.reason,
-        "targets": app.targets.iter().map(|t| t.label.clone()).collect::<Vec<_>>(),
-        "application": requests::app_body(&app.display_name, &app.tags),
-        "federatedIdentityCredentials": app.credentials.iter().map(|c| c.to_graph_body()).collect::<Vec<_>>(),
-        "roleAssignments": app.roles.iter().map(|g| json!({
-            "role": g.role.name,
-            "scope": g.scope.as_str(),
-            "properties": {
-                "roleDefinitionId": g.role_definition_id(),
-                "principalId": "<service principal object id>",
-                "principalType": "ServicePrincipal",
-            }
-        })).collect::<Vec<_>>(),
-        "deploymentSettings": deployments,
-    })
+    let role_assignments = app.roles.iter().map(|g| {
+        object(vec![
+            ("role", g.role.name.as_str().into()),
+            ("scope", g.scope.as_str().into()),
+            (
+                "properties",
+                object(vec![
+                    ("roleDefinitionId", g.role_definition_id().into()),
+                    ("principalId", "<service principal object id>".into()),
+                    ("principalType", "ServicePrincipal".into()),
+                ]),
+            ),
+        ])
+    });
+    object(vec![
+        ("uniqueName", app.unique_name.as_str().into()),
+        ("reason", app.reason.as_str().into()),
+        (
+            "targets",
+            app.targets.iter().map(|t| t.label.as_str()).collect(),
+        ),
+        (
+            "application",
+            requests::app_body(&app.display_name, &app.tags),
+        ),
+        (
+            "federatedIdentityCredentials",
+            app.credentials
+                .iter()
+                .map(|c| c.to_graph_body().to_value())
+                .collect(),
+        ),
+        ("roleAssignments", role_assignments.collect()),
+        ("deploymentSettings", Value::Array(deployments)),
+    ])
 }

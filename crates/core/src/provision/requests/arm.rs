@@ -1,6 +1,7 @@
 //! ARM role assignments.
 
-use serde_json::{Value, json};
+use crate::json_value::object;
+use serde_json::Value;
 
 use super::{enc, expect, quote};
 use crate::diff::ObservedRoleAssignment;
@@ -206,7 +207,14 @@ pub fn create_role_assignment(
             role_assignments(scope, &format!("/{name}"))
         ),
     )
-    .json(json!({"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id, "principalType": "ServicePrincipal"}}))
+    .json(object(vec![(
+        "properties",
+        object(vec![
+            ("roleDefinitionId", role_definition_id.into()),
+            ("principalId", principal_id.into()),
+            ("principalType", "ServicePrincipal".into()),
+        ]),
+    )]))
     .wait_out(WaitOut::PrincipalReplication)
 }
 

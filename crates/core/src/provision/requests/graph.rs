@@ -1,6 +1,7 @@
 //! Microsoft Graph: applications, service principals and federated identity credentials.
 
-use serde_json::{Value, json};
+use crate::json_value::{object, strings};
+use serde_json::Value;
 
 use super::{AppIds, Upserted, enc, quote, read_optional};
 use crate::credential::FederatedCredential;
@@ -99,13 +100,13 @@ pub const APP_NOTES: &str = "Managed by pulumi-azure-oidc: federated credentials
 
 /// What a new app is created with.
 pub fn app_body(display_name: &str, tags: &[String]) -> Value {
-    json!({
-        "displayName": display_name,
-        "tags": tags,
+    object(vec![
+        ("displayName", display_name.into()),
+        ("tags", strings(tags)),
         // Always explicit: the default differs across Graph revisions (azure-facts.md §1.1).
-        "signInAudience": "AzureADMyOrg",
-        "notes": APP_NOTES,
-    })
+        ("signInAudience", "AzureADMyOrg".into()),
+        ("notes", APP_NOTES.into()),
+    ])
 }
 
 /// Create an app by uniqueName (read the upsert with [`read_upserted_app`]).
@@ -131,7 +132,10 @@ pub fn update_app_fields(
     update_app(
         app,
         label,
-        json!({"displayName": display_name, "tags": all}),
+        object(vec![
+            ("displayName", display_name.into()),
+            ("tags", strings(&all)),
+        ]),
     )
 }
 
@@ -259,7 +263,10 @@ pub fn upsert_sp(app: &AppIds, label: &str) -> Request {
         Method::Patch,
         sp_path(&app.app_id),
     )
-    .json(json!({"tags": [crate::plan::MANAGED_TAG]}))
+    .json(object(vec![(
+        "tags",
+        Value::Array(vec![crate::plan::MANAGED_TAG.into()]),
+    )]))
     .header("prefer", "create-if-missing")
     .wait_out(WaitOut::AppReplication)
 }
@@ -363,7 +370,7 @@ pub fn update_credential_fields(
 }
 
 fn credential_body(credential: &FederatedCredential) -> Value {
-    serde_json::to_value(credential.to_graph_body()).unwrap_or(Value::Null)
+    credential.to_graph_body().to_value()
 }
 
 /// Read with [`expect`] and `[204, 200]`.

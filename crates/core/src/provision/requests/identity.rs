@@ -1,7 +1,8 @@
 //! ARM user-assigned managed identities and their federated credentials
 //! (`Microsoft.ManagedIdentity`, field-notes-2026-12.md §3).
 
-use serde_json::{Value, json};
+use crate::json_value::object;
+use serde_json::Value;
 
 use super::{AppIds, enc};
 use crate::credential::FederatedCredential;
@@ -25,7 +26,7 @@ pub fn identity_tags(tags: &[String]) -> Value {
     Value::Object(
         names
             .into_iter()
-            .map(|t| (t.to_owned(), json!("")))
+            .map(|t| (t.to_owned(), Value::from("")))
             .collect(),
     )
 }
@@ -55,7 +56,10 @@ pub fn put_identity(id: &str, location: &str, tags: &[String]) -> Request {
         Method::Put,
         format!("{id}?api-version={MSI_API_VERSION}"),
     )
-    .json(json!({"location": location, "tags": identity_tags(tags)}))
+    .json(object(vec![
+        ("location", location.into()),
+        ("tags", identity_tags(tags)),
+    ]))
 }
 
 /// Put `tags` on an existing identity, keeping the others it has.
@@ -72,7 +76,7 @@ pub fn patch_identity_tags(id: &str, live: &[String], tags: &[String]) -> Reques
         Method::Patch,
         format!("{id}?api-version={MSI_API_VERSION}"),
     )
-    .json(json!({"tags": identity_tags(&all)}))
+    .json(object(vec![("tags", identity_tags(&all))]))
 }
 
 /// Delete the identity; its credentials go with it (200, or 204 when it was gone).
@@ -203,11 +207,17 @@ pub fn put_identity_credential(
             enc(credential.name.as_str())
         ),
     )
-    .json(json!({"properties": {
-        "issuer": credential.issuer,
-        "subject": credential.subject,
-        "audiences": [credential.audience],
-    }}))
+    .json(object(vec![(
+        "properties",
+        object(vec![
+            ("issuer", credential.issuer.as_str().into()),
+            ("subject", credential.subject.as_str().into()),
+            (
+                "audiences",
+                Value::Array(vec![credential.audience.as_str().into()]),
+            ),
+        ]),
+    )]))
 }
 
 /// Delete one credential (200, or 204 when it was gone).
@@ -232,6 +242,7 @@ fn last(id: &str) -> &str {
 mod tests {
     use super::*;
     use crate::provision::Endpoints;
+    use serde_json::json;
 
     #[test]
     fn identity_requests_address_arm() {

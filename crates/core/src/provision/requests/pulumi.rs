@@ -1,5 +1,6 @@
 //! Pulumi Cloud: deployment settings and ESC environments.
 
+use crate::json_value::object;
 use serde_json::{Value, json};
 
 use super::expect;
@@ -35,21 +36,28 @@ pub fn patch_settings(org: &str, project: &str, stack: &str, body: Value) -> Req
 
 /// The Azure block a stack's deployment settings hold for OIDC.
 pub fn oidc_settings(client_id: &str, tenant_id: &str, subscription_id: Option<&str>) -> Value {
-    match subscription_id {
-        Some(sub) => json!({"clientId": client_id, "tenantId": tenant_id, "subscriptionId": sub}),
-        None => json!({"clientId": client_id, "tenantId": tenant_id}),
+    let mut entries = vec![
+        ("clientId", client_id.into()),
+        ("tenantId", tenant_id.into()),
+    ];
+    if let Some(sub) = subscription_id {
+        entries.push(("subscriptionId", sub.into()));
     }
+    object(entries)
 }
 
 /// The merge patch that turns on OIDC in a stack's deployment settings with `azure`
 /// (see [`oidc_settings`]; pulumi-oidc-facts.md §3.1).
-pub fn oidc_settings_body(azure: &Value) -> Value {
-    json!({"operationContext": {"oidc": {"azure": azure}}})
+pub fn oidc_settings_body(azure: Value) -> Value {
+    object(vec![(
+        "operationContext",
+        object(vec![("oidc", object(vec![("azure", azure)]))]),
+    )])
 }
 
 /// Turn on OIDC in a stack's deployment settings with `azure` (see [`oidc_settings`]).
 /// Read with [`expect`] and `[200, 204]`.
-pub fn enable_oidc(org: &str, project: &str, stack: &str, azure: &Value) -> Request {
+pub fn enable_oidc(org: &str, project: &str, stack: &str, azure: Value) -> Request {
     patch_settings(org, project, stack, oidc_settings_body(azure))
 }
 
@@ -93,7 +101,10 @@ pub fn create_env(org: &str, project: &str, env: &str) -> Request {
         Method::Post,
         format!("esc/environments/{org}"),
     )
-    .json(json!({"project": project, "name": env}))
+    .json(object(vec![
+        ("project", project.into()),
+        ("name", env.into()),
+    ]))
 }
 
 /// Write the definition if it still has `etag` (read with [`read_env_written`]).
