@@ -386,6 +386,16 @@ mod tests {
         .unwrap();
         assert_eq!(full.name, "Reader");
         assert!(Role::parse("Contributer").is_err());
+        // The GUID is what follows the last `/roleDefinitions/`, even one that shares
+        // its slash with the one before.
+        let reader = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+        for id in [
+            format!("/roleDefinitions/roleDefinitions/{reader}"),
+            format!("/x/roleDefinitions/y/roleDefinitions/{reader}"),
+        ] {
+            assert_eq!(Role::parse(&id).unwrap().name, "Reader", "{id}");
+        }
+        assert!(Role::parse(&format!("/roleDefinitions/{reader}/roleDefinitions/")).is_err());
     }
 
     #[test]
