@@ -34,7 +34,8 @@ impl DeploymentTarget {
         } else {
             operations.to_vec()
         };
-        operations.sort();
+        // Equal operations are identical, so the unstable sort loses nothing.
+        operations.sort_unstable();
         operations.dedup();
         Self {
             org,
