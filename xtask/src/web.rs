@@ -101,7 +101,8 @@ pub(crate) fn setup() -> Result {
 pub(crate) fn npm_packages() -> Result {
     let tests = root().join("tests/web");
     let modules = tests.join("node_modules");
-    if !modules.join("playwright-core").exists() || !modules.join(".bin/esbuild").exists() {
+    let tools = ["playwright-core", ".bin/esbuild", ".bin/wasm-opt"];
+    if tools.iter().any(|t| !modules.join(t).exists()) {
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&tests)
