@@ -262,13 +262,24 @@ impl std::fmt::Display for ShownLong<'_> {
     }
 }
 
+/// A control character as `char::escape_default` writes it (`\n`, `\t`, `\r`,
+/// `\u{1b}`), without that iterator's machinery for every other character.
+fn escape_control(c: char, out: &mut impl std::fmt::Write) -> std::fmt::Result {
+    match c {
+        '\t' => out.write_str("\\t"),
+        '\r' => out.write_str("\\r"),
+        '\n' => out.write_str("\\n"),
+        _ => write!(out, "\\u{{{:x}}}", u32::from(c)),
+    }
+}
+
 fn show(f: &mut std::fmt::Formatter<'_>, value: &str, max: usize, keep: usize) -> std::fmt::Result {
     use std::fmt::Write;
     let long = value.len() > max && value.chars().nth(max).is_some();
     let keep = if long { keep } else { max };
     for c in value.chars().take(keep) {
         if c.is_control() {
-            write!(f, "{}", c.escape_default())?;
+            escape_control(c, f)?;
         } else {
             f.write_char(c)?;
         }
@@ -287,7 +298,8 @@ pub(crate) fn tidy(message: &str) -> String {
     let escaped = |s: &str, out: &mut String| {
         for c in s.chars() {
             if c.is_control() {
-                out.extend(c.escape_default());
+                // Writing to a String cannot fail.
+                let _ = escape_control(c, out);
             } else {
                 out.push(c);
             }
@@ -431,6 +443,15 @@ pub fn status_line(status: u16, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_as_escape_default_escapes_them() {
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
+            let mut ours = String::new();
+            escape_control(c, &mut ours).unwrap();
+            assert_eq!(ours, c.escape_default().to_string(), "{:x}", u32::from(c));
+        }
+    }
     use std::collections::HashSet;
 
     #[test]
