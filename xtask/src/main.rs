@@ -24,6 +24,7 @@ mod page;
 mod python;
 mod soak;
 mod wasm;
+mod wasm_calls;
 mod wasm_sizes;
 mod web;
 
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
                  fuzz   run the cargo-fuzz targets (nightly): [--seconds N] [target...]\n  \
                  soak   the fault matrix, kill points and concurrent applies, longer: [--rounds N]\n  \
                  wasm   build the core for the browser into web/pkg/\n  \
-                 wasm-sizes  what makes that WASM heavy, by crate and function (--top=N, --all=FILE)\n  \
+                 wasm-sizes  what makes that WASM heavy, by crate and function (--top=N, --all=FILE, --keeps=N)\n  \
                  page   the page as it ships, scripts bundled and minified, in target/page/\n  \
                  layout check the architecture: the core free of I/O, the emulator of our crates\n  \
                  serve  build the page and serve web/ on 127.0.0.1 (default port 8765)\n  \

@@ -4,7 +4,8 @@
 //! that the sizes are those of the module the page loads; then reads the code
 //! section's body sizes and the name section with wasmparser, the parser walrus itself
 //! uses: no tool to install. `--all=FILE` writes every function's size and name, one
-//! per line, tab-separated, for the analyses the summary does not make.
+//! per line, tab-separated, for the analyses the summary does not make; `--keeps=N`
+//! lists the N functions that keep the most code in the module (`wasm_calls`).
 
 use std::collections::HashMap;
 
@@ -49,6 +50,31 @@ pub(crate) fn run(extra: &[String]) -> Result {
             .collect();
         std::fs::write(file, all).map_err(|e| format!("{file}: {e}"))?;
     }
+    if let Some(n) = extra.iter().find_map(|a| {
+        a.strip_prefix("--keeps=")
+            .and_then(|n| n.parse::<usize>().ok())
+    }) {
+        let graph = crate::wasm_calls::Graph::read(&bytes)?;
+        let name = |f: u32| -> String {
+            let shown = graph
+                .defined(f)
+                .and_then(|i| functions.get(i))
+                .map_or("(imported)", |(n, _)| n.as_str());
+            shown.chars().take(100).collect()
+        };
+        println!("\nfunctions that keep the most code (own size, what goes with them, callers):");
+        for k in graph.keeps().iter().take(n) {
+            let callers: Vec<String> = k.callers.iter().take(2).map(|&c| name(c)).collect();
+            println!(
+                "{:>9} {:>7}  {}  <- {}{}",
+                k.keeps,
+                k.own,
+                name(k.function),
+                callers.join(" | "),
+                if k.callers.len() > 2 { " | …" } else { "" }
+            );
+        }
+    }
     let mut largest = functions;
     largest.sort_by_key(|f| std::cmp::Reverse(f.1));
     println!("\nlargest functions:");
@@ -87,10 +113,8 @@ fn sizes(bytes: &[u8]) -> Result<(Vec<(String, usize)>, usize)> {
                     for name in reader {
                         if let Ok(Name::Function(map)) = name {
                             for naming in map.into_iter().flatten() {
-                                names.insert(
-                                    naming.index,
-                                    format!("{:#}", rustc_demangle::demangle(naming.name)),
-                                );
+                                let name = format!("{:#}", rustc_demangle::demangle(naming.name));
+                                names.insert(naming.index, without_crate_hashes(&name));
                             }
                         }
                     }
@@ -113,6 +137,31 @@ fn sizes(bytes: &[u8]) -> Result<(Vec<(String, usize)>, usize)> {
     Ok((functions, data))
 }
 
+/// `name` without the `[0123456789abcdef]` that follows each crate in a v0-demangled
+/// path: the same in every function of a crate, and in the way when reading.
+fn without_crate_hashes(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close)
+                if (8..=16).contains(&close)
+                    && after[..close].bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The crate a demangled path starts with; `<T as Trait>` impls are filed under the
 /// crate of the trait's implementor where the name says it.
 fn crate_of(name: &str) -> String {
@@ -124,7 +173,6 @@ fn crate_of(name: &str) -> String {
         .split([' ', '<', '>'])
         .next()
         .unwrap_or_default();
-    let first = first.split('[').next().unwrap_or_default();
     if first.is_empty() {
         "(unnamed)".to_owned()
     } else {
