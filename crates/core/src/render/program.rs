@@ -21,6 +21,15 @@ fn var(i: usize) -> String {
     format!("app{}", i + 1)
 }
 
+/// The app's tags as list items, the same literal in Python and TypeScript.
+fn tag_list(app: &AppPlan) -> String {
+    app.tags
+        .iter()
+        .map(|t| lit(t))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The identity's ARM tags as map entries (each tag a name with an empty value), the
 /// same literal in Python and TypeScript.
 fn tag_map(app: &AppPlan) -> String {
@@ -124,11 +133,7 @@ pub(super) fn python(plan: &Plan) -> String {
                 "{v} = azuread.Application(\n    {},\n    display_name={},\n    sign_in_audience=\"AzureADMyOrg\",\n    tags=[{}],\n)\n",
                 lit(&app.unique_name),
                 lit(&app.display_name),
-                app.tags
-                    .iter()
-                    .map(|t| lit(t))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                tag_list(app)
             );
             let _ = writeln!(
                 o,
@@ -205,11 +210,7 @@ pub(super) fn typescript(plan: &Plan) -> String {
                 "const {v} = new azuread.Application({}, {{\n    displayName: {},\n    signInAudience: \"AzureADMyOrg\",\n    tags: [{}],\n}});\n",
                 lit(&app.unique_name),
                 lit(&app.display_name),
-                app.tags
-                    .iter()
-                    .map(|t| lit(t))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                tag_list(app)
             );
             let _ = writeln!(
                 o,
