@@ -111,7 +111,7 @@ impl FederatedCredential {
 /// UUIDv5 of `parts` (joined by NUL) in the project's namespace.
 pub(crate) fn short_hash(parts: &[&str], len: usize) -> String {
     let joined = parts.join("\u{0}");
-    let id = uuid::Uuid::new_v5(&crate::NAMESPACE, joined.as_bytes());
+    let id = crate::name_uuid::v5(&crate::NAMESPACE, joined.as_bytes());
     id.simple().to_string()[..len].to_owned()
 }
 

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod adopt;
+mod base64url;
 pub mod claims;
 pub mod config;
 pub mod credential;
@@ -38,6 +39,7 @@ mod hash;
 pub mod json_text;
 mod json_value;
 pub mod kit;
+mod name_uuid;
 pub mod names;
 pub mod observed;
 pub mod permissions;

@@ -323,7 +323,7 @@ pub fn role_assignment_name(scope: &str, role_guid: &str, principal_id: &str) ->
         role_guid.to_ascii_lowercase(),
         principal_id.to_ascii_lowercase()
     );
-    uuid::Uuid::new_v5(&crate::NAMESPACE, key.as_bytes())
+    crate::name_uuid::v5(&crate::NAMESPACE, key.as_bytes())
         .hyphenated()
         .to_string()
 }

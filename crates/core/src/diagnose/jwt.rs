@@ -6,15 +6,8 @@
 //! segments and JSON. The token text itself is never kept or echoed.
 
 use crate::error::{Error, Result};
-use base64::Engine;
-use base64::engine::{DecodePaddingMode, GeneralPurposeConfig, general_purpose::GeneralPurpose};
 use serde::Serialize;
 use serde_json::{Map, Value};
-
-const URL_SAFE_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// The claims of a token, as it states them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -35,9 +28,8 @@ pub struct TokenClaims {
 }
 
 fn segment(part: &str, what: &str) -> Result<Map<String, Value>> {
-    let bytes = URL_SAFE_ANY_PADDING
-        .decode(part.as_bytes())
-        .map_err(|_| Error::MalformedToken(format!("the {what} is not base64url")))?;
+    let bytes = crate::base64url::decode(part.as_bytes())
+        .ok_or_else(|| Error::MalformedToken(format!("the {what} is not base64url")))?;
     // Read as text: the page's module then carries one JSON reader (serde_json's
     // `StrRead`) instead of a second one for bytes; invalid UTF-8 fails either way.
     let parsed = std::str::from_utf8(&bytes).map(serde_json::from_str::<Value>);
@@ -126,6 +118,7 @@ pub fn decode(token: &str) -> Result<TokenClaims> {
 /// The signature segment is a fixed placeholder, so the result never verifies.
 pub fn encode_unsigned(claims: &Value) -> String {
     let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "example"});
+    use base64::Engine;
     let enc = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
     format!("{}.{}.c2lnbmF0dXJl", enc(&header), enc(claims))
 }
