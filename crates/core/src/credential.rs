@@ -112,7 +112,9 @@ impl FederatedCredential {
 pub(crate) fn short_hash(parts: &[&str], len: usize) -> String {
     let joined = parts.join("\u{0}");
     let id = crate::name_uuid::v5(&crate::NAMESPACE, joined.as_bytes());
-    id.simple().to_string()[..len].to_owned()
+    let mut digits = crate::name_uuid::text(&id, false);
+    digits.truncate(len);
+    digits
 }
 
 /// Turn readable parts into a valid credential name: characters outside

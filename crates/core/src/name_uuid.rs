@@ -5,6 +5,8 @@
 //! speed: about 5 KB of the browser calculator's module for a few hashes per plan.
 //! The rolled loop below (FIPS 180-4 §6.1.2) is a tenth of that. `uuid` still lays
 //! out the result (`Builder::from_sha1_bytes`) and is the reference in the tests.
+//! The UUIDs are written out here too, and GUIDs checked in `roles`, for the same
+//! reason: `uuid`'s parser and formatters are another 2 KB of the module.
 
 use uuid::Uuid;
 
@@ -14,6 +16,21 @@ pub(crate) fn v5(namespace: &Uuid, name: &[u8]) -> Uuid {
     let mut first = [0u8; 16];
     first.copy_from_slice(&digest[..16]);
     uuid::Builder::from_sha1_bytes(first).into_uuid()
+}
+
+/// `id` as text, lower case, hyphenated as 8-4-4-4-12 digits or as 32 plain ones;
+/// what `uuid`'s `hyphenated()` and `simple()` write, without their formatting code.
+pub(crate) fn text(id: &Uuid, hyphenated: bool) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, byte) in id.as_bytes().iter().enumerate() {
+        if hyphenated && matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
 }
 
 /// SHA-1 of `prefix` followed by `rest`.
@@ -128,7 +145,10 @@ mod tests {
             name in proptest::collection::vec(any::<u8>(), 0..400),
         ) {
             let namespace = Uuid::from_u128(namespace);
-            prop_assert_eq!(v5(&namespace, &name), Uuid::new_v5(&namespace, &name));
+            let id = v5(&namespace, &name);
+            prop_assert_eq!(id, Uuid::new_v5(&namespace, &name));
+            prop_assert_eq!(text(&id, true), id.hyphenated().to_string());
+            prop_assert_eq!(text(&id, false), id.simple().to_string());
         }
     }
 }

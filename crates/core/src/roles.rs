@@ -56,14 +56,24 @@ pub struct Guid(String);
 
 impl Guid {
     pub fn parse(what: &'static str, value: &str) -> Result<Self> {
-        uuid::Uuid::try_parse(value)
-            .ok()
-            .filter(|_| value.len() == 36)
-            .map(|u| Guid(u.hyphenated().to_string()))
-            .ok_or_else(|| Error::InvalidGuid {
+        // Hyphenated 8-4-4-4-12 hex digits, the one form Azure writes; kept in lower case.
+        let hyphen = |i| matches!(i, 8 | 13 | 18 | 23);
+        let hyphenated = value.len() == 36
+            && value.bytes().enumerate().all(|(i, b)| {
+                if hyphen(i) {
+                    b == b'-'
+                } else {
+                    b.is_ascii_hexdigit()
+                }
+            });
+        if hyphenated {
+            Ok(Guid(value.to_ascii_lowercase()))
+        } else {
+            Err(Error::InvalidGuid {
                 what,
                 value: value.to_owned(),
             })
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -323,9 +333,10 @@ pub fn role_assignment_name(scope: &str, role_guid: &str, principal_id: &str) ->
         role_guid.to_ascii_lowercase(),
         principal_id.to_ascii_lowercase()
     );
-    crate::name_uuid::v5(&crate::NAMESPACE, key.as_bytes())
-        .hyphenated()
-        .to_string()
+    crate::name_uuid::text(
+        &crate::name_uuid::v5(&crate::NAMESPACE, key.as_bytes()),
+        true,
+    )
 }
 
 /// One role to grant at one scope.
@@ -372,6 +383,48 @@ impl RoleGrant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// What the check replaced: `uuid`'s parser, held to the hyphenated length.
+    fn uuid_reads(value: &str) -> Option<String> {
+        uuid::Uuid::try_parse(value)
+            .ok()
+            .filter(|_| value.len() == 36)
+            .map(|u| u.hyphenated().to_string())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4_000))]
+        #[test]
+        fn a_guid_is_read_as_uuid_reads_a_hyphenated_one(
+            value in "[0-9a-fA-F]{8}[-0-9a-fA-Fg{}]{1,2}[0-9a-fA-F]{3,4}[-{}x]?[0-9a-fA-F]{3,5}-?[0-9a-fA-F]{4}-[0-9a-fA-F]{11,12}[}-]?",
+        ) {
+            prop_assert_eq!(
+                Guid::parse("id", &value).ok().map(String::from),
+                uuid_reads(&value)
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_hyphenated_form_is_a_guid() {
+        let id = "0E7A5C2D-9F41-4B0E-9A57-6C1F4B0E9A57";
+        assert_eq!(
+            Guid::parse("id", id).map(String::from).unwrap(),
+            id.to_ascii_lowercase()
+        );
+        for other in [
+            "0e7a5c2d9f414b0e9a576c1f4b0e9a57",
+            "{0e7a5c2d-9f41-4b0e-9a57-6c1f4b0e9a57}",
+            "urn:uuid:0e7a5c2d-9f41-4b0e-9a57-6c1f4b0e9a57",
+            "0e7a5c2d-9f41-4b0e-9a57-6c1f4b0e9a5g",
+            "0e7a5c2d-9f41-4b0e-9a576-c1f4b0e9a57",
+            "0e7a5c2d-9f41-4b0e-9a57-6c1f4b0e9a5é",
+        ] {
+            assert_eq!(uuid_reads(other), None, "{other}");
+            assert!(Guid::parse("id", other).is_err(), "{other}");
+        }
+    }
 
     #[test]
     fn built_in_names_resolve() {
