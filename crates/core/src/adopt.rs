@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::claims::{Issuer, Operation};
 use crate::doctor::{self, Holder, Login, Seen, Severity};
 use crate::error::Result;
+use crate::join::Joined;
 use crate::roles::BUILT_IN_ROLES;
 use crate::spec::TargetSpec;
 use crate::target::Target;
@@ -100,7 +101,7 @@ pub fn describe(
             s.app_id,
             s.display_name,
             s.subjects.len(),
-            s.subjects.join(", ")
+            s.subjects.joined(", ")
         ));
     }
     let mut findings = Vec::new();
@@ -187,8 +188,8 @@ pub fn describe(
                 .filter(|(_, p)| **p)
                 .map(|(op, _)| op.as_str())
                 .collect::<Vec<_>>()
-                .join(","),
-            Target::Esc(_) => login.subject_attributes.join(","),
+                .joined(","),
+            Target::Esc(_) => login.subject_attributes.joined(","),
         };
         entries
             .entry((
@@ -243,7 +244,7 @@ pub fn describe(
             ne.push(format!(
                 "the logins name {} {what}s ({}); the config holds one, so none is written",
                 set.len(),
-                set.iter().cloned().collect::<Vec<_>>().join(", ")
+                set.iter().cloned().collect::<Vec<_>>().joined(", ")
             ));
             None
         }
@@ -273,7 +274,7 @@ pub fn describe(
             let _ = writeln!(y, "  - project: {}", yaml_str(project));
             let list = if kind == 0 { "stacks" } else { "envs" };
             let names: Vec<String> = entry.names.iter().map(|n| yaml_str(n)).collect();
-            let _ = writeln!(y, "    {list}: [{}]", names.join(", "));
+            let _ = writeln!(y, "    {list}: [{}]", names.joined(", "));
             if kind == 0 && form.split(',').count() < Operation::ALL.len() {
                 let _ = writeln!(y, "    operations: [{}]", form.replace(',', ", "));
             }
@@ -283,7 +284,7 @@ pub fn describe(
                     .filter(|a| !a.is_empty())
                     .map(yaml_str)
                     .collect();
-                let _ = writeln!(y, "    subjectAttributes: [{}]", attrs.join(", "));
+                let _ = writeln!(y, "    subjectAttributes: [{}]", attrs.joined(", "));
             }
             match &holder.identity_id {
                 Some(id) => {

@@ -12,6 +12,7 @@
 //!   (pulumi/pulumi#14509).
 
 use crate::error::{Error, Result};
+use crate::join::Joined;
 use crate::names::{EscEnvRef, OrgName};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -442,7 +443,7 @@ impl ParsedSubject {
                     attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!(
                     "Pulumi ESC in {org} with subjectAttributes ({})",
-                    attrs.join(", ")
+                    attrs.joined(", ")
                 )
             }
             ParsedSubject::Other => "not a Pulumi Cloud subject".to_owned(),

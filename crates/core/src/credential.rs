@@ -2,6 +2,7 @@
 
 use crate::claims::{Issuer, check_len};
 use crate::error::Result;
+use crate::join::Joined;
 use crate::names::CredentialName;
 use serde::{Deserialize, Serialize};
 
@@ -110,7 +111,7 @@ impl FederatedCredential {
 /// Deterministic short hash used for name suffixes: the first `len` hex digits of a
 /// UUIDv5 of `parts` (joined by NUL) in the project's namespace.
 pub(crate) fn short_hash(parts: &[&str], len: usize) -> String {
-    let joined = parts.join("\u{0}");
+    let joined = parts.joined("\u{0}");
     let id = crate::name_uuid::v5(&crate::NAMESPACE, joined.as_bytes());
     let mut digits = crate::name_uuid::text(&id, false);
     digits.truncate(len);

@@ -9,6 +9,7 @@
 use crate::credential::{FederatedCredential, MANAGED_MARKER};
 use crate::error::{Error, Result};
 use crate::hash::{HashMap, HashSet};
+use crate::join::Joined;
 use crate::plan::{AppPlan, MANAGED_TAG, MAX_CREDENTIALS_PER_APP, Plan};
 use crate::roles::RoleGrant;
 use crate::target::Target;
@@ -250,7 +251,7 @@ fn differences(c: &FederatedCredential, o: &ObservedCredential, described: bool)
     if described && o.description.as_deref() != Some(c.description.as_str()) {
         what.push("description");
     }
-    format!("{} differ", what.join(", "))
+    format!("{} differ", what.joined(", "))
 }
 
 /// Reconcile one app's credentials.
@@ -335,7 +336,7 @@ fn credential_changes(
                 (false, false) => {
                     let audiences = match o.audiences.as_slice() {
                         [] => "none".to_owned(),
-                        list => format!("`{}`", list.join("`, `")),
+                        list => format!("`{}`", list.joined("`, `")),
                     };
                     return Err(Error::CredentialConflict(format!(
                         "app {label}: credential `{}` (not made by this tool) has the issuer and subject \

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::claims::{Issuer, PULUMI_CLOUD_ISSUER, esc_yaml_subject};
 use crate::credential::FederatedCredential;
 use crate::error::Result;
+use crate::join::Joined;
 use crate::observed::{ObservedCredential, ObservedEscEnvironment, ObservedRoleAssignment};
 use crate::plan::MAX_CREDENTIALS_PER_APP;
 use crate::spec::TargetSpec;
@@ -456,7 +457,7 @@ pub fn assess(target: &Target, issuer: &Issuer, seen: &Seen, now: i64) -> Result
     if !missing.is_empty() {
         findings.push(fault(
             "login_field_missing",
-            format!("the Azure login of {name} lacks {}", missing.join(", ")),
+            format!("the Azure login of {name} lacks {}", missing.joined(", ")),
             Some(fix_all.clone()),
         ));
     }

@@ -36,6 +36,7 @@ pub mod error;
 pub mod esc_edit;
 mod fields;
 mod hash;
+mod join;
 pub mod json_text;
 mod json_value;
 pub mod kit;

@@ -25,6 +25,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::join::Joined;
 use crate::plan::Plan;
 use crate::target::Target;
 
@@ -88,7 +89,7 @@ pub struct Permissions {
 /// holders' principals are). Writes are judged on the request, deletes on the
 /// assignment being removed.
 pub fn rbac_condition(role_ids: &[String]) -> String {
-    let ids = role_ids.join(", ");
+    let ids = role_ids.joined(", ");
     let part = |action: &str, source: &str| {
         format!(
             "((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR \
@@ -166,7 +167,7 @@ pub fn permissions(plan: &Plan) -> Permissions {
                 why: format!(
                     "assign and remove only the config's role{} ({}) and only for service principals; read the holders' assignments here",
                     if ids.len() == 1 { "" } else { "s" },
-                    ids.join(", ")
+                    ids.joined(", ")
                 ),
                 scope,
             }
@@ -260,7 +261,7 @@ impl Permissions {
         }
         o.push_str("\nPulumi Cloud (RBAC scopes of the access token's role):\n");
         for p in &self.pulumi {
-            let _ = writeln!(o, "  {} on {}: {}", p.scopes.join(", "), p.on, p.why);
+            let _ = writeln!(o, "  {} on {}: {}", p.scopes.joined(", "), p.on, p.why);
         }
         o
     }
@@ -341,7 +342,7 @@ impl Permissions {
                 .into(),
         );
         for p in &self.pulumi {
-            line(format!("#   {} on {}", p.scopes.join(", "), p.on));
+            line(format!("#   {} on {}", p.scopes.joined(", "), p.on));
         }
         o
     }

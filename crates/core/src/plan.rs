@@ -10,6 +10,7 @@ use crate::config::{AzureSettings, Config, ConfiguredTarget, IdentityPlacement, 
 use crate::credential::{FederatedCredential, with_hash_suffix};
 use crate::error::{Error, Result};
 use crate::hash::{HashMap, HashSet};
+use crate::join::Joined;
 use crate::names::{CredentialName, OrgName};
 use crate::roles::RoleGrant;
 use crate::target::Target;
@@ -466,7 +467,7 @@ fn roles_key(roles: &[RoleGrant]) -> String {
         .iter()
         .map(|g| format!("{}@{}", g.role.id, g.scope.as_str().to_ascii_lowercase()))
         .collect::<Vec<_>>()
-        .join(",")
+        .joined(",")
 }
 
 fn roles_summary(roles: &[RoleGrant]) -> String {
@@ -477,7 +478,7 @@ fn roles_summary(roles: &[RoleGrant]) -> String {
         .iter()
         .map(|g| format!("{} at {}", g.role.name, g.scope))
         .collect::<Vec<_>>()
-        .join(", ")
+        .joined(", ")
 }
 
 fn finish_app(
@@ -500,7 +501,7 @@ fn finish_app(
     } else {
         let mut names: Vec<&str> = roles.iter().map(|g| g.role.name.as_str()).collect();
         names.dedup();
-        names.join("+")
+        names.joined("+")
     };
     let display_name = format!("Pulumi OIDC {org} ({short_roles}) {hash}-{}", index + 1);
 

@@ -3,6 +3,7 @@
 //! Role GUIDs from `azure-facts.md` §4 (azure-docs `role-based-access-control/built-in-roles`).
 
 use crate::error::{Error, Result};
+use crate::join::Joined;
 use serde::Serialize;
 use std::fmt;
 
@@ -142,7 +143,7 @@ impl Role {
                         .iter()
                         .map(|(n, _)| *n)
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .joined(", ")
                 ),
             }),
         }

@@ -7,6 +7,7 @@ use crate::claims::{
 };
 use crate::credential::{FederatedCredential, MANAGED_MARKER, readable_name};
 use crate::error::{Error, Result};
+use crate::join::Joined;
 use crate::names::{EscEnvRef, OrgName, ProjectName, StackName, UserLogin};
 use serde::Serialize;
 use std::fmt;
@@ -310,7 +311,7 @@ pub(crate) fn attribute_suffix<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a
             other => other.to_owned(),
         })
         .collect::<Vec<_>>()
-        .join("-")
+        .joined("-")
 }
 
 impl fmt::Display for Target {

@@ -12,6 +12,7 @@ use crate::claims::ParsedSubject;
 use crate::credential::GraphCredentialBody;
 use crate::diff::ObservedCredential;
 use crate::error::Result;
+use crate::join::Joined;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -128,7 +129,7 @@ fn differ_audience(token: &[String], cred: &[String]) -> Option<Difference> {
     if token.contains(&cred_aud) {
         return None;
     }
-    let shown = token.join(", ");
+    let shown = token.joined(", ");
     let (kind, explanation) = if token.iter().any(|t| t.eq_ignore_ascii_case(&cred_aud)) {
         (
             "case_only",
@@ -457,7 +458,7 @@ pub fn diagnose_claims(
     {
         notes.push(format!(
             "a token with this subject normally carries the audience `{expected}`, this one carries `{}`",
-            auds.join(", ")
+            auds.joined(", ")
         ));
     }
     if iss.ends_with("/oidc/v2") {
@@ -520,7 +521,7 @@ pub fn diagnose_claims(
                 }
                 _ => format!(
                     "refused (AADSTS700212): a credential has this issuer and subject, but not the audience `{}`",
-                    auds.join(", ")
+                    auds.joined(", ")
                 ),
             };
             if !time_ok {

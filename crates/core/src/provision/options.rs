@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::endpoints::{Cloud, Endpoints};
 use crate::error::{Error, Result};
+use crate::join::Joined;
 
 /// Where a Pulumi Deployments run finds its OIDC token (pulumi-oidc-facts.md §2.2).
 pub const DEPLOYMENTS_TOKEN_FILE: &str = "/mnt/pulumi/pulumi.oidc";
@@ -245,7 +246,7 @@ impl RunOptions {
             Some(a) => AuthKind::parse(a).ok_or_else(|| {
                 invalid(format!(
                     "unknown auth `{a}`: expected {}",
-                    AuthKind::NAMES.join(", ")
+                    AuthKind::NAMES.joined(", ")
                 ))
             }),
         }

@@ -8,6 +8,7 @@ use super::requests::AppIds;
 use crate::config::KeyVaultSecrets;
 use crate::credential::MANAGED_MARKER;
 use crate::diff::{Change, ObservedApp};
+use crate::join::Joined;
 use crate::plan::{MANAGED_TAG, Plan, PlannedTarget};
 use crate::target::{EscTarget, Target};
 
@@ -303,7 +304,7 @@ pub fn destroy_steps(plan: &Plan, live: &Live) -> DestroyPlan {
             let names: Vec<&str> = theirs.iter().map(|c| c.name.as_str()).collect();
             kept.push(format!(
                 "app {label} and its service principal: they hold credentials this tool did not make ({}); delete those, then destroy again",
-                names.join(", ")
+                names.joined(", ")
             ));
         }
     }

@@ -8,6 +8,7 @@
 
 use super::{Resolved, one_line};
 use crate::config::IdentityPlacement;
+use crate::join::Joined;
 use crate::json_value::{object, strings};
 use crate::plan::{AppPlan, Plan};
 use crate::target::Target;
@@ -42,7 +43,7 @@ fn identity_lines(out: &mut String, app: &AppPlan, place: &IdentityPlacement) {
     line(format!(
         "az identity create --name {name} {at} --location {} --tags {} >/dev/null",
         q(&place.location),
-        tags.join(" ")
+        tags.joined(" ")
     ));
     line(format!(
         "APP_CLIENT_ID=$(az identity show --name {name} {at} --query clientId -o tsv)"

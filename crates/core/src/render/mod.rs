@@ -11,6 +11,7 @@ pub use esc::{EscLogin, esc_environment_yaml};
 pub use json::{deployment_settings_body, plan_json};
 
 use crate::error::{Error, Result};
+use crate::join::Joined;
 use crate::plan::{AppPlan, Plan};
 use crate::target::Target;
 
@@ -64,7 +65,7 @@ impl RenderFormat {
                 message: format!(
                     "unknown render `{}`: expected one of {}",
                     crate::error::Shown(value),
-                    Self::ALL.map(Self::as_str).join(", ")
+                    Self::ALL.map(Self::as_str).joined(", ")
                 ),
                 location: None,
             })

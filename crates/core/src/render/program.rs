@@ -9,6 +9,7 @@
 
 use super::one_line;
 use crate::config::IdentityPlacement;
+use crate::join::Joined;
 use crate::plan::{AppPlan, Plan};
 use std::fmt::Write as _;
 
@@ -27,7 +28,7 @@ fn tag_list(app: &AppPlan) -> String {
         .iter()
         .map(|t| lit(t))
         .collect::<Vec<_>>()
-        .join(", ")
+        .joined(", ")
 }
 
 /// The identity's ARM tags as map entries (each tag a name with an empty value), the
@@ -37,7 +38,7 @@ fn tag_map(app: &AppPlan) -> String {
         .iter()
         .map(|t| format!("{}: \"\"", lit(t)))
         .collect::<Vec<_>>()
-        .join(", ")
+        .joined(", ")
 }
 
 /// A user-assigned identity and its credentials with azure-native's
