@@ -9,7 +9,7 @@
 use crate::config::{AzureSettings, Config, ConfiguredTarget, IdentityPlacement, KeyVaultSecrets};
 use crate::credential::{FederatedCredential, with_hash_suffix};
 use crate::error::{Error, Result};
-use crate::hash::{HashMap, HashSet};
+use crate::hash::{HashMap, TextNumbers};
 use crate::join::Joined;
 use crate::names::{CredentialName, OrgName};
 use crate::roles::RoleGrant;
@@ -174,7 +174,9 @@ struct Group<'a> {
     identity: Option<IdentityPlacement>,
     apps: Vec<Building<'a>>,
     by_free: Vec<BinaryHeap<Reverse<usize>>>,
-    subject_apps: HashMap<String, Vec<usize>>,
+    /// Shared subjects, numbered, and the apps holding each, by that number.
+    subjects: TextNumbers,
+    subject_apps: Vec<Vec<usize>>,
 }
 
 impl<'a> Group<'a> {
@@ -184,14 +186,15 @@ impl<'a> Group<'a> {
             identity,
             apps: Vec::new(),
             by_free: vec![BinaryHeap::new(); MAX_CREDENTIALS_PER_APP + 1],
-            subject_apps: HashMap::default(),
+            subjects: TextNumbers::default(),
+            subject_apps: Vec::new(),
         }
     }
 
     fn holds(&self, app: usize, subject: &str) -> bool {
-        self.subject_apps
+        self.subjects
             .get(subject)
-            .is_some_and(|apps| apps.contains(&app))
+            .is_some_and(|n| self.subject_apps[n].contains(&app))
     }
 
     /// How many of `creds` app `i` does not hold yet.
@@ -221,10 +224,9 @@ impl<'a> Group<'a> {
             .min();
         for c in creds.iter().filter(|c| may_be_shared(&c.subject)) {
             for &i in self
-                .subject_apps
-                .get(c.subject.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
+                .subjects
+                .get(&c.subject)
+                .map_or(&[][..], |n| &self.subject_apps[n])
             {
                 if best.is_none_or(|j| i < j)
                     && self.apps[i].count + self.new_for(i, &creds) <= MAX_CREDENTIALS_PER_APP
@@ -248,10 +250,11 @@ impl<'a> Group<'a> {
                 self.apps[slot].count += 1;
             } else if !self.holds(slot, &c.subject) {
                 self.apps[slot].count += 1;
-                self.subject_apps
-                    .entry(c.subject.clone())
-                    .or_default()
-                    .push(slot);
+                let (n, new) = self.subjects.number(&c.subject);
+                if new {
+                    self.subject_apps.push(Vec::new());
+                }
+                self.subject_apps[n].push(slot);
             }
         }
         let b = &mut self.apps[slot];
@@ -276,11 +279,10 @@ pub fn plan(config: &Config) -> Result<Plan> {
     let mut warnings = Vec::new();
     // Role set → apps being filled, in order of first appearance.
     let mut groups: Vec<Group<'_>> = Vec::new();
-    // Keyed by role set and holder kind: an identity and an app never share, nor do
-    // identities in different places.
-    type GroupKey = (Vec<RoleGrant>, Option<IdentityPlacement>);
-    let mut group_index: HashMap<GroupKey, usize> = HashMap::default();
-    let mut seen_warnings = HashSet::default();
+    // Numbered by role set and holder kind (`group_key`), in step with `groups`: an
+    // identity and an app never share, nor do identities in different places.
+    let mut group_numbers = TextNumbers::default();
+    let mut seen_warnings = TextNumbers::default();
     // Pinned targets: one existing app per client id, whatever their roles.
     let mut pinned: Vec<(String, Vec<RoleGrant>, Building<'_>)> = Vec::new();
 
@@ -288,7 +290,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
         let generated = configured.target.credentials(&config.issuer)?;
         for w in generated.warnings {
             let w = format!("{}: {w}", generated.target);
-            if seen_warnings.insert(w.clone()) {
+            if seen_warnings.is_new(&w) {
                 warnings.push(w);
             }
         }
@@ -349,15 +351,14 @@ pub fn plan(config: &Config) -> Result<Plan> {
             building.targets.push((configured, creds));
             continue;
         }
-        let gi = *group_index
-            .entry((configured.roles.clone(), configured.identity.clone()))
-            .or_insert_with(|| {
-                groups.push(Group::new(
-                    configured.roles.clone(),
-                    configured.identity.clone(),
-                ));
-                groups.len() - 1
-            });
+        let (gi, new) =
+            group_numbers.number(&group_key(&configured.roles, configured.identity.as_ref()));
+        if new {
+            groups.push(Group::new(
+                configured.roles.clone(),
+                configured.identity.clone(),
+            ));
+        }
         groups[gi].place(configured, creds);
     }
 
@@ -373,7 +374,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
                 .to_owned(),
         );
     }
-    let mut role_warnings = HashSet::default();
+    let mut role_warnings = TextNumbers::default();
     let mut apps = Vec::new();
     for Group {
         roles,
@@ -384,7 +385,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
     {
         for grant in &roles {
             for w in grant.warnings() {
-                if role_warnings.insert(w.clone()) {
+                if role_warnings.is_new(&w) {
                     warnings.push(w);
                 }
             }
@@ -419,7 +420,7 @@ pub fn plan(config: &Config) -> Result<Plan> {
         let place = b.targets.first().and_then(|(t, _)| t.identity.clone());
         for grant in &roles {
             for w in grant.warnings() {
-                if role_warnings.insert(w.clone()) {
+                if role_warnings.is_new(&w) {
                     warnings.push(w);
                 }
             }
@@ -460,6 +461,32 @@ pub fn plan(config: &Config) -> Result<Plan> {
         apps,
         warnings,
     })
+}
+
+/// The text a group of targets is known by while planning: equal exactly when the
+/// grants (roles and normalized scopes, in order) and the identity placements are.
+/// Each field is written with its length first, so no two groups' texts meet.
+fn group_key(roles: &[RoleGrant], identity: Option<&IdentityPlacement>) -> String {
+    let mut key = String::new();
+    let field = |key: &mut String, text: &str| {
+        let _ = write!(key, "{}:{text}", text.len());
+    };
+    for g in roles {
+        field(&mut key, &g.role.name);
+        field(&mut key, g.role.id.as_str());
+        field(&mut key, g.scope.normalized());
+    }
+    if let Some(p) = identity {
+        key.push('+');
+        field(&mut key, p.subscription.as_str());
+        field(&mut key, &p.resource_group);
+        field(&mut key, &p.location);
+        if let Some(existing) = &p.existing {
+            key.push('+');
+            field(&mut key, existing);
+        }
+    }
+    key
 }
 
 fn roles_key(roles: &[RoleGrant]) -> String {
@@ -588,9 +615,59 @@ fn finish_app(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::roles::{Guid, Role, Scope};
 
     fn config(text: &str) -> Config {
         Config::from_yaml(text).unwrap()
+    }
+
+    #[test]
+    fn group_keys_meet_exactly_when_grants_and_placements_are_equal() {
+        let sub = "/subscriptions/00000000-0000-0000-0000-0000000000aa";
+        let grant = |role: &str, scope: &str| RoleGrant {
+            role: Role::parse(role).unwrap(),
+            scope: Scope::parse(scope).unwrap(),
+        };
+        let place = |group: &str, location: &str, existing: Option<&str>| IdentityPlacement {
+            subscription: Guid::parse("id", &sub[15..]).unwrap(),
+            resource_group: group.to_owned(),
+            location: location.to_owned(),
+            existing: existing.map(str::to_owned),
+        };
+        let rg = format!("{sub}/resourceGroups/rg");
+        let rg_upper = format!("{sub}/RESOURCEGROUPS/RG");
+        let role_sets = [
+            vec![],
+            vec![grant("Contributor", sub)],
+            vec![grant("Contributor", &rg)],
+            vec![grant("Contributor", &rg_upper)],
+            vec![grant("Reader", sub)],
+            vec![grant("Contributor", sub), grant("Reader", sub)],
+            vec![grant("Reader", sub), grant("Contributor", sub)],
+        ];
+        let placements = [
+            None,
+            Some(place("rg", "westeurope", None)),
+            Some(place("rg", "", None)),
+            Some(place("", "rg", None)),
+            Some(place("rg", "westeurope", Some(""))),
+            Some(place("rg", "westeurope", Some("id"))),
+            Some(place("rg1", "", Some("id"))),
+            Some(place("rg", "1", Some("id"))),
+        ];
+        let groups: Vec<_> = role_sets
+            .iter()
+            .flat_map(|r| placements.iter().map(move |p| (r, p)))
+            .collect();
+        for a in &groups {
+            for b in &groups {
+                assert_eq!(
+                    group_key(a.0, a.1.as_ref()) == group_key(b.0, b.1.as_ref()),
+                    a == b,
+                    "{a:?} and {b:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -623,7 +700,7 @@ mod tests {
             "org: contoso\ndeployments:\n  - project: a-b\n    stacks: [c]\n  - project: a\n    stacks: [b-c]\n",
         );
         let p = plan(&c).unwrap();
-        let names: HashSet<_> = p.apps[0]
+        let names: crate::hash::HashSet<_> = p.apps[0]
             .credentials
             .iter()
             .map(|c| c.name.clone())

@@ -214,6 +214,11 @@ pub enum ScopeLevel {
 }
 
 impl Scope {
+    /// The scope as compared: what two equal scopes share.
+    pub(crate) fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
     /// Parse `/subscriptions/<guid>[/resourceGroups/<name>[/providers/…]]` or
     /// `/providers/Microsoft.Management/managementGroups/<name>`.
     pub fn parse(value: &str) -> Result<Self> {

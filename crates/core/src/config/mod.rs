@@ -19,7 +19,6 @@ mod holder;
 #[cfg(test)]
 mod read_tests;
 
-use crate::hash::HashSet;
 use budget::check_shape;
 pub use budget::{
     MAX_CONFIG_BYTES, MAX_CONFIG_VALUES, MAX_NESTING, MAX_ROLE_GRANTS, config_value_limit,
@@ -529,9 +528,9 @@ impl Config {
                 "the config lists no targets: add a `deployments:` or `esc:` entry".into(),
             ));
         }
-        let mut seen = HashSet::default();
+        let mut seen = crate::hash::TextNumbers::default();
         for t in &targets {
-            if !seen.insert(t.target.key()) {
+            if !seen.is_new(&t.target.key()) {
                 return Err(Error::DuplicateTarget(t.target.to_string()));
             }
         }
