@@ -46,8 +46,11 @@ pub(crate) fn build() -> Result<PathBuf> {
     args.extend(common);
     sh(esbuild, &args)?;
     let html = std::fs::read_to_string(web.join("index.html")).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("index.html"), without_module_preloads(&html)?)
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        out.join("index.html"),
+        unindented(&without_module_preloads(&html)?)?,
+    )
+    .map_err(|e| e.to_string())?;
     for entry in std::fs::read_dir(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
         let name = path.file_name().ok_or("a nameless file")?;
@@ -129,6 +132,26 @@ fn check_sources(web: &Path) -> Result {
     Ok(())
 }
 
+/// `html` without the indentation of its lines. A line break and spaces between tags
+/// or words render as one space, and the line break stays; only `<pre>` and the text of
+/// a `<textarea>` keep their spaces, and the page has no `<pre>` and only empty
+/// textareas, which this checks.
+fn unindented(html: &str) -> Result<String> {
+    let textareas_with_text =
+        html.matches("<textarea").count() != html.matches("></textarea>").count();
+    if html.contains("<pre") || textareas_with_text {
+        return Err(
+            "web/index.html has a <pre> or a textarea with text, whose indentation shows".into(),
+        );
+    }
+    let mut page = String::with_capacity(html.len());
+    for line in html.lines() {
+        page.push_str(line.trim_start());
+        page.push('\n');
+    }
+    Ok(page)
+}
+
 /// `index.html` without the module preloads: in the shipped page every module is in
 /// app.js, and a preload of a file that is never imported is a wasted fetch.
 fn without_module_preloads(html: &str) -> Result<String> {
@@ -145,4 +168,23 @@ fn without_module_preloads(html: &str) -> Result<String> {
         return Err("web/index.html names a module outside its preload block".into());
     }
     Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indentation_goes_and_significant_spaces_are_refused() {
+        assert_eq!(
+            unindented("<ul>\n    <li>a</li>\n\t<li>b\n      c</li>\n</ul>").unwrap(),
+            "<ul>\n<li>a</li>\n<li>b\nc</li>\n</ul>\n"
+        );
+        assert_eq!(
+            unindented("  <textarea id=\"t\"></textarea>").unwrap(),
+            "<textarea id=\"t\"></textarea>\n"
+        );
+        assert!(unindented("<pre>\n  code\n</pre>").is_err());
+        assert!(unindented("<textarea>\n  text</textarea>").is_err());
+    }
 }
