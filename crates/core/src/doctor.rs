@@ -643,9 +643,9 @@ fn check_credentials(
             findings.push(fault(
                 "wrong_audience",
                 format!(
-                    "credential `{}` expects audience {:?}, but {name}'s tokens carry `{}`{}",
+                    "credential `{}` expects audience `{}`, but {name}'s tokens carry `{}`{}",
                     c.name,
-                    c.audiences,
+                    c.audiences.joined("`, `"),
                     w.audience,
                     audience_hint(&w.audience)
                 ),

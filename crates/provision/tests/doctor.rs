@@ -119,6 +119,22 @@ async fn a_set_up_made_by_hand_is_healthy_and_each_fault_is_found_with_its_fix()
             .unwrap()
     };
     assert!(fix("client_id_is_object_id").contains(&bad_app));
+    let message = |kind: &str| {
+        t.findings
+            .iter()
+            .find(|f| f.kind == kind)
+            .unwrap()
+            .message
+            .clone()
+    };
+    // The audience as written, in backticks like every value in a finding.
+    assert!(
+        message("wrong_audience").starts_with(&format!(
+            "credential `prod-destroy` expects audience `azure:{ORG}`, but "
+        )),
+        "{}",
+        message("wrong_audience")
+    );
     assert_eq!(
         fix("no_service_principal"),
         format!("az ad sp create --id {bad_app}")
