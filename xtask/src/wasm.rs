@@ -21,7 +21,7 @@ pub(crate) fn build() -> Result<PathBuf> {
     let raw = std::fs::read(&input).map_err(|e| format!("{}: {e}", input.display()))?;
     crate::layout::check_wasm_imports(&raw)?;
     let out = root().join("web/pkg");
-    bindgen(&input, &out)?;
+    bindgen(&input, &out, false)?;
     check_budget(&out)?;
     Ok(out)
 }
@@ -42,8 +42,12 @@ fn check_budget(out: &Path) -> Result {
     Ok(())
 }
 
-/// wasm-bindgen's JS glue and the module it trims, from rustc's `input`, into `out`.
-pub(crate) fn bindgen(input: &Path, out: &Path) -> Result<()> {
+/// wasm-bindgen's JS glue and the module it trims, from rustc's `input`, into `out`;
+/// the functions' names only when `names` (for `wasm-sizes`). The profiles strip debug
+/// information but keep the symbols, so that the module keeps its `target_features`
+/// section: from it wasm-bindgen learns that the module returns several values at once
+/// and writes glue that reads them directly.
+pub(crate) fn bindgen(input: &Path, out: &Path, names: bool) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
     bindgen
@@ -53,7 +57,8 @@ pub(crate) fn bindgen(input: &Path, out: &Path) -> Result<()> {
         .typescript(true)
         // The library's default differs from the CLI's; without this `init()` cannot
         // find the .wasm next to the JS.
-        .omit_default_module_path(false);
+        .omit_default_module_path(false)
+        .remove_name_section(!names);
     bindgen
         .generate(out)
         .map_err(|e| format!("wasm-bindgen: {e}"))?;

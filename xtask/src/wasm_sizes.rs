@@ -19,7 +19,7 @@ pub(crate) fn run(extra: &[String]) -> Result {
     crate::wasm::cargo_build("wasm-names")?;
     let input = root().join("target/wasm32-unknown-unknown/wasm-names/pulumi_azure_oidc_wasm.wasm");
     let out = crate::target_dir().join("wasm-sizes");
-    crate::wasm::bindgen(&input, &out)?;
+    crate::wasm::bindgen(&input, &out, true)?;
     let path = out.join("pulumi_azure_oidc_wasm_bg.wasm");
     let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (functions, data) = sizes(&bytes)?;
