@@ -130,8 +130,10 @@ pub fn diagnose_token(
     // Beyond 2^53 seconds a JS number no longer holds whole seconds.
     const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
     if !now_seconds.is_finite() || now_seconds.abs() > MAX_SAFE {
+        // zmij (serde_json's float printer) rather than `f64`'s `Display`, whose two
+        // printers would be in the module for this one message: 6 KB of code.
         return Err(throw(core::Error::InvalidTime {
-            value: now_seconds.to_string(),
+            value: zmij::Buffer::new().format(now_seconds).to_owned(),
         }));
     }
     let d = core::diagnose_token(token, list.as_deref(), now_seconds as i64).map_err(throw)?;
