@@ -7,20 +7,21 @@
 pub(crate) type HashMap<K, V> = hashbrown::HashMap<K, V, std::hash::RandomState>;
 pub(crate) type HashSet<T> = hashbrown::HashSet<T, std::hash::RandomState>;
 
-/// Texts numbered in the order first met. The core's text-keyed tables all map a
-/// `String` to a `usize` (sets and groupings too, through this), because each element
-/// type of a hash table is another copy of the table code in the browser module.
+/// Texts numbered in the order first met. The core's text-keyed tables all number
+/// texts (sets and groupings too, through this), because each element type of a hash
+/// table is another copy of the table code in the browser module. The table is the
+/// one serde_json's ordered maps use, text to JSON value (the value unused, the number
+/// a text's index), so that the module holds that code once.
 #[derive(Default)]
-pub(crate) struct TextNumbers(HashMap<String, usize>);
+pub(crate) struct TextNumbers(indexmap::IndexMap<String, serde_json::Value>);
 
 impl TextNumbers {
     /// The number of `text`, and whether it was new (then it gets the next number).
     pub(crate) fn number(&mut self, text: &str) -> (usize, bool) {
-        if let Some(&n) = self.0.get(text) {
+        if let Some(n) = self.0.get_index_of(text) {
             return (n, false);
         }
-        let n = self.0.len();
-        self.0.insert(text.to_owned(), n);
+        let (n, _) = self.0.insert_full(text.to_owned(), serde_json::Value::Null);
         (n, true)
     }
 
@@ -31,7 +32,7 @@ impl TextNumbers {
 
     /// The number of `text`, if it was met.
     pub(crate) fn get(&self, text: &str) -> Option<usize> {
-        self.0.get(text).copied()
+        self.0.get_index_of(text)
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::config::{AzureSettings, Config, ConfiguredTarget, IdentityPlacement, KeyVaultSecrets};
 use crate::credential::{FederatedCredential, with_hash_suffix};
 use crate::error::{Error, Result};
-use crate::hash::{HashMap, TextNumbers};
+use crate::hash::TextNumbers;
 use crate::join::Joined;
 use crate::names::{CredentialName, OrgName};
 use crate::roles::RoleGrant;
@@ -536,7 +536,9 @@ fn finish_app(
     // do not name the environment) share one credential: issuer+subject is unique per
     // app, and the issuer is the plan's.
     let mut unique: Vec<FederatedCredential> = Vec::new();
-    let mut index_of: HashMap<String, usize> = HashMap::default();
+    // The n-th shared subject's credential is `unique[shared_at[n]]`.
+    let mut shared = TextNumbers::default();
+    let mut shared_at: Vec<usize> = Vec::new();
     let mut placed: Vec<(&ConfiguredTarget, Vec<usize>)> = Vec::with_capacity(b.targets.len());
     for (configured, creds) in b.targets {
         let mut indexes = Vec::with_capacity(creds.len());
@@ -544,12 +546,13 @@ fn finish_app(
             let i = if !may_be_shared(&c.subject) {
                 unique.push(c);
                 unique.len() - 1
-            } else if let Some(&i) = index_of.get(c.subject.as_str()) {
-                i
             } else {
-                index_of.insert(c.subject.clone(), unique.len());
-                unique.push(c);
-                unique.len() - 1
+                let (n, new) = shared.number(c.subject.as_str());
+                if new {
+                    shared_at.push(unique.len());
+                    unique.push(c);
+                }
+                shared_at[n]
             };
             indexes.push(i);
         }
