@@ -21,27 +21,27 @@ pub(crate) fn once<T, E: de::Error>(
 /// A map key read as the derive reads a field's name: through
 /// `deserialize_identifier`, and refused as `unknown field` while it is read, so that
 /// a reader that marks errors with their place (serde_norway) marks the key. One
-/// reader for every struct, where the derive writes one per struct.
+/// reader for every struct, where the derive writes one per struct. It gives the key's
+/// position in the list, so that a struct matches numbers rather than texts again.
 #[derive(Clone, Copy)]
 pub(crate) struct FieldOf(pub(crate) &'static [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for FieldOf {
-    type Value = &'static str;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'static str, D::Error> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
         d.deserialize_identifier(self)
     }
 }
 
 impl Visitor<'_> for FieldOf {
-    type Value = &'static str;
+    type Value = usize;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("field identifier")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<&'static str, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
         self.0
             .iter()
-            .find(|f| **f == v)
-            .copied()
+            .position(|f| *f == v)
             .ok_or_else(|| E::unknown_field(v, self.0))
     }
 }
@@ -70,11 +70,14 @@ macro_rules! map_struct {
                         mut map: A,
                     ) -> std::result::Result<$ty, A::Error> {
                         const FIELDS: &[&str] = &[$($key),*];
+                        // The fields' positions in `FIELDS`.
+                        #[allow(non_camel_case_types)]
+                        enum Field { $($field),* }
                         $(let mut $field = None;)*
                         let names = $crate::fields::FieldOf(FIELDS);
                         while let Some(key) = map.next_key_seed(names)? {
                             match key {
-                                $($key => {
+                                $(k if k == Field::$field as usize => {
                                     if $field.is_some() {
                                         return Err(serde::de::Error::duplicate_field($key));
                                     }

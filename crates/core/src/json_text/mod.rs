@@ -13,9 +13,8 @@ use serde::Serialize;
 
 fn write<T: Serialize + ?Sized>(value: &T, pretty: bool) -> serde_json::Result<String> {
     let mut w = writer::Writer::new(pretty);
-    value.serialize(&mut w)?;
-    // Only serde_json's UTF-8 text and ASCII punctuation are written; the check cannot fail.
-    Ok(String::from_utf8(w.out).unwrap_or_default())
+    let written = value.serialize(&mut w);
+    w.finish(written)
 }
 
 /// What `serde_json::to_string` writes.

@@ -25,6 +25,9 @@ pub(super) struct Writer {
 }
 
 impl Writer {
+    // This and `finish` are kept out of line: `json_text::write` is compiled once per
+    // type the core writes, and should hold no more than the call to `serialize`.
+    #[inline(never)]
     pub(super) fn new(pretty: bool) -> Self {
         Writer {
             out: Vec::with_capacity(128),
@@ -33,6 +36,15 @@ impl Writer {
             first: true,
             has_value: false,
         }
+    }
+
+    /// The text written, or the error that stopped the writing.
+    #[inline(never)]
+    pub(super) fn finish(self, written: Result) -> Result<String> {
+        written?;
+        // Only serde_json's UTF-8 text and ASCII punctuation are written; the check
+        // cannot fail.
+        Ok(String::from_utf8(self.out).unwrap_or_default())
     }
 
     #[inline(never)]
