@@ -5,16 +5,19 @@
 use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 use std::fmt;
 
-/// Keep a field's first value; a second one is serde's `duplicate field` error.
-pub(crate) fn once<T, E: de::Error>(
+/// Read the value of the key just read into its field's slot; a second value is
+/// serde's `duplicate field` error. Out of line, so that the fields of one type share
+/// it instead of each holding a copy of the reading, the check and the store.
+#[inline(never)]
+pub(crate) fn read_once<'de, T: de::Deserialize<'de>, A: de::MapAccess<'de>>(
     slot: &mut Option<T>,
     name: &'static str,
-    value: T,
-) -> Result<(), E> {
+    map: &mut A,
+) -> Result<(), A::Error> {
     if slot.is_some() {
-        return Err(E::duplicate_field(name));
+        return Err(de::Error::duplicate_field(name));
     }
-    *slot = Some(value);
+    *slot = Some(map.next_value()?);
     Ok(())
 }
 
@@ -78,10 +81,7 @@ macro_rules! map_struct {
                         while let Some(key) = map.next_key_seed(names)? {
                             match key {
                                 $(k if k == Field::$field as usize => {
-                                    if $field.is_some() {
-                                        return Err(serde::de::Error::duplicate_field($key));
-                                    }
-                                    $field = Some(map.next_value()?);
+                                    $crate::fields::read_once(&mut $field, $key, &mut map)?
                                 })*
                                 // `names` only gives back one of `FIELDS`.
                                 _ => {}

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::fields::once;
+use crate::fields::read_once;
 use crate::roles::Guid;
 
 /// Where a managed identity lives. Validated with ARM's rules, so every render and
@@ -205,9 +205,9 @@ impl<'de> Deserialize<'de> for RawHolderMap {
                 let mut other = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
-                        "clientId" => once(&mut client_id, "clientId", map.next_value()?)?,
+                        "clientId" => read_once(&mut client_id, "clientId", &mut map)?,
                         "managedIdentity" => {
-                            once(&mut managed_identity, "managedIdentity", map.next_value()?)?
+                            read_once(&mut managed_identity, "managedIdentity", &mut map)?
                         }
                         _ => {
                             map.next_value::<IgnoredAny>()?;
@@ -242,7 +242,7 @@ impl<'de> Deserialize<'de> for RawPlacement {
                 let mut other = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match PLACEMENT_FIELDS.iter().position(|f| *f == key) {
-                        Some(i) => once(&mut fields[i], PLACEMENT_FIELDS[i], map.next_value()?)?,
+                        Some(i) => read_once(&mut fields[i], PLACEMENT_FIELDS[i], &mut map)?,
                         None => {
                             map.next_value::<IgnoredAny>()?;
                             keep_first(&mut other, key);
