@@ -31,8 +31,8 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
 /// A JS argument as a core type, read as JSON text (`JSON.stringify`) by serde_json.
 /// serde_json is in the module anyway; a second deserializer (serde-wasm-bindgen)
 /// would copy every argument type's Deserialize code, about 6 KB of the gzipped module.
-/// The text is read as a JSON value and the type from that, as the core reads the
-/// page's config (`Config::from_json`), so that one JSON reader serves every type.
+/// The text is read as a JSON value and the type from that by the core's `json_read`,
+/// as the core reads the page's config (`Config::from_json`); see there why.
 /// `undefined` reads as `null`. The message leaves out serde_json's line and column:
 /// they point into text the caller never wrote.
 fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
@@ -40,16 +40,15 @@ fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String>
         .ok()
         .flatten()
         .unwrap_or_else(|| "null".to_owned());
-    serde_json::from_str(&text)
-        .and_then(serde_json::from_value)
-        .map_err(|e| {
-            let message = e.to_string();
-            let position = format!(" at line {} column {}", e.line(), e.column());
-            match message.strip_suffix(&position) {
-                Some(bare) if e.line() > 0 => bare.to_owned(),
-                _ => message,
-            }
-        })
+    let value = serde_json::from_str(&text).map_err(|e: serde_json::Error| {
+        let message = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        match message.strip_suffix(&position) {
+            Some(bare) if e.line() > 0 => bare.to_owned(),
+            _ => message,
+        }
+    })?;
+    core::json_read::from_value(value).map_err(|e| e.to_string())
 }
 
 fn throw(error: core::Error) -> JsValue {

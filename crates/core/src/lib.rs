@@ -37,6 +37,7 @@ pub mod esc_edit;
 mod fields;
 mod hash;
 mod join;
+pub mod json_read;
 pub mod json_text;
 mod json_value;
 pub mod kit;

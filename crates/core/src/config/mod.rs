@@ -296,12 +296,11 @@ impl Config {
 
     /// Parse JSON text. The browser face uses this, so its build carries no YAML parser.
     ///
-    /// The text is read as a JSON value first and the config from that value: the
-    /// browser module then holds one JSON reader, the value's, instead of one per config
-    /// type (0.9 KB of the gzipped module, with the same for the page's other
-    /// arguments). A syntax error keeps its line and column; a value of the wrong type
-    /// is named without them, which costs the browser nothing, as its config is JSON the
-    /// page writes from its form.
+    /// The text is read as a JSON value first and the config from that value by
+    /// `json_read`, the reader the browser module uses for every argument (see there
+    /// why). A syntax error keeps its line and column; a value of the wrong type is
+    /// named without them, which costs the browser nothing, as its config is JSON the
+    /// page writes from its form. A repeated key is the last one's, as in `JSON.parse`.
     pub fn from_json(text: &str) -> Result<Self> {
         if text.len() > MAX_CONFIG_BYTES {
             return Err(Error::InputTooLarge {
@@ -310,14 +309,18 @@ impl Config {
                 max: MAX_CONFIG_BYTES,
             });
         }
-        let invalid = |e: serde_json::Error| Error::InvalidConfig {
-            message: crate::error::tidy(
-                e.to_string().split(" at line ").next().unwrap_or_default(),
-            ),
-            location: (e.line() > 0).then(|| format!("line {}, column {}", e.line(), e.column())),
-        };
-        let value = serde_json::from_str(text).map_err(invalid)?;
-        let raw: RawConfig = serde_json::from_value(value).map_err(invalid)?;
+        let value =
+            serde_json::from_str(text).map_err(|e: serde_json::Error| Error::InvalidConfig {
+                message: crate::error::tidy(
+                    e.to_string().split(" at line ").next().unwrap_or_default(),
+                ),
+                location: Some(format!("line {}, column {}", e.line(), e.column())),
+            })?;
+        let raw: RawConfig =
+            crate::json_read::from_value(value).map_err(|e| Error::InvalidConfig {
+                message: crate::error::tidy(&e.to_string()),
+                location: None,
+            })?;
         Self::from_raw(raw)
     }
 

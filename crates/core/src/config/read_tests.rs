@@ -220,6 +220,20 @@ fn both_json(text: &str) -> (Result<String, String>, Result<String, String>) {
     )
 }
 
+/// The browser's reader (`json_read`, through a JSON value) against serde_json's
+/// reader of the same value.
+fn both_value(text: &str) -> (Result<String, String>, Result<String, String>) {
+    let value: serde_json::Value = serde_json::from_str(text).expect("generated JSON");
+    (
+        crate::json_read::from_value::<RawConfig>(value.clone())
+            .map(|c| format!("{c:?}"))
+            .map_err(|e| e.to_string()),
+        serde_json::from_value::<RawConfig>(value)
+            .map(|c| format!("{c:?}"))
+            .map_err(|e| e.to_string()),
+    )
+}
+
 fn both_yaml(text: &str) -> (Result<String, String>, Result<String, String>) {
     (
         serde_norway::from_str::<RawConfig>(text)
@@ -240,6 +254,8 @@ proptest! {
         prop_assert_eq!(mine, derived, "JSON {}", text);
         let (mine, derived) = both_yaml(&text);
         prop_assert_eq!(mine, derived, "YAML {}", text);
+        let (browser, serde_json) = both_value(&text);
+        prop_assert_eq!(browser, serde_json, "JSON value {}", text);
     }
 }
 
@@ -253,6 +269,9 @@ fn whole_configs_read_as_before() {
     let (mine, derived) = both_json(text);
     assert!(mine.is_ok(), "{mine:?}");
     assert_eq!(mine, derived);
+    let (browser, serde_json) = both_value(text);
+    assert!(browser.is_ok(), "{browser:?}");
+    assert_eq!(browser, serde_json);
     let yaml = "org: contoso\ndeployments:\n  - project: core\n    stacks: [dev]\n    roles:\n      - role: Owner\n        scope: /subscriptions/s\n";
     let (mine, derived) = both_yaml(yaml);
     assert!(mine.is_ok(), "{mine:?}");
