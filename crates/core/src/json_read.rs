@@ -10,9 +10,9 @@
 //!
 //! The values read and the messages are serde_json's (the tests compare the two on
 //! generated values), with two differences no type the faces read meets: a string
-//! holding a character that is printable but outside ASCII's controls is shown as it
-//! is where `Debug` would escape it (a zero-width space, say), and a map's keys are
-//! read as text only, where serde_json would also read `"1"` as the number 1.
+//! holding a character that Rust's `Debug` escapes but that is no control character
+//! (a zero-width space, say) is shown as it is, and a map's keys are read as text
+//! only, where serde_json would also read `"1"` as the number 1.
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, IntoDeserializer, Visitor};
 use serde_json::{Map, Value};
@@ -82,8 +82,9 @@ fn wrong(what: &str, unexpected: &de::Unexpected, expected: &dyn Expected) -> Re
     ReadError(format!("{what}: {shown}, expected {expected}"))
 }
 
-/// A string in double quotes, as Rust's `Debug` writes it for printable ASCII and
-/// the usual escapes, and with JSON's `\u` escapes for other control characters.
+/// A string in double quotes, as Rust's `Debug` writes it, but for the characters
+/// `Debug` escapes by Unicode's tables, which are written as they are: the usual
+/// escapes, and `\u{…}` for the other control characters.
 fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
